@@ -1,0 +1,23 @@
+#pragma once
+
+// Validation of `cron_restart` expressions and `cron_tz` zone names. The
+// scheduler itself lives elsewhere; this only decides what is accepted.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace arbor::config::detail {
+
+/// nullopt if `expr` is a valid cron expression: 5 fields `min hour dom month
+/// dow`, or 6 with leading seconds. Each field is a comma list of `*`, `*/n`,
+/// `a`, `a-b` or `a-b/n`; months jan-dec and days sun-sat by name (any case);
+/// day of week 0-7 (0 and 7 are Sunday). Otherwise a message naming the bad field.
+std::optional<std::string> cron_error(std::string_view expr);
+
+/// nullopt if `name` is a zone under `zoneinfo_dir` ("UTC" always is).
+/// Rejects "", absolute paths, ".." and files that are not TZif data.
+std::optional<std::string> timezone_error(std::string_view name,
+                                          const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
+
+} // namespace arbor::config::detail

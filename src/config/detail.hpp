@@ -1,0 +1,109 @@
+#pragma once
+
+// Internals of the config loader shared by its translation units. toml++ types
+// appear here and must not leak into include/arbor/.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "arbor/spec.hpp"
+#include "config/loader.hpp"
+
+namespace arbor::config::detail {
+
+/// Where diagnostics go while one file is loaded.
+struct context {
+  std::string file;                 ///< name shown in diagnostics
+  std::filesystem::path base_dir;   ///< absolute; relative paths resolve against it
+  std::vector<diagnostic> errors;
+
+  source_pos pos(const toml::source_region& at) const;
+  void error(const toml::source_region& at, std::string message);
+  void error(const toml::node& at, std::string message) { error(at.source(), std::move(message)); }
+};
+
+/// One entry of a table, with the position that decides file order.
+struct entry {
+  std::string_view key;
+  const toml::key* key_node;
+  const toml::node* value;
+  /// Position of the key (where the entry is first written), else the value's.
+  const toml::source_region& key_source() const;
+};
+
+/// Entries of `t` in file order (toml++ iterates in key order).
+std::vector<entry> in_file_order(const toml::table& t);
+
+/// "string", "integer", "float", "boolean", "array", "table", "date", ...
+const char* type_name(const toml::node& n);
+
+// Typed reads. Each reports "'key' must be ..., got ..." at the value's
+// position and returns nullopt on a wrong type or value.
+std::optional<std::string> get_string(context& cx, const toml::node& n, std::string_view key);
+std::optional<bool> get_bool(context& cx, const toml::node& n, std::string_view key);
+std::optional<int64_t> get_integer(context& cx, const toml::node& n, std::string_view key,
+                                   int64_t min, int64_t max);
+std::optional<millis> get_duration(context& cx, const toml::node& n, std::string_view key,
+                                   millis bare_unit);
+std::optional<uint64_t> get_size(context& cx, const toml::node& n, std::string_view key);
+
+/// "host:port" with a non-empty host and a port 1..65535; an error text otherwise.
+std::optional<std::string> host_port_error(std::string_view text, bool allow_port_placeholder);
+
+/// The whole file, or nullopt with `error` set to strerror text.
+std::optional<std::string> read_whole_file(const std::string& path, std::string& error);
+
+/// Absolute, lexically normal, without a trailing slash.
+std::string absolute_path(const std::filesystem::path& base, std::string_view path);
+
+/// An app's `depends_on` as written, resolved after the whole tree is read.
+struct dependency_ref {
+  std::string name;
+  source_pos where;
+};
+struct app_dependencies {
+  std::string app;
+  source_pos where; ///< the depends_on value (cycles are reported here)
+  std::vector<dependency_ref> refs;
+};
+
+/// Reads every key of an app table into `app` (name and where already set).
+/// Records depends_on in `deps` for later resolution.
+void read_app(context& cx, const toml::table& t, app_spec& app, app_dependencies& deps);
+
+/// Reads `health_check` (an http:// URL string or a table) into `out`.
+/// Returns the node holding a valid target, for check_health_placeholders.
+const toml::node* read_health_check(context& cx, const toml::node& n, const std::string& app,
+                                    health_check_spec& out);
+
+/// Once the app's port is known: only {port} and {instance} placeholders,
+/// and {port} only when the app has a port.
+void check_health_placeholders(context& cx, const toml::node& at, const app_spec& app);
+
+/// Keys an app accepts (for suggestions and for spotting command-less apps).
+const std::vector<std::string_view>& app_keys();
+bool is_app_key(std::string_view key);
+
+/// Keys a group accepts: strategy, intensity, period.
+const std::vector<std::string_view>& group_keys();
+bool is_group_key(std::string_view key);
+
+/// Resolves depends_on names to full paths, reports unknown names and cycles.
+void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_dependencies>& deps);
+
+/// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
+std::string format_number(double d);
+
+/// "10s", "1500ms", "2m", "1h"; "256M", "1G", "100B".
+std::string format_duration(millis d);
+std::string format_size(uint64_t bytes);
+
+} // namespace arbor::config::detail
