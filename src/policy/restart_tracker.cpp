@@ -1,0 +1,87 @@
+#include "policy/restart_tracker.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace arbor {
+
+namespace {
+
+std::string describe(const run_facts& run) {
+  return run.signaled ? "signal " + std::to_string(run.code)
+                      : "exit code " + std::to_string(run.code);
+}
+
+} // namespace
+
+restart_tracker::restart_tracker(const app_spec& spec)
+  : policy_(spec.restart), stop_exit_codes_(spec.stop_exit_codes),
+    max_restarts_(spec.max_restarts), min_uptime_(spec.min_uptime),
+    restart_delay_(spec.restart_delay), shell_(spec.shell),
+    backoff_(spec.backoff_base, spec.backoff_max) {
+}
+
+bool restart_tracker::wants_restart(const run_facts& run, std::string& why_not) const {
+  bool listed = !run.signaled
+                && std::find(stop_exit_codes_.begin(), stop_exit_codes_.end(), run.code)
+                     != stop_exit_codes_.end();
+  switch (policy_) {
+    case restart_policy::never:
+      why_not = "restart=never";
+      return false;
+    case restart_policy::on_failure:
+      if (!run.signaled && run.code == 0) {
+        why_not = "exited cleanly (exit code 0, restart=on_failure)";
+        return false;
+      }
+      break;
+    case restart_policy::always:
+      break;
+  }
+  if (listed) {
+    why_not = describe(run) + " is in stop_exit_codes";
+    return false;
+  }
+  return true;
+}
+
+restart_decision restart_tracker::on_exit(const run_facts& run) {
+  using verdict = restart_decision::verdict;
+  restart_decision d;
+  bool stable = run.uptime >= min_uptime_;
+  short_runs_ = stable ? 0 : short_runs_ + 1;
+  std::string why_not;
+  if (!wants_restart(run, why_not)) {
+    d.what = verdict::stay_down;
+    d.reason = std::move(why_not);
+    return d;
+  }
+  // `sh -c` reports a command it cannot run as 126/127: retrying won't help.
+  if (shell_ && !stable && !run.signaled && (run.code == 126 || run.code == 127)) {
+    d.what = verdict::give_up;
+    d.reason = run.code == 127 ? "command not found (sh exit code 127)"
+                               : "command not executable (sh exit code 126)";
+    return d;
+  }
+  if (!stable && short_runs_ > max_restarts_) {
+    d.what = verdict::give_up;
+    d.reason = "max_restarts reached: " + std::to_string(short_runs_)
+               + " consecutive runs shorter than min_uptime ("
+               + std::to_string(min_uptime_.count()) + "ms), last " + describe(run);
+    return d;
+  }
+  d.what = verdict::restart;
+  d.delay = restart_delay_;
+  if (!stable) {
+    auto b = backoff_.delay(short_runs_ - 1);
+    if (b > d.delay) {
+      d.delay = b;
+      d.crash_loop = true;
+    }
+  }
+  d.reason = describe(run);
+  ++restarts_;
+  return d;
+}
+
+} // namespace arbor

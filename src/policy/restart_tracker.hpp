@@ -1,0 +1,62 @@
+#pragma once
+
+// What to do when an instance's process ends: restart now, restart after a
+// delay, stay down, or give up. Pure: no clock, no actor; the caller passes
+// the facts of the run that ended. One tracker per instance.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "arbor/spec.hpp"
+#include "policy/backoff.hpp"
+
+namespace arbor {
+
+/// How one run ended.
+struct run_facts {
+  bool signaled = false;                 ///< killed by a signal
+  int code = 0;                          ///< exit code, or signal number
+  std::chrono::milliseconds uptime{0};   ///< how long the run lasted
+};
+
+struct restart_decision {
+  enum class verdict : uint8_t { restart, stay_down, give_up };
+  verdict what = verdict::stay_down;
+  std::chrono::milliseconds delay{0};    ///< for restart
+  bool crash_loop = false;               ///< delay comes from the backoff
+  std::string reason;                    ///< why, for logs and status
+};
+
+class restart_tracker {
+public:
+  explicit restart_tracker(const app_spec& spec);
+
+  /// Records a run that ended and decides. A run of at least min_uptime is
+  /// stable and resets the consecutive-short-run count; a short run counts
+  /// toward max_restarts and is delayed by the backoff.
+  restart_decision on_exit(const run_facts& run);
+
+  /// Forgets the history (manual start/restart).
+  void reset() { short_runs_ = 0; }
+
+  /// Consecutive runs shorter than min_uptime, including the last one.
+  uint32_t short_runs() const { return short_runs_; }
+  /// Restarts decided so far.
+  uint32_t restarts() const { return restarts_; }
+
+private:
+  bool wants_restart(const run_facts& run, std::string& why_not) const;
+
+  restart_policy policy_;
+  std::vector<int> stop_exit_codes_;
+  uint32_t max_restarts_;
+  std::chrono::milliseconds min_uptime_;
+  std::chrono::milliseconds restart_delay_;
+  bool shell_;
+  backoff backoff_;
+  uint32_t short_runs_ = 0;
+  uint32_t restarts_ = 0;
+};
+
+} // namespace arbor
