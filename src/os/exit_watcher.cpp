@@ -1,0 +1,237 @@
+#include "os/exit_watcher.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// <sys/pidfd.h> has no extern "C" in glibc 2.36: use the raw syscall.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace arbor::os {
+
+namespace {
+
+/// Local on purpose: the config area has its own table for parsing names.
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGTERM: return "SIGTERM";
+    case SIGSTKFLT: return "SIGSTKFLT";
+    case SIGCHLD: return "SIGCHLD";
+    case SIGCONT: return "SIGCONT";
+    case SIGSTOP: return "SIGSTOP";
+    case SIGTSTP: return "SIGTSTP";
+    case SIGTTIN: return "SIGTTIN";
+    case SIGTTOU: return "SIGTTOU";
+    case SIGURG: return "SIGURG";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGVTALRM: return "SIGVTALRM";
+    case SIGPROF: return "SIGPROF";
+    case SIGWINCH: return "SIGWINCH";
+    case SIGIO: return "SIGIO";
+    case SIGPWR: return "SIGPWR";
+    case SIGSYS: return "SIGSYS";
+    default: return nullptr;
+  }
+}
+
+std::string signal_text(int sig) {
+  if (const char* name = signal_name(sig))
+    return name;
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+    return "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  return std::to_string(sig);
+}
+
+} // namespace
+
+std::string describe(const exit_record& r) {
+  if (!r.signaled && r.code < 0)
+    return "unknown (status lost)";
+  if (!r.signaled)
+    return "exit(" + std::to_string(r.code) + ")";
+  std::string out = "signal(" + signal_text(r.code);
+  if (r.core_dumped)
+    out += ", core dumped";
+  out += ")";
+  return out;
+}
+
+struct exit_watcher::impl {
+  struct entry {
+    pid_t pid;
+    callback on_exit;
+  };
+
+  int epfd = -1;
+  int wakefd = -1;
+  mutable std::mutex mtx;
+  std::unordered_map<int, entry> watched; // pidfd -> child
+  std::thread thread;
+
+  ~impl() {
+    for (auto& kv : watched)
+      ::close(kv.first);
+    if (wakefd >= 0)
+      ::close(wakefd);
+    if (epfd >= 0)
+      ::close(epfd);
+  }
+
+  void run() {
+    epoll_event events[64];
+    for (;;) {
+      int n = ::epoll_wait(epfd, events, 64, -1);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return; // EBADF/EINVAL: nothing sensible left to do
+      }
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd == wakefd)
+          return; // the only use of the eventfd is "stop"
+        reap(events[i].data.fd);
+      }
+    }
+  }
+
+  void reap(int fd) {
+    entry e;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto it = watched.find(fd);
+      if (it == watched.end())
+        return;
+      e = std::move(it->second);
+      watched.erase(it);
+    }
+    ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
+    // Kill the rest of the group while the exited leader is still a zombie:
+    // the zombie pins its pid, so -pid cannot name a recycled group.
+    if (e.pid > 1)
+      ::kill(-e.pid, SIGKILL); // ESRCH (no group) is fine
+    siginfo_t info{};
+    int rc;
+    do {
+      rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED);
+    } while (rc != 0 && errno == EINTR);
+    exit_record r;
+    r.at = std::chrono::steady_clock::now();
+    r.pid = e.pid;
+    if (rc == 0) {
+      switch (info.si_code) {
+        case CLD_EXITED:
+          r.code = info.si_status;
+          break;
+        case CLD_DUMPED:
+          r.core_dumped = true;
+          [[fallthrough]];
+        case CLD_KILLED:
+        default:
+          r.signaled = true;
+          r.code = info.si_status;
+          break;
+      }
+    } else {
+      // Reaped by someone else (a stray waitpid(-1)): the status is lost.
+      r.code = -1;
+    }
+    try {
+      if (e.on_exit)
+        e.on_exit(r);
+    } catch (...) {
+      // A callback must not take the watcher thread (and the process) down.
+    }
+    ::close(fd);
+  }
+};
+
+exit_watcher::exit_watcher() : impl_(std::make_unique<impl>()) {
+  impl_->epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (impl_->epfd < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  impl_->wakefd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl_->wakefd < 0)
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = impl_->wakefd;
+  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->wakefd, &ev) != 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+  impl_->thread = std::thread([p = impl_.get()] { p->run(); });
+}
+
+exit_watcher::~exit_watcher() {
+  uint64_t one = 1;
+  while (::write(impl_->wakefd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+  // impl's destructor closes the pidfds still watched, the eventfd and epoll.
+}
+
+std::error_code exit_watcher::watch(pid_t pid, callback on_exit) {
+  if (pid <= 0)
+    return std::make_error_code(std::errc::invalid_argument);
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); // close-on-exec
+  if (fd < 0)
+    return {errno, std::generic_category()};
+  // Only a child of ours can be reaped through its pidfd: refuse others now
+  // rather than fail later on the watcher thread.
+  siginfo_t probe{};
+  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &probe,
+               WEXITED | WNOHANG | WNOWAIT)
+        != 0
+      && errno == ECHILD) {
+    ::close(fd);
+    return {ECHILD, std::generic_category()};
+  }
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->watched.emplace(fd, impl::entry{pid, std::move(on_exit)});
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    int err = errno;
+    impl_->watched.erase(fd);
+    ::close(fd);
+    return {err, std::generic_category()};
+  }
+  return {};
+}
+
+size_t exit_watcher::watched() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->watched.size();
+}
+
+} // namespace arbor::os

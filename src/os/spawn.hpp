@@ -1,0 +1,83 @@
+#pragma once
+
+// Starting OS processes with posix_spawn: own process group, clean signal
+// mask and dispositions, no inherited descriptors beyond stdio.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace arbor::os {
+
+/// Outcome of one spawn. pid > 0 on success; otherwise `error` is the errno
+/// and `what` says what failed, e.g. "cannot execute '/bin/nope': No such file
+/// or directory" or "cannot chdir to '/x': No such file or directory".
+struct spawn_result {
+  pid_t pid = -1;
+  int error = 0;
+  std::string what;
+  bool ok() const { return pid > 0; }
+};
+
+/// Everything needed to start one instance, prepared once and reused for
+/// every restart (the argv/envp pointer arrays are built in the constructor so
+/// the hot path allocates nothing).
+class spawn_plan {
+public:
+  /// `path`: the executable as resolved by resolve_executable (absolute, or
+  /// relative to `cwd`). `argv[0]` is passed as given. `env`: full
+  /// environment as "K=V" strings. `cwd`: "" = inherit arbor's.
+  spawn_plan(std::string path, std::vector<std::string> argv,
+             std::vector<std::string> env, std::string cwd);
+  spawn_plan(const spawn_plan&) = delete;
+  spawn_plan& operator=(const spawn_plan&) = delete;
+
+  /// Starts the process. stdin is /dev/null; stdout/stderr go to the given
+  /// descriptors (-1: /dev/null). The child runs in a new process group
+  /// (pgid == pid), with an empty signal mask and every signal at its default
+  /// disposition, and all descriptors >= 3 closed. Never throws.
+  spawn_result spawn(int stdout_fd, int stderr_fd) const;
+
+  const std::string& path() const { return path_; }
+  const std::vector<std::string>& argv() const { return argv_; }
+  const std::string& cwd() const { return cwd_; }
+
+private:
+  std::string path_;
+  std::vector<std::string> argv_;
+  std::vector<std::string> env_;
+  std::string cwd_;
+  std::vector<char*> argv_ptrs_;
+  std::vector<char*> env_ptrs_;
+};
+
+/// Resolves `file` the way execvp would, but against the *child's* PATH
+/// (`path_env`) and working directory: a name containing '/' is taken as is
+/// (relative ones relative to `cwd`) and must be an executable regular file;
+/// otherwise each PATH entry is tried. Returns the path to exec, or "" with
+/// `error` set to a message such as "command not found: 'nodee' (PATH=...)",
+/// "'/etc/passwd' is not executable", "'/tmp' is a directory".
+std::string resolve_executable(const std::string& file, const std::string& path_env,
+                               const std::string& cwd, std::string& error);
+
+/// Checks that `cwd` exists and is a directory; "" = fine. Returns "" or a
+/// message like "cwd '/nope': No such file or directory".
+std::string check_cwd(const std::string& cwd);
+
+/// Merges `base` ("K=V" strings, e.g. from environ) with `extra` pairs
+/// applied in order; a later key replaces an earlier one in place.
+std::vector<std::string> merge_environment(
+  const std::vector<std::string>& base,
+  const std::vector<std::pair<std::string, std::string>>& extra);
+
+/// The current process's environment as "K=V" strings.
+std::vector<std::string> current_environment();
+
+/// Sends `sig` to process group `pgid`. Returns 0 or errno (ESRCH when the
+/// group is gone; EINVAL for pgid <= 1, which would mean our own group or
+/// every process).
+int signal_group(pid_t pgid, int sig);
+
+} // namespace arbor::os
