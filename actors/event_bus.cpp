@@ -1,0 +1,75 @@
+#include "event_bus.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace arbor::detail {
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string format_event(const event& e) {
+  std::string s = "supervisor=" + (e.supervisor.empty() ? std::string{"root"} : e.supervisor)
+                  + " event=" + e.what;
+  if (!e.reason.empty()) s += " reason=\"" + e.reason + "\"";
+  if (!e.offender.empty()) s += " offender=" + e.offender;
+  if (e.pid > 0) s += " pid=" + std::to_string(e.pid);
+  s += " state=";
+  s += to_string(e.state);
+  return s;
+}
+
+namespace {
+
+spdlog::level::level_enum level_of(const event& e) {
+  if (e.what == "gave_up" || e.what == "spawn_failed") return spdlog::level::err;
+  if (e.what == "child_exited" && e.reason == "exit(0)") return spdlog::level::info;
+  if (e.what == "child_exited" || e.what == "backoff" || e.what == "killed")
+    return spdlog::level::warn;
+  return spdlog::level::info;
+}
+
+struct bus_state {
+  std::vector<caf::actor> subscribers;
+};
+
+} // namespace
+
+caf::behavior event_bus(caf::event_based_actor* self, bool log) {
+  auto st = std::make_shared<bus_state>();
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& v = st->subscribers;
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const caf::actor& a) { return a.address() == dm.source; }),
+            v.end());
+  });
+  return {
+    [=](event& e) {
+      if (log) spdlog::log(level_of(e), "{}", format_event(e));
+      for (auto& s : st->subscribers) self->send(s, e);
+    },
+    [=](subscribe_atom) {
+      auto who = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!who) return false;
+      if (std::find(st->subscribers.begin(), st->subscribers.end(), who)
+          == st->subscribers.end()) {
+        self->monitor(who);
+        st->subscribers.push_back(who);
+      }
+      return true;
+    },
+    [=](unsubscribe_atom) {
+      auto who = caf::actor_cast<caf::actor>(self->current_sender());
+      auto& v = st->subscribers;
+      v.erase(std::remove(v.begin(), v.end(), who), v.end());
+    },
+  };
+}
+
+} // namespace arbor::detail

@@ -1,0 +1,61 @@
+#pragma once
+
+// Messages between the tree's own actors (not part of the public API).
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+namespace arbor::detail {
+
+using exited_atom = caf::atom_constant<caf::atom("exited")>;   ///< process → app supervisor
+using respawn_atom = caf::atom_constant<caf::atom("respawn")>; ///< app supervisor → process
+using giveup_atom = caf::atom_constant<caf::atom("giveup")>;   ///< app supervisor → process
+using stay_down_atom = caf::atom_constant<caf::atom("staydown")>; ///< app supervisor → process
+using timer_atom = caf::atom_constant<caf::atom("timer")>;     ///< backoff timer (gen-tagged)
+using kill_atom = caf::atom_constant<caf::atom("kill")>;       ///< kill_timeout timer (gen-tagged)
+
+/// From the exit watcher thread to a process actor.
+struct child_exited {
+  int32_t pid = 0;
+  bool signaled = false;
+  bool core_dumped = false;
+  int32_t code = 0;
+  int64_t at_ns = 0;        ///< steady clock
+  std::string description;  ///< "exit(1)", "signal(SIGKILL)"
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_exited& x) {
+  return f(caf::meta::type_name("arbor.child_exited"), x.pid, x.signaled,
+           x.core_dumped, x.code, x.at_ns, x.description);
+}
+
+/// From a process actor to its app supervisor: a run ended unasked.
+struct run_ended {
+  uint32_t index = 0;
+  bool signaled = false;
+  int32_t code = 0;
+  int64_t uptime_ms = 0;
+  std::string description;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_ended& x) {
+  return f(caf::meta::type_name("arbor.run_ended"), x.index, x.signaled, x.code,
+           x.uptime_ms, x.description);
+}
+
+/// From a process actor to its app supervisor: the command cannot run at all.
+struct spawn_failed {
+  uint32_t index = 0;
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, spawn_failed& x) {
+  return f(caf::meta::type_name("arbor.spawn_failed"), x.index, x.reason);
+}
+
+} // namespace arbor::detail

@@ -1,0 +1,266 @@
+#include "process_actor.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.hpp"
+#include "event_bus.hpp"
+
+namespace arbor::detail {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<process_state>*;
+using clock = std::chrono::steady_clock;
+
+void emit(self_ptr self, const char* what, std::string reason = {}, int32_t pid = -1) {
+  auto& s = self->state;
+  event e;
+  e.at_ns = wall_now_ns();
+  e.supervisor = s.spec->name;
+  e.what = what;
+  e.offender = s.id;
+  e.reason = std::move(reason);
+  e.pid = pid >= 0 ? pid : s.pid;
+  e.state = s.state;
+  self->send(s.rt->bus, std::move(e));
+}
+
+std::string find_path(const std::vector<std::string>& env) {
+  for (auto& kv : env)
+    if (kv.compare(0, 5, "PATH=") == 0) return kv.substr(5);
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/// Resolves the command and builds the environment once per start from
+/// stopped/failed; returns "" or why the command cannot run.
+std::string build_plan(process_state& s) {
+  const auto& spec = *s.spec;
+  if (spec.argv.empty()) return "empty command";
+  if (auto err = os::check_cwd(spec.cwd); !err.empty()) return err;
+  auto extra = spec.env;
+  extra.emplace_back("ARBOR_APP", spec.name);
+  extra.emplace_back("ARBOR_INSTANCE", std::to_string(s.index));
+  if (spec.port != 0) extra.emplace_back("PORT", std::to_string(spec.port + s.index));
+  auto env = os::merge_environment(s.rt->base_env, extra);
+  std::string err;
+  auto path = os::resolve_executable(spec.argv.front(), find_path(env), spec.cwd, err);
+  if (path.empty()) return err;
+  s.plan = std::make_unique<os::spawn_plan>(std::move(path), spec.argv, std::move(env), spec.cwd);
+  return {};
+}
+
+int open_log(const std::string& dir, const std::string& file) {
+  if (dir.empty()) return -1;
+  auto path = dir + "/" + file;
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+void open_logs(process_state& s) {
+  auto base = s.spec->name + "-" + std::to_string(s.index);
+  if (s.out_fd < 0) s.out_fd = open_log(s.rt->log_dir, base + ".out.log");
+  if (s.err_fd < 0) s.err_fd = open_log(s.rt->log_dir, base + ".err.log");
+}
+
+void enter_failed(self_ptr self, std::string why) {
+  auto& s = self->state;
+  s.state = proc_state::failed;
+  s.want_up = false;
+  s.reason = why;
+  s.plan.reset(); // a later start resolves the command again
+  self->send(s.parent, spawn_failed{s.index, why});
+  emit(self, "spawn_failed", std::move(why));
+}
+
+child_exited make_exit_msg(const os::exit_record& r) {
+  child_exited m;
+  m.pid = r.pid;
+  m.signaled = r.signaled;
+  m.core_dumped = r.core_dumped;
+  m.code = r.code;
+  m.at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(r.at.time_since_epoch()).count();
+  m.description = os::describe(r);
+  return m;
+}
+
+/// Spawns the process now: the hot path of every restart. `why`, if set, is
+/// emitted as a `restarting` event right after the spawn (never before it).
+void spawn_now(self_ptr self, const std::string* why = nullptr) {
+  auto& s = self->state;
+  if (!s.plan) {
+    if (auto err = build_plan(s); !err.empty()) return enter_failed(self, std::move(err));
+  }
+  open_logs(s);
+  s.state = proc_state::starting;
+  auto r = s.plan->spawn(s.out_fd, s.err_fd);
+  if (!r.ok()) {
+    if (r.error == EAGAIN || r.error == ENOMEM) {
+      // The system is short of processes or memory: retry like a crash.
+      s.state = proc_state::stopped;
+      self->send(s.parent, run_ended{s.index, false, 255, 0, "spawn: " + r.what});
+      emit(self, "spawn_retry", r.what);
+      return;
+    }
+    return enter_failed(self, r.what);
+  }
+  if (why) emit(self, "restarting", *why);
+  s.pid = r.pid;
+  s.started = clock::now();
+  s.started_wall_ms = wall_now_ns() / 1000000;
+  s.state = proc_state::running;
+  s.reason.clear();
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto ec = s.rt->watcher.watch(r.pid, [me](const os::exit_record& rec) {
+    caf::anon_send(me, make_exit_msg(rec));
+  });
+  if (ec) {
+    // Unwatchable means unsupervised: never leave it running.
+    os::signal_group(r.pid, SIGKILL);
+    ::waitpid(r.pid, nullptr, 0); // ours and unwatched: reap it here (it is dying)
+    s.pid = 0;
+    return enter_failed(self, "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message());
+  }
+  emit(self, "child_started");
+}
+
+void finish_stop(self_ptr self) {
+  auto& s = self->state;
+  for (auto& rp : s.stop_waiters) rp.deliver(true);
+  s.stop_waiters.clear();
+}
+
+} // namespace
+
+process_state::~process_state() {
+  // Last resort (the actor is going away): never leave an orphan behind.
+  if (pid > 0) os::signal_group(pid, SIGKILL);
+  if (out_fd >= 0) ::close(out_fd);
+  if (err_fd >= 0) ::close(err_fd);
+}
+
+caf::behavior process_actor(caf::stateful_actor<process_state>* self,
+                            std::shared_ptr<const app_spec> spec, uint32_t index,
+                            caf::actor parent, runtime_ptr rt) {
+  auto& st = self->state;
+  st.id = spec->name + "#" + std::to_string(index);
+  st.spec = std::move(spec);
+  st.index = index;
+  st.parent = std::move(parent);
+  st.rt = std::move(rt);
+  log_unexpected(self, st.id);
+  return {
+    [=](start_atom) {
+      auto& s = self->state;
+      s.want_up = true;
+      if (s.pid != 0) return; // running or stopping: nothing to start
+      ++s.gen;                // cancels a pending backoff timer
+      spawn_now(self);
+    },
+    [=](stop_atom) -> caf::result<bool> {
+      auto& s = self->state;
+      s.want_up = false;
+      ++s.gen;
+      if (s.pid == 0) {
+        if (s.state != proc_state::stopped) {
+          s.state = proc_state::stopped;
+          emit(self, "stopped", "stop requested");
+        }
+        return true;
+      }
+      auto rp = self->make_response_promise<bool>();
+      s.stop_waiters.push_back(rp);
+      if (s.state != proc_state::stopping) {
+        s.state = proc_state::stopping;
+        os::signal_group(s.pid, s.spec->kill_signal);
+        emit(self, "stopping");
+        self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
+      }
+      return rp;
+    },
+    [=](child_exited& ev) {
+      auto& s = self->state;
+      if (ev.pid != s.pid) return; // a run we no longer track
+      auto at = clock::time_point{std::chrono::nanoseconds{ev.at_ns}};
+      auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(at - s.started);
+      s.pid = 0;
+      s.last_exit = ev.description;
+      ++s.gen; // the kill timer of this run is stale now
+      if (s.state == proc_state::stopping || !s.want_up) {
+        s.state = proc_state::stopped;
+        s.reason = "stopped";
+        emit(self, "stopped", ev.description, ev.pid); // before the reply: log order = causal order
+        finish_stop(self);
+        return;
+      }
+      s.state = proc_state::stopped;
+      // Decision first (the fast path), the event after.
+      self->send(s.parent, run_ended{s.index, ev.signaled, ev.code, uptime.count(),
+                                     ev.description});
+      emit(self, "child_exited", std::move(ev.description), ev.pid);
+    },
+    [=](respawn_atom, int64_t delay_ms, std::string& why) {
+      auto& s = self->state;
+      if (!s.want_up || s.pid != 0) return;
+      if (delay_ms <= 0) {
+        ++s.restarts;
+        spawn_now(self, &why);
+        return;
+      }
+      s.state = proc_state::backoff;
+      s.reason = std::move(why);
+      self->delayed_send(self, std::chrono::milliseconds{delay_ms}, timer_atom::value, ++s.gen);
+      emit(self, "backoff", s.reason);
+    },
+    [=](timer_atom, uint64_t gen) {
+      auto& s = self->state;
+      if (gen != s.gen || s.state != proc_state::backoff || !s.want_up) return;
+      ++s.restarts;
+      spawn_now(self);
+    },
+    [=](kill_atom, uint64_t gen) {
+      auto& s = self->state;
+      if (gen != s.gen || s.state != proc_state::stopping || s.pid == 0) return;
+      os::signal_group(s.pid, SIGKILL);
+      emit(self, "killed",
+           "kill_timeout (" + std::to_string(s.spec->kill_timeout.count())
+             + "ms) expired: SIGKILL to the process group");
+    },
+    [=](halt_atom) {
+      // Operator's second interrupt: no more grace for this run.
+      if (self->state.pid != 0) os::signal_group(self->state.pid, SIGKILL);
+    },
+    [=](giveup_atom, std::string& why) {
+      auto& s = self->state;
+      if (s.pid != 0) return; // started again meanwhile
+      s.state = proc_state::failed;
+      s.want_up = false;
+      s.reason = why;
+      emit(self, "gave_up", std::move(why));
+    },
+    [=](stay_down_atom, std::string& why) {
+      self->state.reason = why;
+      emit(self, "stays_down", std::move(why));
+    },
+    [=](status_atom) {
+      auto& s = self->state;
+      instance_status x;
+      x.id = s.id;
+      x.index = s.index;
+      x.state = s.state;
+      x.want_up = s.want_up;
+      x.pid = s.pid;
+      x.restarts = s.restarts;
+      x.started_at_ms = s.pid != 0 ? s.started_wall_ms : 0;
+      x.last_exit = s.last_exit;
+      x.reason = s.reason;
+      return x;
+    },
+  };
+}
+
+} // namespace arbor::detail

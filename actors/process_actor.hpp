@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "arbor/messages.hpp"
+#include "arbor/spec.hpp"
+#include "internal_messages.hpp"
+#include "os/spawn.hpp"
+#include "runtime.hpp"
+
+namespace arbor::detail {
+
+/// One instance of an app: one OS process at a time. Mechanism only: it
+/// spawns, watches, stops and reports; its app supervisor decides restarts.
+///
+/// start_atom            want up; spawn now (also cancels a pending backoff)
+/// stop_atom -> bool     want down; kill_signal to the group, SIGKILL after
+///                       kill_timeout; replies once the process is gone
+/// respawn_atom, ms, why restart (decided by the app supervisor), maybe delayed
+/// giveup_atom, why      enter failed
+/// status_atom -> instance_status
+struct process_state {
+  static inline const char* name = "process";
+
+  std::shared_ptr<const app_spec> spec;
+  uint32_t index = 0;
+  std::string id;                        ///< "web.api#0"
+  caf::actor parent;
+  runtime_ptr rt;
+
+  std::unique_ptr<os::spawn_plan> plan;  ///< built at the first start
+  int out_fd = -1;
+  int err_fd = -1;
+
+  proc_state state = proc_state::stopped;
+  bool want_up = false;
+  int32_t pid = 0;
+  std::chrono::steady_clock::time_point started{};
+  int64_t started_wall_ms = 0;
+  uint64_t gen = 0;                      ///< tags timers; bumped to make them stale
+  uint32_t restarts = 0;
+  std::string last_exit;
+  std::string reason;
+  std::vector<caf::typed_response_promise<bool>> stop_waiters;
+
+  process_state() = default;
+  process_state(const process_state&) = delete;
+  process_state& operator=(const process_state&) = delete;
+  ~process_state();
+};
+
+caf::behavior process_actor(caf::stateful_actor<process_state>* self,
+                            std::shared_ptr<const app_spec> spec, uint32_t index,
+                            caf::actor parent, runtime_ptr rt);
+
+} // namespace arbor::detail

@@ -1,0 +1,84 @@
+#include "arbor/tree.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+#include "event_bus.hpp"
+#include "group_supervisor.hpp"
+#include "os/spawn.hpp"
+#include "runtime.hpp"
+
+namespace arbor {
+
+struct supervision_tree::impl {
+  caf::actor_system& sys;
+  tree_spec spec;
+  detail::runtime_ptr rt;
+  caf::actor root;
+  bool started = false;
+  bool stopped = false;
+
+  impl(caf::actor_system& s, tree_spec t) : sys(s), spec(std::move(t)) {
+  }
+};
+
+supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts)
+  : impl_(std::make_unique<impl>(sys, std::move(spec))) {
+  if (!opts.log_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.log_dir, ec);
+    if (ec) throw std::system_error(ec, "cannot create log directory " + opts.log_dir);
+  }
+  auto rt = std::make_shared<detail::runtime>();
+  rt->log_dir = opts.log_dir;
+  rt->base_env = os::current_environment();
+  rt->bus = sys.spawn(detail::event_bus, opts.log_events);
+  impl_->rt = rt;
+  impl_->root = sys.spawn(detail::group_supervisor,
+                          std::make_shared<const group_spec>(impl_->spec.root), caf::actor{},
+                          rt);
+}
+
+supervision_tree::~supervision_tree() {
+  if (impl_->started && !impl_->stopped) stop(std::chrono::minutes(5));
+  caf::anon_send_exit(impl_->root, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->rt->bus, caf::exit_reason::user_shutdown);
+}
+
+void supervision_tree::start() {
+  impl_->started = true;
+  impl_->stopped = false;
+  caf::anon_send(impl_->root, start_atom::value);
+}
+
+bool supervision_tree::stop(std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{impl_->sys};
+  bool ok = false;
+  self->request(impl_->root, timeout, stop_atom::value)
+    .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
+  if (ok) impl_->stopped = true;
+  return ok;
+}
+
+caf::expected<node_status> supervision_tree::status(std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{impl_->sys};
+  caf::expected<node_status> out{caf::sec::request_timeout};
+  self->request(impl_->root, timeout, status_atom::value)
+    .receive([&](node_status& x) { out = std::move(x); },
+             [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+caf::actor supervision_tree::root() const {
+  return impl_->root;
+}
+
+caf::actor supervision_tree::events() const {
+  return impl_->rt->bus;
+}
+
+const tree_spec& supervision_tree::spec() const {
+  return impl_->spec;
+}
+
+} // namespace arbor

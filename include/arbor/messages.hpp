@@ -1,0 +1,54 @@
+#pragma once
+
+// The messages of the supervision tree: commands (verbs) and events (past
+// tense). Everything here can be sent by an embedder's actors.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "arbor/state.hpp"
+
+namespace arbor {
+
+// Commands (atoms are at most 10 characters in CAF 0.17).
+using start_atom = caf::atom_constant<caf::atom("start")>;     ///< want up, start
+using stop_atom = caf::atom_constant<caf::atom("stop")>;       ///< want down; replies when stopped
+using status_atom = caf::atom_constant<caf::atom("status")>;   ///< replies node_status / instance_status
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>; ///< bus: send me events (-> bool)
+using halt_atom = caf::atom_constant<caf::atom("halt")>;       ///< SIGKILL every process group now
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;  ///< bus: stop sending
+
+/// Something that happened in the tree. Logged OTP-style:
+/// `supervisor=web.api event=child_exited reason=exit(1) offender=web.api#0`.
+struct event {
+  int64_t at_ns = 0;        ///< wall clock, ns since epoch
+  std::string supervisor;   ///< the app or group that reports it
+  std::string what;         ///< child_started, child_exited, restarting, backoff,
+                            ///< gave_up, spawn_failed, stopping, stopped, killed, ...
+  std::string offender;     ///< the instance ("web.api#0") or child concerned
+  std::string reason;       ///< "exit(1)", "signal(SIGKILL)", a failure message
+  int32_t pid = 0;
+  proc_state state = proc_state::stopped; ///< the offender's state after the event
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("arbor.event"), x.at_ns, x.supervisor, x.what,
+           x.offender, x.reason, x.pid, x.state);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
+  return f(caf::meta::type_name("arbor.instance_status"), x.id, x.index, x.state,
+           x.want_up, x.pid, x.restarts, x.started_at_ms, x.last_exit, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+  return f(caf::meta::type_name("arbor.node_status"), x.name, x.is_group, x.strategy,
+           x.state, x.instances, x.children);
+}
+
+} // namespace arbor

@@ -1,0 +1,47 @@
+#pragma once
+
+// What is running: states and status snapshots. Plain data, no CAF.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace arbor {
+
+/// State of one instance (s6-style: wanting it up is separate, see want_up).
+enum class proc_state : uint8_t {
+  stopped,  ///< no process; either not wanted or ended and staying down
+  starting, ///< being spawned
+  running,  ///< process alive
+  ready,    ///< alive and passed its readiness check (health issue)
+  stopping, ///< kill_signal sent, waiting for the exit (then SIGKILL)
+  backoff,  ///< ended, restart scheduled after a delay
+  failed,   ///< gave up: cannot execute, or max_restarts reached
+};
+
+const char* to_string(proc_state s);
+
+/// Snapshot of one instance.
+struct instance_status {
+  std::string id;              ///< "web.api#0"
+  uint32_t index = 0;
+  proc_state state = proc_state::stopped;
+  bool want_up = false;
+  int32_t pid = 0;             ///< 0 when no process
+  uint32_t restarts = 0;       ///< restarts done by policy since arbor started it
+  int64_t started_at_ms = 0;   ///< wall clock (ms since epoch) of the last spawn
+  std::string last_exit;       ///< "exit(1)", "signal(SIGKILL)", "" if none
+  std::string reason;          ///< why the state is what it is (failures, stay-down)
+};
+
+/// Snapshot of an app or a group (the tree the CLI draws).
+struct node_status {
+  std::string name;            ///< dotted path; "" for the root
+  bool is_group = false;
+  std::string strategy;        ///< groups: "one_for_one", ...
+  std::string state;           ///< groups/apps: "running", "stopped", "failed", ...
+  std::vector<instance_status> instances;  ///< apps
+  std::vector<node_status> children;       ///< groups, in start order
+};
+
+} // namespace arbor

@@ -1,0 +1,62 @@
+#pragma once
+
+// Running a supervision tree inside a caf::actor_system: the entry point for
+// `arbor run`, the daemon, and services that embed arbor.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "arbor/messages.hpp"
+#include "arbor/spec.hpp"
+#include "arbor/state.hpp"
+
+namespace arbor {
+
+struct tree_options {
+  /// Directory for per-instance stdout/stderr files (`<app>-<i>.out.log`,
+  /// `.err.log`); created if missing. "" discards the output.
+  std::string log_dir;
+  /// Write every event as an OTP-style line through spdlog's default logger.
+  bool log_events = false;
+};
+
+/// A supervision tree of OS processes: root → groups → apps → instances.
+/// Building it spawns the actors but starts no process; start() does.
+/// Not copyable; destroying it stops whatever still runs (gracefully, with
+/// each app's kill_timeout) and terminates its actors.
+class supervision_tree {
+public:
+  /// Throws std::system_error if the exit watcher thread cannot be set up, or
+  /// if `opts.log_dir` cannot be created.
+  supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts = {});
+  ~supervision_tree();
+  supervision_tree(const supervision_tree&) = delete;
+  supervision_tree& operator=(const supervision_tree&) = delete;
+
+  /// Starts every app in start order (asynchronous: follow events()).
+  void start();
+
+  /// Stops the whole tree in reverse start order and waits until every
+  /// process is gone or `timeout` passed. Returns false on timeout.
+  bool stop(std::chrono::milliseconds timeout = std::chrono::hours(24));
+
+  /// A snapshot of the whole tree; an error if it does not answer in time.
+  caf::expected<node_status> status(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  /// The root supervisor: accepts start_atom, stop_atom (-> bool), status_atom
+  /// (-> node_status).
+  caf::actor root() const;
+  /// The event bus: send it subscribe_atom from an actor to receive `event`s.
+  caf::actor events() const;
+
+  const tree_spec& spec() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace arbor

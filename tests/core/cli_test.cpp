@@ -1,0 +1,164 @@
+// The `arbor` binary: `run` in the foreground stops everything on SIGTERM and
+// exits 0; a bad config starts nothing; `check` prints the tree or errors.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <regex>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace arbor::test;
+
+namespace {
+
+struct child_proc {
+  pid_t pid = -1;
+  int pidfd = -1;
+};
+
+child_proc spawn_arbor(const std::vector<std::string>& args, const std::string& out,
+                       const std::string& err) {
+  std::vector<char*> argv;
+  std::string bin = ARBOR_BIN;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  child_proc c;
+  int rc = posix_spawn(&c.pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
+  REQUIRE(c.pidfd >= 0);
+  return c;
+}
+
+/// Waits for the process to exit; returns its wait status, or -1 on timeout
+/// (then it is killed).
+int wait_exit(child_proc& c, std::chrono::milliseconds timeout) {
+  pollfd p{c.pidfd, POLLIN, 0};
+  int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (n <= 0) ::kill(c.pid, SIGKILL);
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  ::close(c.pidfd);
+  return n <= 0 ? -1 : status;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+/// Waits until `path` holds `n` matches of `re`; returns the pids they capture.
+std::vector<int> wait_pids(const std::string& path, const std::regex& re, size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    auto text = slurp(path);
+    std::vector<int> pids;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re);
+         it != std::sregex_iterator(); ++it)
+      pids.push_back(std::stoi((*it)[1]));
+    if (pids.size() >= n || std::chrono::steady_clock::now() > deadline) return pids;
+    std::this_thread::sleep_for(10ms); // the log file is another process's output
+  }
+}
+
+} // namespace
+
+TEST_CASE("arbor run: SIGTERM stops the whole tree, grandchildren included, and exits 0") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  auto gpidfile = d.file("g.pid");
+  {
+    std::ofstream(cfg) << "[web.api]\nargs = " << child_args({"sleep"})
+                       << "\ninstances = 2\n[web.forker]\nargs = "
+                       << child_args({"grandchild", gpidfile})
+                       << "\n[stubborn]\nargs = " << child_args({"ignore-term"})
+                       << "\nkill_timeout = 200\n";
+  }
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  auto pids = wait_pids(d.file("err"), std::regex{"event=child_started offender=\\S+ pid=(\\d+)"}, 4);
+  REQUIRE(pids.size() == 4);
+  auto gpid = std::stoi(wait_file(gpidfile));
+  REQUIRE(wait_file(d.file("logs/stubborn-0.out.log")) == "ready");
+  REQUIRE(::kill(c.pid, SIGTERM) == 0);
+  int status = wait_exit(c, 30s);
+  INFO(slurp(d.file("err")));
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  for (int pid : pids) CHECK(wait_gone(pid, 1s));
+  CHECK(wait_gone(gpid, 1s));
+  auto err = slurp(d.file("err"));
+  CHECK(err.find("event=shutdown reason=SIGTERM") != std::string::npos);
+  CHECK(err.find("event=killed") != std::string::npos); // the stubborn one
+}
+
+TEST_CASE("arbor run: SIGINT stops the tree too") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "[a]\nargs = " << child_args({"sleep"}) << "\n"; }
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  auto pids = wait_pids(d.file("err"), std::regex{"event=child_started offender=\\S+ pid=(\\d+)"}, 1);
+  REQUIRE(pids.size() == 1);
+  ::kill(c.pid, SIGINT);
+  int status = wait_exit(c, 30s);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(wait_gone(pids[0], 1s));
+}
+
+TEST_CASE("arbor run: a config with errors reports them all with file:line:col and starts nothing") {
+  temp_dir d;
+  auto cfg = d.file("bad.toml");
+  auto marker = d.file("started.pid");
+  {
+    std::ofstream(cfg) << "[ok]\nargs = " << child_args({"grandchild", marker, "exit"})
+                       << "\n[bad]\ncommand = \"x\"\nrestat = \"always\"\ninstances = 0\n";
+  }
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  int status = wait_exit(c, 30s);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  auto err = slurp(d.file("err"));
+  CHECK(err.find(cfg + ":5:") != std::string::npos);
+  CHECK(err.find("did you mean 'restart'") != std::string::npos);
+  CHECK(err.find(cfg + ":6:") != std::string::npos);
+  CHECK(err.find("nothing started") != std::string::npos);
+  CHECK_FALSE(std::ifstream(marker).good());
+}
+
+TEST_CASE("arbor check: prints the tree of a valid config, errors for a bad one") {
+  temp_dir d;
+  auto good = d.file("good.toml");
+  { std::ofstream(good) << "[web.api]\ncommand = \"node server.js\"\ninstances = 2\n[migrate]\ncommand = \"true\"\nrestart = \"never\"\n"; }
+  auto c = spawn_arbor({"check", good}, d.file("out"), d.file("err"));
+  int status = wait_exit(c, 30s);
+  CHECK(WEXITSTATUS(status) == 0);
+  auto out = slurp(d.file("out"));
+  CHECK(out.find("web.api") != std::string::npos);
+  CHECK(out.find("migrate") != std::string::npos);
+  CHECK(out.find("web") < out.find("migrate"));
+
+  auto bad = d.file("bad.toml");
+  { std::ofstream(bad) << "[x]\ncommand = \"a\"\nmax_restarts = \"lots\"\n"; }
+  auto c2 = spawn_arbor({"check", bad}, d.file("out2"), d.file("err2"));
+  status = wait_exit(c2, 30s);
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(slurp(d.file("err2")).find(bad + ":3:") != std::string::npos);
+}
