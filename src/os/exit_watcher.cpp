@@ -8,6 +8,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "os/spawn.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -86,10 +88,33 @@ std::string describe(const exit_record& r) {
   return out;
 }
 
+namespace {
+
+/// A pidfd for `pid`, refusing processes that are not our children (they
+/// could never be reaped through it). Returns the fd or -errno.
+int open_child_pidfd(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); // close-on-exec
+  if (fd < 0)
+    return -errno;
+  siginfo_t probe{};
+  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &probe,
+               WEXITED | WNOHANG | WNOWAIT)
+        != 0
+      && errno == ECHILD) {
+    ::close(fd);
+    return -ECHILD;
+  }
+  return fd;
+}
+
+} // namespace
+
 struct exit_watcher::impl {
   struct entry {
     pid_t pid;
     callback on_exit;
+    std::shared_ptr<respawn_order> order;
+    std::chrono::steady_clock::time_point started;
   };
 
   int epfd = -1;
@@ -122,6 +147,58 @@ struct exit_watcher::impl {
         reap(events[i].data.fd);
       }
     }
+  }
+
+  /// Registers a child; the caller holds `mtx`. Closes fd on failure.
+  std::error_code add_locked(int fd, entry e) {
+    watched.emplace(fd, std::move(e));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      int err = errno;
+      watched.erase(fd);
+      ::close(fd);
+      return {err, std::generic_category()};
+    }
+    return {};
+  }
+
+  /// Carries out a standing respawn order, if armed and the policy agrees.
+  void respawn(entry& e, exit_record& r) {
+    std::lock_guard<std::mutex> guard{mtx}; // disarm() waits for us
+    auto& o = *e.order;
+    if (!o.armed || !o.plan || !o.decide)
+      return;
+    auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(r.at - e.started);
+    bool go = false;
+    try {
+      go = o.decide(r, uptime);
+    } catch (...) {
+      go = false; // the slow path (the owner) decides instead
+    }
+    if (!go)
+      return;
+    auto res = o.plan->spawn(o.stdout_fd, o.stderr_fd);
+    if (!res.ok()) {
+      r.respawn_error = res.error;
+      r.respawn_what = res.what;
+      return;
+    }
+    r.respawned_at = std::chrono::steady_clock::now();
+    int nfd = open_child_pidfd(res.pid);
+    std::error_code ec = nfd < 0 ? std::error_code{-nfd, std::generic_category()}
+                                 : add_locked(nfd, entry{res.pid, e.on_exit, e.order,
+                                                         r.respawned_at});
+    if (ec) {
+      // Unwatchable means unsupervised: never leave it running.
+      ::kill(-res.pid, SIGKILL);
+      ::waitpid(res.pid, nullptr, 0);
+      r.respawn_error = ec.value();
+      r.respawn_what = "cannot watch the respawned process: " + ec.message();
+      return;
+    }
+    r.respawned_pid = res.pid;
   }
 
   void reap(int fd) {
@@ -165,6 +242,8 @@ struct exit_watcher::impl {
       // Reaped by someone else (a stray waitpid(-1)): the status is lost.
       r.code = -1;
     }
+    if (e.order)
+      respawn(e, r);
     try {
       if (e.on_exit)
         e.on_exit(r);
@@ -200,33 +279,35 @@ exit_watcher::~exit_watcher() {
 }
 
 std::error_code exit_watcher::watch(pid_t pid, callback on_exit) {
+  return watch(pid, std::move(on_exit), nullptr, std::chrono::steady_clock::now());
+}
+
+std::error_code exit_watcher::watch(pid_t pid, callback on_exit,
+                                    std::shared_ptr<respawn_order> order,
+                                    std::chrono::steady_clock::time_point started) {
   if (pid <= 0)
     return std::make_error_code(std::errc::invalid_argument);
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); // close-on-exec
+  int fd = open_child_pidfd(pid);
   if (fd < 0)
-    return {errno, std::generic_category()};
-  // Only a child of ours can be reaped through its pidfd: refuse others now
-  // rather than fail later on the watcher thread.
-  siginfo_t probe{};
-  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &probe,
-               WEXITED | WNOHANG | WNOWAIT)
-        != 0
-      && errno == ECHILD) {
-    ::close(fd);
-    return {ECHILD, std::generic_category()};
-  }
+    return {-fd, std::generic_category()};
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  impl_->watched.emplace(fd, impl::entry{pid, std::move(on_exit)});
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    int err = errno;
-    impl_->watched.erase(fd);
-    ::close(fd);
-    return {err, std::generic_category()};
+  return impl_->add_locked(fd, impl::entry{pid, std::move(on_exit), std::move(order), started});
+}
+
+std::vector<pid_t> exit_watcher::disarm(respawn_order* order) {
+  std::vector<pid_t> pids;
+  if (!order)
+    return pids;
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  for (auto& kv : impl_->watched) {
+    if (kv.second.order.get() == order) {
+      kv.second.order->armed = false;
+      pids.push_back(kv.second.pid);
+    }
   }
-  return {};
+  // Not watched any more (exited, record in flight): still never respawn.
+  order->armed = false;
+  return pids;
 }
 
 size_t exit_watcher::watched() const {

@@ -8,10 +8,13 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <sys/types.h>
 
 namespace arbor::os {
+
+class spawn_plan;
 
 /// How a watched child ended.
 struct exit_record {
@@ -20,6 +23,26 @@ struct exit_record {
   bool core_dumped = false;
   int code = 0;            ///< exit code, or the signal number when `signaled`
   std::chrono::steady_clock::time_point at; ///< when the watcher reaped it
+
+  // Set when a respawn_order restarted the child on the watcher thread.
+  pid_t respawned_pid = 0;  ///< the replacement, already watched under the same order
+  int respawn_error = 0;    ///< errno of a respawn that failed (then respawned_pid == 0)
+  std::string respawn_what; ///< spawn_result::what of that failure
+  std::chrono::steady_clock::time_point respawned_at;
+};
+
+/// A standing order to restart a child at once, carried out by the watcher
+/// thread itself right after it reaps the child: the crash → respawn hot path
+/// without a hop through the actors (like s6-supervise respawning directly).
+/// The owner (a process actor) learns of it afterwards from the exit_record.
+struct respawn_order {
+  std::shared_ptr<const spawn_plan> plan;
+  int stdout_fd = -1;  ///< must stay open while the order is armed
+  int stderr_fd = -1;
+  /// Pure policy: restart at once after this run? Called on the watcher
+  /// thread with the watcher's lock held; must be quick and not throw.
+  std::function<bool(const exit_record&, std::chrono::milliseconds uptime)> decide;
+  bool armed = true;   ///< guarded by the watcher: change it only through disarm()
 };
 
 /// A description such as "exit(1)", "exit(0)", "signal(SIGKILL)",
@@ -45,6 +68,19 @@ public:
   /// already exited (a zombie is still watchable). Returns an error if the
   /// pidfd cannot be opened (e.g. ESRCH: not our child / already reaped).
   std::error_code watch(pid_t pid, callback on_exit);
+
+  /// Same, with a standing respawn order: when the child exits and
+  /// `order->decide` says so, the watcher spawns `order->plan` at once, watches
+  /// the new pid under the same callback and order (its run starts then), and
+  /// reports both in one exit_record. `started` is when this run began.
+  std::error_code watch(pid_t pid, callback on_exit, std::shared_ptr<respawn_order> order,
+                        std::chrono::steady_clock::time_point started);
+
+  /// Cancels `order`: once this returns, the watcher neither runs nor will run
+  /// a respawn for it. Returns the pids still watched under it (normally the
+  /// caller's current one; a replacement too if a respawn just happened, whose
+  /// exit_record is then on its way to the callback).
+  std::vector<pid_t> disarm(respawn_order* order);
 
   /// Number of children currently watched.
   size_t watched() const;
