@@ -14,18 +14,10 @@ std::string describe(const run_facts& run) {
 
 } // namespace
 
-restart_tracker::restart_tracker(const app_spec& spec)
-  : policy_(spec.restart), stop_exit_codes_(spec.stop_exit_codes),
-    max_restarts_(spec.max_restarts), min_uptime_(spec.min_uptime),
-    restart_delay_(spec.restart_delay), shell_(spec.shell),
-    backoff_(spec.backoff_base, spec.backoff_max) {
-}
-
-bool restart_tracker::wants_restart(const run_facts& run, std::string& why_not) const {
-  bool listed = !run.signaled
-                && std::find(stop_exit_codes_.begin(), stop_exit_codes_.end(), run.code)
-                     != stop_exit_codes_.end();
-  switch (policy_) {
+bool wants_restart(const app_spec& spec, const run_facts& run, std::string& why_not) {
+  const auto& codes = spec.stop_exit_codes;
+  bool listed = !run.signaled && std::find(codes.begin(), codes.end(), run.code) != codes.end();
+  switch (spec.restart) {
     case restart_policy::never:
       why_not = "restart=never";
       return false;
@@ -45,33 +37,43 @@ bool restart_tracker::wants_restart(const run_facts& run, std::string& why_not) 
   return true;
 }
 
+bool restarts_at_once(const app_spec& spec, const run_facts& run) {
+  std::string why_not;
+  return run.uptime >= spec.min_uptime && spec.restart_delay.count() == 0
+         && wants_restart(spec, run, why_not);
+}
+
+restart_tracker::restart_tracker(const app_spec& spec)
+  : spec_(spec), backoff_(spec.backoff_base, spec.backoff_max) {
+}
+
 restart_decision restart_tracker::on_exit(const run_facts& run) {
   using verdict = restart_decision::verdict;
   restart_decision d;
-  bool stable = run.uptime >= min_uptime_;
+  bool stable = run.uptime >= spec_.min_uptime;
   short_runs_ = stable ? 0 : short_runs_ + 1;
   std::string why_not;
-  if (!wants_restart(run, why_not)) {
+  if (!wants_restart(spec_, run, why_not)) {
     d.what = verdict::stay_down;
     d.reason = std::move(why_not);
     return d;
   }
   // `sh -c` reports a command it cannot run as 126/127: retrying won't help.
-  if (shell_ && !stable && !run.signaled && (run.code == 126 || run.code == 127)) {
+  if (spec_.shell && !stable && !run.signaled && (run.code == 126 || run.code == 127)) {
     d.what = verdict::give_up;
     d.reason = run.code == 127 ? "command not found (sh exit code 127)"
                                : "command not executable (sh exit code 126)";
     return d;
   }
-  if (!stable && short_runs_ > max_restarts_) {
+  if (!stable && short_runs_ > spec_.max_restarts) {
     d.what = verdict::give_up;
     d.reason = "max_restarts reached: " + std::to_string(short_runs_)
                + " consecutive runs shorter than min_uptime ("
-               + std::to_string(min_uptime_.count()) + "ms), last " + describe(run);
+               + std::to_string(spec_.min_uptime.count()) + "ms), last " + describe(run);
     return d;
   }
   d.what = verdict::restart;
-  d.delay = restart_delay_;
+  d.delay = spec_.restart_delay;
   if (!stable) {
     auto b = backoff_.delay(short_runs_ - 1);
     if (b > d.delay) {

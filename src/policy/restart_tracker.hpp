@@ -28,6 +28,16 @@ struct restart_decision {
   std::string reason;                    ///< why, for logs and status
 };
 
+/// Whether a run that ended warrants a restart at all under `spec`'s restart
+/// policy and stop_exit_codes; if not, `why_not` says why.
+bool wants_restart(const app_spec& spec, const run_facts& run, std::string& why_not);
+
+/// The one decision that does not depend on history: a stable run (at least
+/// min_uptime) that wants a restart, with no restart_delay, restarts at once.
+/// restart_tracker::on_exit decides the same for such a run; the exit watcher
+/// applies this on its own thread to skip the actors on the hot path.
+bool restarts_at_once(const app_spec& spec, const run_facts& run);
+
 class restart_tracker {
 public:
   explicit restart_tracker(const app_spec& spec);
@@ -46,14 +56,7 @@ public:
   uint32_t restarts() const { return restarts_; }
 
 private:
-  bool wants_restart(const run_facts& run, std::string& why_not) const;
-
-  restart_policy policy_;
-  std::vector<int> stop_exit_codes_;
-  uint32_t max_restarts_;
-  std::chrono::milliseconds min_uptime_;
-  std::chrono::milliseconds restart_delay_;
-  bool shell_;
+  app_spec spec_;
   backoff backoff_;
   uint32_t short_runs_ = 0;
   uint32_t restarts_ = 0;
