@@ -20,6 +20,7 @@ void on_run_ended(self_ptr self, run_ended& ev) {
   auto& inst = s.instances[ev.index];
   auto d = s.trackers[ev.index].on_exit(
     {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
+  if (ev.restarted) return; // the exit watcher applied restarts_at_once: same verdict
   switch (d.what) {
     // The instance reports the decision as its own event, so that each
     // instance's events reach the log in the order they happened.

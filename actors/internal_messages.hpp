@@ -24,12 +24,18 @@ struct child_exited {
   int32_t code = 0;
   int64_t at_ns = 0;        ///< steady clock
   std::string description;  ///< "exit(1)", "signal(SIGKILL)"
+  // The exit watcher's standing respawn order restarted it already:
+  int32_t respawned_pid = 0;
+  int64_t respawned_at_ns = 0;  ///< steady clock
+  int32_t respawn_error = 0;    ///< errno of a failed respawn
+  std::string respawn_what;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_exited& x) {
   return f(caf::meta::type_name("arbor.child_exited"), x.pid, x.signaled,
-           x.core_dumped, x.code, x.at_ns, x.description);
+           x.core_dumped, x.code, x.at_ns, x.description, x.respawned_pid,
+           x.respawned_at_ns, x.respawn_error, x.respawn_what);
 }
 
 /// From a process actor to its app supervisor: a run ended unasked.
@@ -39,12 +45,13 @@ struct run_ended {
   int32_t code = 0;
   int64_t uptime_ms = 0;
   std::string description;
+  bool restarted = false;   ///< already restarted at once (stable run): just record it
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_ended& x) {
   return f(caf::meta::type_name("arbor.run_ended"), x.index, x.signaled, x.code,
-           x.uptime_ms, x.description);
+           x.uptime_ms, x.description, x.restarted);
 }
 
 /// From a process actor to its app supervisor: the command cannot run at all.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common.hpp"
+#include "policy/restart_tracker.hpp"
 #include "event_bus.hpp"
 
 namespace arbor::detail {
@@ -51,7 +52,7 @@ std::string build_plan(process_state& s) {
   std::string err;
   auto path = os::resolve_executable(spec.argv.front(), find_path(env), spec.cwd, err);
   if (path.empty()) return err;
-  s.plan = std::make_unique<os::spawn_plan>(std::move(path), spec.argv, std::move(env), spec.cwd);
+  s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(env), spec.cwd);
   return {};
 }
 
@@ -85,7 +86,43 @@ child_exited make_exit_msg(const os::exit_record& r) {
   m.code = r.code;
   m.at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(r.at.time_since_epoch()).count();
   m.description = os::describe(r);
+  m.respawned_pid = r.respawned_pid;
+  m.respawned_at_ns =
+    std::chrono::duration_cast<std::chrono::nanoseconds>(r.respawned_at.time_since_epoch())
+      .count();
+  m.respawn_error = r.respawn_error;
+  m.respawn_what = r.respawn_what;
   return m;
+}
+
+/// A standing order for the exit watcher, when this app's policy can ever
+/// restart at once; nullptr otherwise.
+std::shared_ptr<os::respawn_order> make_order(const process_state& s) {
+  if (s.spec->restart == restart_policy::never || s.spec->restart_delay.count() != 0)
+    return nullptr;
+  auto o = std::make_shared<os::respawn_order>();
+  o->plan = s.plan;
+  o->stdout_fd = s.out_fd;
+  o->stderr_fd = s.err_fd;
+  o->decide = [spec = s.spec](const os::exit_record& r, std::chrono::milliseconds up) {
+    return restarts_at_once(*spec, run_facts{r.signaled, r.code, up});
+  };
+  return o;
+}
+
+/// Takes the standing order back before a stop. If the watcher respawned just
+/// before, that record is in flight and child_exited stops the new run too.
+void disarm(process_state& s) {
+  if (s.order) s.rt->watcher.disarm(s.order.get());
+}
+
+/// Stops the current run: kill_signal to its group, SIGKILL after kill_timeout.
+void begin_stop(self_ptr self) {
+  auto& s = self->state;
+  s.state = proc_state::stopping;
+  os::signal_group(s.pid, s.spec->kill_signal);
+  emit(self, "stopping");
+  self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
 }
 
 /// Spawns the process now: the hot path of every restart. `why`, if set, is
@@ -115,9 +152,10 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
   s.state = proc_state::running;
   s.reason.clear();
   auto me = caf::actor_cast<caf::actor>(self);
-  auto ec = s.rt->watcher.watch(r.pid, [me](const os::exit_record& rec) {
-    caf::anon_send(me, make_exit_msg(rec));
-  });
+  s.order = make_order(s);
+  auto ec = s.rt->watcher.watch(
+    r.pid, [me](const os::exit_record& rec) { caf::anon_send(me, make_exit_msg(rec)); },
+    s.order, s.started);
   if (ec) {
     // Unwatchable means unsupervised: never leave it running.
     os::signal_group(r.pid, SIGKILL);
@@ -138,6 +176,8 @@ void finish_stop(self_ptr self) {
 
 process_state::~process_state() {
   // Last resort (the actor is going away): never leave an orphan behind.
+  if (order && rt)
+    for (auto p : rt->watcher.disarm(order.get())) os::signal_group(p, SIGKILL);
   if (pid > 0) os::signal_group(pid, SIGKILL);
   if (out_fd >= 0) ::close(out_fd);
   if (err_fd >= 0) ::close(err_fd);
@@ -174,12 +214,8 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       }
       auto rp = self->make_response_promise<bool>();
       s.stop_waiters.push_back(rp);
-      if (s.state != proc_state::stopping) {
-        s.state = proc_state::stopping;
-        os::signal_group(s.pid, s.spec->kill_signal);
-        emit(self, "stopping");
-        self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
-      }
+      disarm(s);
+      if (s.state != proc_state::stopping) begin_stop(self);
       return rp;
     },
     [=](child_exited& ev) {
@@ -187,9 +223,37 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       if (ev.pid != s.pid) return; // a run we no longer track
       auto at = clock::time_point{std::chrono::nanoseconds{ev.at_ns}};
       auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(at - s.started);
-      s.pid = 0;
       s.last_exit = ev.description;
       ++s.gen; // the kill timer of this run is stale now
+      if (ev.respawned_pid > 0) {
+        // The watcher restarted a stable run at once; catch up.
+        s.pid = ev.respawned_pid;
+        s.started = clock::time_point{std::chrono::nanoseconds{ev.respawned_at_ns}};
+        s.started_wall_ms = wall_now_ns() / 1000000;
+        ++s.restarts;
+        bool unwanted = !s.want_up || s.state == proc_state::stopping;
+        s.state = proc_state::running;
+        s.reason.clear();
+        self->send(s.parent, run_ended{s.index, ev.signaled, ev.code, uptime.count(),
+                                       ev.description, true});
+        emit(self, "child_exited", ev.description, ev.pid);
+        emit(self, "restarting", ev.description);
+        emit(self, "child_started");
+        if (unwanted) begin_stop(self); // lost a race with a stop: end this run too
+        return;
+      }
+      s.pid = 0;
+      if (ev.respawn_error != 0) {
+        // The standing order tried and could not exec: like a failed spawn.
+        emit(self, "child_exited", ev.description, ev.pid);
+        if (ev.respawn_error == EAGAIN || ev.respawn_error == ENOMEM) {
+          s.state = proc_state::stopped;
+          self->send(s.parent, run_ended{s.index, ev.signaled, ev.code, uptime.count(),
+                                         "spawn: " + ev.respawn_what});
+          return;
+        }
+        return enter_failed(self, ev.respawn_what);
+      }
       if (s.state == proc_state::stopping || !s.want_up) {
         s.state = proc_state::stopped;
         s.reason = "stopped";
@@ -232,7 +296,9 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
     },
     [=](halt_atom) {
       // Operator's second interrupt: no more grace for this run.
-      if (self->state.pid != 0) os::signal_group(self->state.pid, SIGKILL);
+      auto& s = self->state;
+      disarm(s);
+      if (s.pid != 0) os::signal_group(s.pid, SIGKILL);
     },
     [=](giveup_atom, std::string& why) {
       auto& s = self->state;

@@ -33,7 +33,10 @@ struct process_state {
   caf::actor parent;
   runtime_ptr rt;
 
-  std::unique_ptr<os::spawn_plan> plan;  ///< built at the first start
+  std::shared_ptr<os::spawn_plan> plan;  ///< built at the first start
+  /// Standing order for the exit watcher to restart a stable run at once
+  /// (see restarts_at_once); disarmed before any stop.
+  std::shared_ptr<os::respawn_order> order;
   int out_fd = -1;
   int err_fd = -1;
 

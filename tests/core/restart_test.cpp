@@ -11,7 +11,9 @@ using namespace arbor;
 using namespace arbor::test;
 
 TEST_CASE("tree: a crashed process is restarted at once with a new pid") {
-  harness h{"[web.api]\nargs = " + child_args({"sleep"}) + "\n"};
+  // min_uptime = 0: every run is stable, so the exit watcher's standing
+  // order restarts it without waiting for the actors.
+  harness h{"[web.api]\nargs = " + child_args({"sleep"}) + "\nmin_uptime = 0\n"};
   h.start();
   auto first = h.wait("child_started", "web.api#0");
   REQUIRE(first.pid > 0);
@@ -26,6 +28,36 @@ TEST_CASE("tree: a crashed process is restarted at once with a new pid") {
   CHECK(st.pid == again.pid);
   CHECK(st.restarts == 1);
   CHECK(st.last_exit == "signal(SIGKILL)");
+  CHECK(h.count("backoff") == 0);
+  // And again: the replacement is supervised the same way.
+  REQUIRE(::kill(again.pid, SIGKILL) == 0);
+  auto third = h.wait("child_started", "web.api#0");
+  CHECK(third.pid != again.pid);
+  CHECK(h.instance("web.api#0").restarts == 2);
+  REQUIRE(h.tree->stop(10s));
+  auto stopped = h.wait("stopped", "web.api#0");
+  CHECK(stopped.pid == third.pid);
+  CHECK(wait_gone(third.pid));
+}
+
+TEST_CASE("tree: a short run after a crash waits for the backoff") {
+  harness h{"[web.api]\nargs = " + child_args({"sleep"}) + "\nbackoff_base_ms = 30\n"};
+  h.start();
+  auto first = h.wait("child_started", "web.api#0");
+  REQUIRE(::kill(first.pid, SIGKILL) == 0);
+  auto b = h.wait("backoff", "web.api#0");
+  CHECK(b.reason.find("restart in 30ms") != std::string::npos);
+  auto again = h.wait("child_started", "web.api#0");
+  CHECK(again.pid != first.pid);
+}
+
+TEST_CASE("tree: a stable clean exit under on_failure stays down too") {
+  harness h{"[job]\nargs = " + child_args({"exit", "0"}) + "\nmin_uptime = 0\n"};
+  h.start();
+  auto down = h.wait("stays_down", "job#0");
+  CHECK(down.reason.find("exit code 0") != std::string::npos);
+  CHECK(h.count("child_started", "job#0") == 1);
+  CHECK(h.instance("job#0").state == proc_state::stopped);
 }
 
 TEST_CASE("tree: a segfault is a crash and is restarted") {
