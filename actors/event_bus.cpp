@@ -28,7 +28,8 @@ std::string format_event(const event& e) {
 namespace {
 
 spdlog::level::level_enum level_of(const event& e) {
-  if (e.what == "gave_up" || e.what == "spawn_failed") return spdlog::level::err;
+  if (e.what == "gave_up" || e.what == "spawn_failed" || e.what == "log_error")
+    return spdlog::level::err;
   if (e.what == "child_exited" && e.reason == "exit(0)") return spdlog::level::info;
   if (e.what == "child_exited" || e.what == "backoff" || e.what == "killed")
     return spdlog::level::warn;

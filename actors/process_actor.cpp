@@ -62,10 +62,24 @@ int open_log(const std::string& dir, const std::string& file) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-void open_logs(process_state& s) {
+/// Opens the instance's log files if not open yet. The app runs even when
+/// they cannot be opened (its output is discarded), and that is said once.
+void open_logs(self_ptr self) {
+  auto& s = self->state;
+  if (s.rt->log_dir.empty() || (s.out_fd >= 0 && s.err_fd >= 0)) return;
   auto base = s.spec->name + "-" + std::to_string(s.index);
-  if (s.out_fd < 0) s.out_fd = open_log(s.rt->log_dir, base + ".out.log");
-  if (s.err_fd < 0) s.err_fd = open_log(s.rt->log_dir, base + ".err.log");
+  std::string failed;
+  for (auto [fd, file] : {std::pair{&s.out_fd, base + ".out.log"},
+                          std::pair{&s.err_fd, base + ".err.log"}}) {
+    if (*fd >= 0) continue;
+    *fd = open_log(s.rt->log_dir, file);
+    if (*fd < 0 && failed.empty())
+      failed = s.rt->log_dir + "/" + file + ": " + std::strerror(errno);
+  }
+  if (!failed.empty() && !s.log_error_reported) {
+    s.log_error_reported = true;
+    emit(self, "log_error", "cannot open " + failed + " (output discarded)");
+  }
 }
 
 void enter_failed(self_ptr self, std::string why) {
@@ -132,7 +146,7 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
   if (!s.plan) {
     if (auto err = build_plan(s); !err.empty()) return enter_failed(self, std::move(err));
   }
-  open_logs(s);
+  open_logs(self);
   s.state = proc_state::starting;
   auto r = s.plan->spawn(s.out_fd, s.err_fd);
   if (!r.ok()) {

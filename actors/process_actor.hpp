@@ -39,6 +39,7 @@ struct process_state {
   std::shared_ptr<os::respawn_order> order;
   int out_fd = -1;
   int err_fd = -1;
+  bool log_error_reported = false;
 
   proc_state state = proc_state::stopped;
   bool want_up = false;

@@ -111,3 +111,17 @@ TEST_CASE("tree: start after stop runs the app again") {
   CHECK(second.pid != first.pid);
   CHECK(h.instance("again#0").state == proc_state::running);
 }
+
+TEST_CASE("tree: an unopenable log file is reported once and the app runs anyway") {
+  harness h{"[quiet]\nargs = " + child_args({"exit", "1"})
+            + "\nmin_uptime = 0\nmax_restarts = 3\n"};
+  // A directory where the log file should be: open() fails even for root.
+  std::filesystem::create_directories(h.dir.file("logs/quiet-0.out.log"));
+  h.start();
+  auto err = h.wait("log_error", "quiet#0");
+  CHECK(err.reason.find("quiet-0.out.log") != std::string::npos);
+  CHECK(err.reason.find("output discarded") != std::string::npos);
+  // It keeps being restarted (stable runs) and says so only once.
+  for (int i = 0; i < 3; ++i) h.wait("child_started", "quiet#0");
+  CHECK(h.count("log_error") == 1);
+}
