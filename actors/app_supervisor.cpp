@@ -127,25 +127,14 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;
       auto rp = self->make_response_promise<node_status>();
-      auto out = std::make_shared<node_status>();
-      out->name = s.spec->name;
-      out->instances.resize(s.instances.size());
-      if (s.instances.empty()) {
-        out->state = "stopped";
-        return *out;
-      }
-      auto left = std::make_shared<size_t>(s.instances.size());
-      for (size_t i = 0; i < s.instances.size(); ++i) {
-        auto done = [=]() mutable {
-          if (--*left == 0) {
-            out->state = summarize(out->instances);
-            rp.deliver(std::move(*out));
-          }
-        };
-        self->request(s.instances[i], std::chrono::seconds(5), status_atom::value)
-          .then([=](instance_status& x) mutable { out->instances[i] = std::move(x); done(); },
-                [=](caf::error&) mutable { done(); });
-      }
+      gather<instance_status>(self, s.instances, std::chrono::seconds(5), status_atom::value,
+                              [rp, name = s.spec->name](std::vector<instance_status>& xs) mutable {
+                                node_status out;
+                                out.name = name;
+                                out.state = summarize(xs);
+                                out.instances = std::move(xs);
+                                rp.deliver(std::move(out));
+                              });
       return rp;
     },
   };

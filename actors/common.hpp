@@ -2,7 +2,11 @@
 
 // Small things every actor of the tree does the same way.
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -17,6 +21,30 @@ inline void log_unexpected(caf::scheduled_actor* self, std::string who) {
                    caf::deep_to_string(x.copy_content_to_message()));
       return caf::sec::unexpected_message;
     });
+}
+
+/// Sends `msg` as a request to every actor in `xs` and calls `done` once all
+/// have answered, with the answers in the order of `xs` (a slot whose actor
+/// failed or timed out keeps a default T). Calls `done` at once if `xs` is
+/// empty. Never blocks.
+template <class T, class Self, class Msg>
+void gather(Self* self, const std::vector<caf::actor>& xs,
+            std::chrono::milliseconds timeout, Msg msg,
+            std::function<void(std::vector<T>&)> done) {
+  auto out = std::make_shared<std::vector<T>>(xs.size());
+  auto left = std::make_shared<size_t>(xs.size());
+  if (xs.empty()) {
+    done(*out);
+    return;
+  }
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto one = [=](T* x) {
+      if (x) (*out)[i] = std::move(*x);
+      if (--*left == 0) done(*out);
+    };
+    self->request(xs[i], timeout, msg)
+      .then([=](T& x) { one(&x); }, [=](caf::error&) { one(nullptr); });
+  }
 }
 
 } // namespace arbor::detail

@@ -83,27 +83,16 @@ caf::behavior group_supervisor(caf::stateful_actor<group_supervisor_state>* self
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;
       auto rp = self->make_response_promise<node_status>();
-      auto out = std::make_shared<node_status>();
-      out->name = s.spec->name;
-      out->is_group = true;
-      out->strategy = to_string(s.spec->strategy);
-      out->children.resize(s.children.size());
-      if (s.children.empty()) {
-        out->state = "stopped";
-        return *out;
-      }
-      auto left = std::make_shared<size_t>(s.children.size());
-      for (size_t i = 0; i < s.children.size(); ++i) {
-        auto done = [=]() mutable {
-          if (--*left == 0) {
-            out->state = summarize_group(out->children);
-            rp.deliver(std::move(*out));
-          }
-        };
-        self->request(s.children[i], std::chrono::seconds(10), status_atom::value)
-          .then([=](node_status& x) mutable { out->children[i] = std::move(x); done(); },
-                [=](caf::error&) mutable { done(); });
-      }
+      gather<node_status>(self, s.children, std::chrono::seconds(10), status_atom::value,
+                          [rp, spec = s.spec](std::vector<node_status>& xs) mutable {
+                            node_status out;
+                            out.name = spec->name;
+                            out.is_group = true;
+                            out.strategy = to_string(spec->strategy);
+                            out.state = summarize_group(xs);
+                            out.children = std::move(xs);
+                            rp.deliver(std::move(out));
+                          });
       return rp;
     },
   };

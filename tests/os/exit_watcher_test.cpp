@@ -2,6 +2,7 @@
 
 #include "os/exit_watcher.hpp"
 #include "os/spawn.hpp"
+#include "collector.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 using namespace arbor::os;
+using arbor::os::test::collector;
 using namespace std::chrono_literals;
 
 namespace {
@@ -32,27 +34,6 @@ namespace {
 #endif
 
 const std::string child_bin = ARBOR_TEST_CHILD;
-
-/// Collects what the watcher reports, for the test thread to wait on.
-struct collector {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<exit_record> records;
-
-  exit_watcher::callback make() {
-    return [this](const exit_record& r) {
-      std::lock_guard<std::mutex> guard{mtx};
-      records.push_back(r);
-      cv.notify_all();
-    };
-  }
-  /// Waits until `n` records arrived (bounded); returns a copy of them.
-  std::vector<exit_record> wait_for(size_t n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, timeout, [&] { return records.size() >= n; });
-    return records;
-  }
-};
 
 pid_t spawn_child(std::vector<std::string> args) {
   args.insert(args.begin(), child_bin);

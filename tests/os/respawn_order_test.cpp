@@ -5,6 +5,7 @@
 
 #include "os/exit_watcher.hpp"
 #include "os/spawn.hpp"
+#include "collector.hpp"
 
 #include <condition_variable>
 #include <csignal>
@@ -17,29 +18,12 @@
 #include <unistd.h>
 
 using namespace arbor::os;
+using arbor::os::test::collector;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::string child_bin = ARBOR_TEST_CHILD;
-
-struct collector {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<exit_record> records;
-  exit_watcher::callback make() {
-    return [this](const exit_record& r) {
-      std::lock_guard<std::mutex> guard{mtx};
-      records.push_back(r);
-      cv.notify_all();
-    };
-  }
-  std::vector<exit_record> wait_for(size_t n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, timeout, [&] { return records.size() >= n; });
-    return records;
-  }
-};
 
 std::shared_ptr<respawn_order> make_order(std::shared_ptr<const spawn_plan> plan, bool answer) {
   auto o = std::make_shared<respawn_order>();
