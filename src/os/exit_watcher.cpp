@@ -310,6 +310,14 @@ std::vector<pid_t> exit_watcher::disarm(respawn_order* order) {
   return pids;
 }
 
+std::vector<pid_t> exit_watcher::pids() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  std::vector<pid_t> out;
+  out.reserve(impl_->watched.size());
+  for (auto& kv : impl_->watched) out.push_back(kv.second.pid);
+  return out;
+}
+
 size_t exit_watcher::watched() const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   return impl_->watched.size();

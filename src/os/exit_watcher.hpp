@@ -85,6 +85,9 @@ public:
   /// Number of children currently watched.
   size_t watched() const;
 
+  /// The pids currently watched (e.g. the roots the sampler measures).
+  std::vector<pid_t> pids() const;
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -35,7 +36,13 @@ int usage() {
     "  fds                    print the open descriptors, exit 0\n"
     "  sigstate               print SigBlk/SigIgn of /proc/self/status, exit 0\n"
     "  pgid                   print \"pid=P pgid=G\", exit 0\n"
-    "  stamp FIFO             write \"<pid> <CLOCK_REALTIME ns>\\n\" to FIFO, pause\n",
+    "  stamp FIFO             write \"<pid> <CLOCK_REALTIME ns>\\n\" to FIFO, pause\n"
+    "  alloc MB               allocate MB MiB and touch every page, print \"ready\",\n"
+    "                         pause\n"
+    "  tree N MB              fork N children (same process group) that each\n"
+    "                         allocate and touch MB MiB and pause; print \"ready\"\n"
+    "                         once all of them are, then pause\n"
+    "  spin                   burn CPU in a loop forever\n",
     stderr);
   return 2;
 }
@@ -112,6 +119,91 @@ int mode_grandchild(int argc, char** argv) {
   if (exit_at_once)
     return 0;
   pause_forever();
+}
+
+// Where touched memory is kept: a store through a volatile pointer the
+// compiler cannot prove unread, so the allocation and memset stay.
+char* volatile kept_memory = nullptr;
+
+/// Allocates `mb` MiB and writes every byte, so all of it is resident.
+bool touch_mib(long mb) {
+  if (mb < 0)
+    return false;
+  const size_t bytes = static_cast<size_t>(mb) << 20;
+  char* p = static_cast<char*>(std::malloc(bytes > 0 ? bytes : 1));
+  if (p == nullptr)
+    return false;
+  std::memset(p, 0x5a, bytes);
+  kept_memory = p;
+  return true;
+}
+
+int mode_alloc(int argc, char** argv) {
+  if (argc < 3)
+    return usage();
+  if (!touch_mib(to_long(argv[2]))) {
+    std::fprintf(stderr, "alloc: cannot allocate %s MiB\n", argv[2]);
+    return 1;
+  }
+  write_all(STDOUT_FILENO, "ready\n");
+  pause_forever();
+}
+
+int mode_tree(int argc, char** argv) {
+  if (argc < 4)
+    return usage();
+  const long n = to_long(argv[2]);
+  const long mb = to_long(argv[3]);
+  int ready[2];
+  if (n < 0 || pipe2(ready, O_CLOEXEC) != 0) {
+    std::perror("tree: pipe");
+    return 1;
+  }
+  const pid_t parent = getpid();
+  std::vector<pid_t> children;
+  auto fail = [&](const char* what) {
+    std::perror(what);
+    for (pid_t c : children)
+      kill(c, SIGKILL);
+    return 1;
+  };
+  for (long i = 0; i < n; ++i) {
+    pid_t child = fork();
+    if (child < 0)
+      return fail("tree: fork");
+    if (child == 0) {
+      // Same process group as the parent; die with it whatever kills it.
+      close(ready[0]);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent || !touch_mib(mb))
+        _exit(1);
+      write_all(ready[1], "x"); // one byte: "I am ready"
+      close(ready[1]);
+      pause_forever();
+    }
+    children.push_back(child);
+  }
+  close(ready[1]);
+  for (long got = 0; got < n;) {
+    char buf[64];
+    ssize_t r = read(ready[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) { // EOF: a child died before it was ready
+      errno = r == 0 ? ECHILD : errno;
+      return fail("tree: a child failed");
+    }
+    got += r;
+  }
+  close(ready[0]);
+  write_all(STDOUT_FILENO, "ready\n");
+  pause_forever();
+}
+
+[[noreturn]] void mode_spin() {
+  volatile unsigned long counter = 0;
+  for (;;)
+    counter = counter + 1;
 }
 
 int mode_fds() {
@@ -230,6 +322,12 @@ int main(int argc, char** argv) {
                             + " pgid=" + std::to_string(getpgid(0)) + "\n";
     return write_all(STDOUT_FILENO, out) ? 0 : 1;
   }
+  if (mode == "alloc")
+    return mode_alloc(argc, argv);
+  if (mode == "tree")
+    return mode_tree(argc, argv);
+  if (mode == "spin")
+    mode_spin();
   std::fprintf(stderr, "arbor-test-child: unknown mode '%s'\n", mode.c_str());
   return usage();
 }

@@ -7,6 +7,7 @@
 #include "os/spawn.hpp"
 #include "collector.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <filesystem>
@@ -142,4 +143,25 @@ TEST_CASE("respawn_order: a respawn that cannot exec reports the error") {
   CHECK(rs[0].respawn_error == ENOENT);
   CHECK(rs[0].respawn_what.find(bin) != std::string::npos);
   CHECK(w.watched() == 0);
+}
+
+TEST_CASE("exit_watcher: pids() lists what is watched") {
+  auto plan = sleeper_plan();
+  collector c;
+  exit_watcher w;
+  auto a = plan->spawn(-1, -1);
+  auto b = plan->spawn(-1, -1);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE_FALSE(w.watch(a.pid, c.make()));
+  REQUIRE_FALSE(w.watch(b.pid, c.make()));
+  auto pids = w.pids();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{std::min(a.pid, b.pid), std::max(a.pid, b.pid)});
+  ::kill(a.pid, SIGKILL);
+  c.wait_for(1);
+  CHECK(w.pids() == std::vector<pid_t>{b.pid});
+  ::kill(b.pid, SIGKILL);
+  c.wait_for(2);
+  CHECK(w.pids().empty());
 }
