@@ -72,6 +72,101 @@ std::string summarize(const std::vector<instance_status>& xs) {
   return to_string(worst);
 }
 
+namespace {
+
+/// The instance indexes `addr` names: all for the app's own name, one for
+/// "name#i"; empty if it names nothing here.
+std::vector<size_t> select(const app_supervisor_state& s, const std::string& addr) {
+  std::vector<size_t> out;
+  if (addr == s.spec->name) {
+    for (size_t i = 0; i < s.instances.size(); ++i) out.push_back(i);
+  } else if (addr.size() > s.spec->name.size() + 1
+             && addr.compare(0, s.spec->name.size() + 1, s.spec->name + "#") == 0) {
+    auto i = std::stoul(addr.substr(s.spec->name.size() + 1));
+    if (i < s.instances.size()) out.push_back(i);
+  }
+  return out;
+}
+
+std::vector<std::string> ids_of(const app_supervisor_state& s, const std::vector<size_t>& which) {
+  std::vector<std::string> ids;
+  for (auto i : which) ids.push_back(s.spec->name + "#" + std::to_string(i));
+  return ids;
+}
+
+caf::error nothing_named(const std::string& addr) {
+  return caf::make_error(caf::sec::invalid_argument, "no instance named '" + addr + "'");
+}
+
+/// Starts the given instances (counters reset), then `done` once each has
+/// spawned (or failed to).
+void start_some(self_ptr self, const std::vector<size_t>& which,
+                std::function<void()> done = [] {}) {
+  auto& s = self->state;
+  std::vector<caf::actor> xs;
+  for (auto i : which) {
+    s.trackers[i].reset();
+    xs.push_back(s.instances[i]);
+  }
+  gather<bool>(self, xs, std::chrono::seconds(30), start_atom::value,
+               [done](std::vector<bool>&) { done(); });
+}
+
+/// Stops the given instances (all at once, highest index first), then `done`.
+void stop_some(self_ptr self, const std::vector<size_t>& which, std::function<void()> done) {
+  std::vector<caf::actor> xs;
+  for (auto i = which.rbegin(); i != which.rend(); ++i) xs.push_back(self->state.instances[*i]);
+  gather<bool>(self, xs, std::chrono::hours(24), stop_atom::value,
+               [done](std::vector<bool>&) { done(); });
+}
+
+void spawn_instance(self_ptr self) {
+  auto& s = self->state;
+  auto i = static_cast<uint32_t>(s.instances.size());
+  s.instances.push_back(self->spawn<caf::monitored>(process_actor, s.spec, i,
+                                                    caf::actor_cast<caf::actor>(self), s.rt));
+  s.trackers.emplace_back(*s.spec);
+}
+
+/// Sets the instance count: new instances start if the app is wanted up;
+/// surplus ones (highest indexes) are stopped and retired.
+caf::result<uint32_t> scale(self_ptr self, uint32_t n) {
+  auto& s = self->state;
+  auto before = static_cast<uint32_t>(s.instances.size());
+  auto spec = std::make_shared<app_spec>(*s.spec);
+  spec->instances = n;
+  s.spec = spec;
+  if (n >= before) {
+    std::vector<size_t> added;
+    for (auto i = before; i < n; ++i) {
+      spawn_instance(self);
+      added.push_back(i);
+    }
+    if (!s.want_up) return before;
+    auto rp = self->make_response_promise<uint32_t>();
+    start_some(self, added, [rp, before]() mutable { rp.deliver(before); });
+    return rp;
+  }
+  std::vector<size_t> surplus;
+  for (auto i = n; i < before; ++i) surplus.push_back(i);
+  auto rp = self->make_response_promise<uint32_t>();
+  stop_some(self, surplus, [self, rp, n, before]() mutable {
+    auto& s = self->state;
+    for (auto i = n; i < before && i < s.instances.size(); ++i) {
+      self->demonitor(s.instances[i]);
+      self->send_exit(s.instances[i], caf::exit_reason::user_shutdown);
+    }
+    if (s.instances.size() > n) {
+      s.instances.resize(n);
+      s.trackers.erase(s.trackers.begin() + n, s.trackers.end());
+    }
+    rp.deliver(before);
+  });
+  return rp;
+}
+
+} // namespace
+
 caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
                              std::shared_ptr<const app_spec> spec, caf::actor parent,
                              runtime_ptr rt) {
@@ -79,17 +174,14 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
   st.spec = std::move(spec);
   st.parent = std::move(parent);
   st.rt = std::move(rt);
-  auto me = caf::actor_cast<caf::actor>(self);
-  for (uint32_t i = 0; i < st.spec->instances; ++i) {
-    st.instances.push_back(self->spawn<caf::monitored>(process_actor, st.spec, i, me, st.rt));
-    st.trackers.emplace_back(*st.spec);
-  }
-  // The state is gone when attachables run (CAF 0.17): keep our own copy.
-  self->attach_functor([kids = st.instances](const caf::error&) {
-    for (auto& x : kids) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
-  });
+  for (uint32_t i = 0; i < st.spec->instances; ++i) spawn_instance(self);
+  if (st.rt->pump)
+    st.rt->pump->configure({st.spec->name, st.rt->log_dir, st.spec->log.max_size,
+                            st.spec->log.max_files, st.spec->log.date_format});
   log_unexpected(self, st.spec->name);
+  if (st.parent) self->monitor(st.parent); // it goes, we go (and our instances with us)
   self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.parent.address()) return self->quit(dm.reason);
     spdlog::error("supervisor={} event=child_terminated reason={} offender=actor",
                   self->state.spec->name, self->system().render(dm.reason));
   });
@@ -97,10 +189,9 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
     [=](start_atom) {
       auto& s = self->state;
       s.want_up = true;
-      for (size_t i = 0; i < s.instances.size(); ++i) {
-        s.trackers[i].reset();
-        self->send(s.instances[i], start_atom::value);
-      }
+      std::vector<size_t> all;
+      for (size_t i = 0; i < s.instances.size(); ++i) all.push_back(i);
+      start_some(self, all);
     },
     [=](stop_atom) -> caf::result<bool> {
       auto& s = self->state;
@@ -117,6 +208,62 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
     },
     [=](halt_atom) {
       for (auto& x : self->state.instances) self->send(x, halt_atom::value);
+    },
+    [=](start_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+      auto& s = self->state;
+      auto which = select(s, addr);
+      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
+      if (addr == s.spec->name) s.want_up = true;
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      start_some(self, which, [rp, ids = ids_of(s, which)]() mutable { rp.deliver(ids); });
+      return rp;
+    },
+    [=](stop_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+      auto& s = self->state;
+      auto which = select(s, addr);
+      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
+      if (addr == s.spec->name) s.want_up = false;
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      stop_some(self, which, [rp, ids = ids_of(s, which)]() mutable { rp.deliver(ids); });
+      return rp;
+    },
+    [=](restart_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+      auto& s = self->state;
+      auto which = select(s, addr);
+      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
+      if (addr == s.spec->name) s.want_up = true;
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      stop_some(self, which, [self, rp, which]() mutable {
+        start_some(self, which, [self, rp, which]() mutable {
+          rp.deliver(ids_of(self->state, which));
+        });
+      });
+      return rp;
+    },
+    [=](scale_atom, std::string& addr, uint32_t n) -> caf::result<uint32_t> {
+      if (addr != self->state.spec->name) return nothing_named(addr);
+      return scale(self, n);
+    },
+    [=](signal_atom, int sig, std::string& addr)
+      -> caf::result<std::vector<std::string>, std::vector<int32_t>> {
+      auto& s = self->state;
+      auto which = select(s, addr);
+      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
+      std::vector<caf::actor> xs;
+      for (auto i : which) xs.push_back(s.instances[i]);
+      auto rp = self->make_response_promise<std::vector<std::string>, std::vector<int32_t>>();
+      gather<int32_t>(self, xs, std::chrono::seconds(5), caf::make_message(signal_atom::value, sig),
+                      [rp, ids = ids_of(s, which)](std::vector<int32_t>& pids) mutable {
+                        std::vector<std::string> hit;
+                        std::vector<int32_t> hit_pids;
+                        for (size_t i = 0; i < pids.size(); ++i)
+                          if (pids[i] > 0) {
+                            hit.push_back(ids[i]);
+                            hit_pids.push_back(pids[i]);
+                          }
+                        rp.deliver(std::move(hit), std::move(hit_pids));
+                      });
+      return rp;
     },
     [=](run_ended& ev) { on_run_ended(self, ev); },
     [=](spawn_failed& ev) {

@@ -56,29 +56,22 @@ std::string build_plan(process_state& s) {
   return {};
 }
 
-int open_log(const std::string& dir, const std::string& file) {
-  if (dir.empty()) return -1;
-  auto path = dir + "/" + file;
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-}
-
-/// Opens the instance's log files if not open yet. The app runs even when
-/// they cannot be opened (its output is discarded), and that is said once.
+/// Opens the instance's pipes into the log pump if not open yet; they stay
+/// open across restarts. The app runs even when they cannot be made (its
+/// output is discarded), and that is said once.
 void open_logs(self_ptr self) {
   auto& s = self->state;
-  if (s.rt->log_dir.empty() || (s.out_fd >= 0 && s.err_fd >= 0)) return;
-  auto base = s.spec->name + "-" + std::to_string(s.index);
+  if (!s.rt->pump || (s.out_fd >= 0 && s.err_fd >= 0)) return;
   std::string failed;
-  for (auto [fd, file] : {std::pair{&s.out_fd, base + ".out.log"},
-                          std::pair{&s.err_fd, base + ".err.log"}}) {
+  for (auto [fd, which] : {std::pair{&s.out_fd, logs::stream::out},
+                           std::pair{&s.err_fd, logs::stream::err}}) {
     if (*fd >= 0) continue;
-    *fd = open_log(s.rt->log_dir, file);
-    if (*fd < 0 && failed.empty())
-      failed = s.rt->log_dir + "/" + file + ": " + std::strerror(errno);
+    *fd = s.rt->pump->open_stream(s.spec->name, s.index, which);
+    if (*fd < 0 && failed.empty()) failed = std::strerror(errno);
   }
   if (!failed.empty() && !s.log_error_reported) {
     s.log_error_reported = true;
-    emit(self, "log_error", "cannot open " + failed + " (output discarded)");
+    emit(self, "log_error", "cannot capture output: " + failed + " (output discarded)");
   }
 }
 
@@ -207,13 +200,18 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
   st.parent = std::move(parent);
   st.rt = std::move(rt);
   log_unexpected(self, st.id);
+  self->monitor(st.parent); // the app supervisor goes: we go (the state kills the group)
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.parent.address()) self->quit(dm.reason);
+  });
   return {
-    [=](start_atom) {
+    [=](start_atom) -> bool {
       auto& s = self->state;
       s.want_up = true;
-      if (s.pid != 0) return; // running or stopping: nothing to start
-      ++s.gen;                // cancels a pending backoff timer
+      if (s.pid != 0) return true; // running or stopping: nothing to start
+      ++s.gen;                     // cancels a pending backoff timer
       spawn_now(self);
+      return s.pid != 0;
     },
     [=](stop_atom) -> caf::result<bool> {
       auto& s = self->state;
@@ -326,6 +324,11 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       self->state.reason = why;
       emit(self, "stays_down", std::move(why));
     },
+    [=](signal_atom, int sig) -> int32_t {
+      auto& s = self->state;
+      if (s.pid == 0) return 0;
+      return os::signal_group(s.pid, sig) == 0 ? s.pid : 0;
+    },
     [=](status_atom) {
       auto& s = self->state;
       instance_status x;
@@ -336,6 +339,17 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       x.pid = s.pid;
       x.restarts = s.restarts;
       x.started_at_ms = s.pid != 0 ? s.started_wall_ms : 0;
+      if (s.pid != 0) {
+        x.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now()
+                                                                            - s.started)
+                        .count();
+        if (s.rt->sampler) {
+          if (auto u = s.rt->sampler->latest(s.pid)) {
+            x.memory_bytes = static_cast<int64_t>(u->rss_bytes);
+            if (u->cpu_percent) x.cpu_percent = *u->cpu_percent;
+          }
+        }
+      }
       x.last_exit = s.last_exit;
       x.reason = s.reason;
       return x;

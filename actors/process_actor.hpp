@@ -18,7 +18,8 @@ namespace arbor::detail {
 /// One instance of an app: one OS process at a time. Mechanism only: it
 /// spawns, watches, stops and reports; its app supervisor decides restarts.
 ///
-/// start_atom            want up; spawn now (also cancels a pending backoff)
+/// start_atom -> bool    want up; spawn now (also cancels a pending backoff);
+///                       true if a process runs afterwards
 /// stop_atom -> bool     want down; kill_signal to the group, SIGKILL after
 ///                       kill_timeout; replies once the process is gone
 /// respawn_atom, ms, why restart (decided by the app supervisor), maybe delayed

@@ -31,6 +31,10 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   }
   auto rt = std::make_shared<detail::runtime>();
   rt->log_dir = opts.log_dir;
+  if (!opts.log_dir.empty()) rt->pump = std::make_unique<logs::log_pump>();
+  os::exit_watcher* watcher = &rt->watcher;
+  rt->sampler = std::make_unique<os::sampler>([watcher] { return watcher->pids(); },
+                                              opts.sample_interval);
   rt->base_env = os::current_environment();
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
   impl_->rt = rt;
@@ -79,6 +83,21 @@ caf::actor supervision_tree::events() const {
 
 const tree_spec& supervision_tree::spec() const {
   return impl_->spec;
+}
+
+std::pair<std::string, std::string> supervision_tree::log_files(const std::string& app) const {
+  if (!impl_->rt->pump) return {};
+  return logs::log_pump::paths(impl_->rt->log_dir, app);
+}
+
+log_stats supervision_tree::logs_of(const std::string& app) const {
+  if (!impl_->rt->pump) return {};
+  auto s = impl_->rt->pump->stats(app);
+  return log_stats{s.bytes_written, s.bytes_dropped, s.rotations, s.last_error};
+}
+
+bool supervision_tree::flush_logs(const std::string& app) {
+  return impl_->rt->pump && impl_->rt->pump->flush(app);
 }
 
 } // namespace arbor

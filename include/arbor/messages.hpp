@@ -4,10 +4,13 @@
 // tense). Everything here can be sent by an embedder's actors.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
+#include "arbor/spec.hpp"
 #include "arbor/state.hpp"
 
 namespace arbor {
@@ -18,6 +21,16 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;       ///< want down; r
 using status_atom = caf::atom_constant<caf::atom("status")>;   ///< replies node_status / instance_status
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>; ///< bus: send me events (-> bool)
 using halt_atom = caf::atom_constant<caf::atom("halt")>;       ///< SIGKILL every process group now
+using restart_atom = caf::atom_constant<caf::atom("restart")>; ///< stop, then start
+using scale_atom = caf::atom_constant<caf::atom("scale")>;     ///< set an app's instance count
+using signal_atom = caf::atom_constant<caf::atom("signal")>;   ///< send a signal to process groups
+using apply_atom = caf::atom_constant<caf::atom("apply")>;     ///< reconcile with a new spec
+
+// Addressed commands (the tree routes by dotted path; "" is the root,
+// "web.api#1" one instance): (start_atom, addr), (stop_atom, addr),
+// (restart_atom, addr) -> std::vector<std::string> affected instance ids;
+// (scale_atom, addr, uint32_t n) -> uint32_t previous count;
+// (signal_atom, int sig, addr) -> std::vector<std::string> ids, std::vector<int32_t> pids.
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;  ///< bus: stop sending
 
 /// Something that happened in the tree. Logged OTP-style:
@@ -42,7 +55,8 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
   return f(caf::meta::type_name("arbor.instance_status"), x.id, x.index, x.state,
-           x.want_up, x.pid, x.restarts, x.started_at_ms, x.last_exit, x.reason);
+           x.want_up, x.pid, x.restarts, x.started_at_ms, x.uptime_ms, x.memory_bytes,
+           x.cpu_percent, x.last_exit, x.reason);
 }
 
 template <class Inspector>
@@ -51,4 +65,18 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
            x.state, x.instances, x.children);
 }
 
+/// What `apply` did, as app paths.
+struct apply_report {
+  std::vector<std::string> added, removed, changed, scaled, unchanged;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_report& x) {
+  return f(caf::meta::type_name("arbor.apply_report"), x.added, x.removed, x.changed, x.scaled,
+           x.unchanged);
+}
+
 } // namespace arbor
+
+// Specs travel between the tree's actors (local only, never serialized).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const arbor::group_spec>)

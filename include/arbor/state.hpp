@@ -30,6 +30,9 @@ struct instance_status {
   int32_t pid = 0;             ///< 0 when no process
   uint32_t restarts = 0;       ///< restarts done by policy since arbor started it
   int64_t started_at_ms = 0;   ///< wall clock (ms since epoch) of the last spawn
+  int64_t uptime_ms = 0;       ///< of the current run; 0 when no process
+  int64_t memory_bytes = -1;   ///< RSS of the instance's process tree; -1 = not sampled
+  double cpu_percent = -1;     ///< over the last sampling interval (100 = a core); -1 = unknown
   std::string last_exit;       ///< "exit(1)", "signal(SIGKILL)", "" if none
   std::string reason;          ///< why the state is what it is (failures, stay-down)
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -15,12 +16,24 @@
 
 namespace arbor {
 
+/// What became of an app's output (see supervision_tree::log_stats).
+struct log_stats {
+  uint64_t bytes_written = 0;
+  uint64_t bytes_dropped = 0;   ///< lost to open/write errors (disk full, ...)
+  uint64_t rotations = 0;
+  std::string last_error;       ///< "" if none
+};
+
 struct tree_options {
-  /// Directory for per-instance stdout/stderr files (`<app>-<i>.out.log`,
-  /// `.err.log`); created if missing. "" discards the output.
+  /// Directory for the apps' stdout/stderr: `<app>.out.log` / `<app>.err.log`,
+  /// instances merged with a `<app>#<i> | ` prefix, rotated per the app's
+  /// log_* settings; created if missing. "" discards the output.
   std::string log_dir;
   /// Write every event as an OTP-style line through spdlog's default logger.
   bool log_events = false;
+  /// How often memory and CPU of every process tree are sampled (one timer
+  /// for all of them).
+  std::chrono::milliseconds sample_interval{2000};
 };
 
 /// A supervision tree of OS processes: root → groups → apps → instances.
@@ -53,6 +66,15 @@ public:
   caf::actor events() const;
 
   const tree_spec& spec() const;
+
+  /// The live log files of `app`: {stdout file, stderr file}; empty when the
+  /// tree discards output.
+  std::pair<std::string, std::string> log_files(const std::string& app) const;
+  /// Truncates `app`'s log files (rotated ones removed). False when output is
+  /// discarded, the app is unknown, or a file could not be truncated.
+  bool flush_logs(const std::string& app);
+  /// The app's log counters (zeros when output is discarded).
+  log_stats logs_of(const std::string& app) const;
 
 private:
   struct impl;

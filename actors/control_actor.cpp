@@ -1,0 +1,346 @@
+#include "control_actor.hpp"
+
+#include <unistd.h>
+
+#include "config/loader.hpp"
+#include "config/suggest.hpp"
+#include "config/targets.hpp"
+#include "config/units.hpp"
+#include "control_json.hpp"
+#include "event_bus.hpp"
+
+namespace arbor::detail {
+
+namespace {
+
+using nlohmann::json;
+using self_ptr = caf::stateful_actor<control_state>*;
+using ids = std::vector<std::string>;
+
+/// A request being answered: where the reply goes.
+struct call {
+  self_ptr self;
+  uint64_t conn;
+  uint64_t id;
+  void ok(const json& result) const {
+    self->state.sink->send(conn, proto::encode_ok(id, result));
+  }
+  void fail(std::string_view code, std::string_view message,
+            const json& extra = json::object()) const {
+    self->state.sink->send(conn, proto::encode_error(id, code, message, extra));
+  }
+  void fail(const caf::error& e) const {
+    fail("internal", self->system().render(e));
+  }
+};
+
+/// A malformed argument: becomes a bad_request reply.
+struct bad_argument : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> names_arg(const json& args, bool required) {
+  if (!args.contains("names")) {
+    if (required) throw bad_argument("missing 'names': say which apps or groups (or 'all')");
+    return {};
+  }
+  const auto& v = args["names"];
+  if (!v.is_array()) throw bad_argument("'names' must be an array of strings");
+  std::vector<std::string> out;
+  for (auto& x : v) {
+    if (!x.is_string()) throw bad_argument("'names' must be an array of strings");
+    out.push_back(x.get<std::string>());
+  }
+  if (required && out.empty()) throw bad_argument("'names' is empty: say which apps or groups");
+  return out;
+}
+
+std::string string_arg(const json& args, const char* key) {
+  if (!args.contains(key) || !args[key].is_string())
+    throw bad_argument(std::string{"'"} + key + "' must be a string");
+  return args[key].get<std::string>();
+}
+
+/// Resolves names or replies with the error; nullopt then.
+std::optional<std::vector<config::target>> resolve(const call& c, const std::vector<std::string>& names) {
+  auto r = config::resolve_targets(c.self->state.current.root, names);
+  if (!r.ok()) {
+    c.fail(r.error_code, r.error);
+    return std::nullopt;
+  }
+  return r.targets;
+}
+
+/// The apps the targets stand for (groups expanded), in order, once each.
+ids apps_of(const group_spec& root, const std::vector<config::target>& ts) {
+  ids out;
+  auto add = [&](const std::string& a) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  for (auto& t : ts) {
+    if (!t.is_group) {
+      add(t.path);
+    } else if (auto* g = config::find_group(root, t.path)) {
+      for (auto& a : config::app_paths(*g)) add(a);
+    }
+  }
+  return out;
+}
+
+bool selected(const json& inst, const std::vector<config::target>& ts) {
+  if (ts.empty()) return true;
+  auto app = inst["app"].get<std::string>();
+  auto id = inst["id"].get<std::string>();
+  for (auto& t : ts) {
+    if (t.instance ? id == t.address()
+                   : (t.is_group ? (t.path.empty() || app.compare(0, t.path.size() + 1, t.path + ".") == 0)
+                                 : app == t.path))
+      return true;
+  }
+  return false;
+}
+
+/// Sends `atom` for each address in turn (stop/start/restart), collecting
+/// the affected instance ids, then replies.
+template <class Atom>
+void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
+                 std::shared_ptr<ids> acc) {
+  if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
+  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i])
+    .then(
+      [=](ids& xs) {
+        acc->insert(acc->end(), xs.begin(), xs.end());
+        each_target(c, atom, addrs, i + 1, acc);
+      },
+      [=](caf::error& e) { c.fail(e); });
+}
+
+void signal_each(call c, int sig, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
+                 std::shared_ptr<json> acc) {
+  if (i == addrs->size()) return c.ok(json{{"signaled", *acc}});
+  c.self->request(c.self->state.tree->root(), std::chrono::seconds(10), signal_atom::value, sig,
+                  (*addrs)[i])
+    .then(
+      [=](ids& xs, std::vector<int32_t>& pids) {
+        for (size_t k = 0; k < xs.size(); ++k) acc->push_back(json{{"id", xs[k]}, {"pid", pids[k]}});
+        signal_each(c, sig, addrs, i + 1, acc);
+      },
+      [=](caf::error& e) { c.fail(e); });
+}
+
+void with_status(call c, std::function<void(node_status&)> then) {
+  c.self->request(c.self->state.tree->root(), std::chrono::seconds(10), status_atom::value)
+    .then([then](node_status& n) { then(n); }, [c](caf::error& e) { c.fail(e); });
+}
+
+void do_status(call c, const json& args) {
+  auto ts = resolve(c, names_arg(args, false));
+  if (!ts) return;
+  with_status(c, [c, ts = *ts](node_status& n) {
+    std::vector<json> all;
+    collect_instances(n, all);
+    json out = json::array();
+    for (auto& x : all)
+      if (selected(x, ts)) out.push_back(std::move(x));
+    c.ok(json{{"instances", out}});
+  });
+}
+
+void do_show(call c, const json& args) {
+  auto ts = resolve(c, {string_arg(args, "name")});
+  if (!ts) return;
+  auto t = ts->front();
+  with_status(c, [c, t](node_status& n) {
+    auto& root = c.self->state.current.root;
+    auto* node = find_node(n, t.path);
+    if (!node) return c.fail("not_found", "'" + t.address() + "' is not running in the tree");
+    json spec = t.is_group ? spec_json(*config::find_group(root, t.path))
+                           : spec_json(*config::find_app(root, t.path));
+    json out{{"node", node_json(*node, root)}, {"spec", spec}};
+    if (!t.is_group) {
+      auto ls = c.self->state.tree->logs_of(t.path);
+      auto [o, e] = c.self->state.tree->log_files(t.path);
+      out["logs"] = json{{"out", o},
+                         {"err", e},
+                         {"bytes_written", ls.bytes_written},
+                         {"bytes_dropped", ls.bytes_dropped},
+                         {"rotations", ls.rotations},
+                         {"last_error", ls.last_error}};
+    }
+    c.ok(out);
+  });
+}
+
+void do_scale(call c, const json& args) {
+  auto ts = resolve(c, {string_arg(args, "name")});
+  if (!ts) return;
+  if (!args.contains("instances") || !args["instances"].is_number_integer()
+      || args["instances"].get<int64_t>() < 0 || args["instances"].get<int64_t>() > 10000)
+    throw bad_argument("'instances' must be an integer from 0 to 10000");
+  auto n = args["instances"].get<uint32_t>();
+  auto t = ts->front();
+  if (t.is_group || t.instance)
+    return c.fail("invalid_argument", "scale takes an app, not '" + t.address() + "'");
+  c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
+    .then(
+      [c, t, n](uint32_t before) {
+        auto* app = config::find_app(c.self->state.current.root, t.path);
+        if (app) const_cast<app_spec*>(app)->instances = n;
+        c.ok(json{{"app", t.path}, {"from", before}, {"to", n}});
+      },
+      [c](caf::error& e) { c.fail(e); });
+}
+
+void do_apply(call c, const json& args) {
+  auto& s = c.self->state;
+  auto file = args.contains("file") ? string_arg(args, "file") : s.opts.config_file;
+  if (file.empty()) throw bad_argument("no config file: pass 'file'");
+  auto res = config::load_file(file);
+  if (!res.ok()) {
+    json diags = json::array();
+    for (auto& d : res.errors) diags.push_back(d.to_string());
+    return c.fail("config_invalid",
+                  std::to_string(res.errors.size()) + " error" + (res.errors.size() == 1 ? "" : "s")
+                    + " in " + file + "; nothing changed",
+                  json{{"diagnostics", diags}});
+  }
+  auto next = std::make_shared<tree_spec>(std::move(*res.tree));
+  auto root = std::make_shared<const group_spec>(next->root);
+  c.self->request(s.tree->root(), caf::infinite, apply_atom::value, root)
+    .then(
+      [c, next, file](apply_report& r) {
+        c.self->state.current = *next;
+        c.self->state.opts.config_file = file;
+        c.ok(report_json(r));
+      },
+      [c](caf::error& e) { c.fail(e); });
+}
+
+void do_logs(call c, const json& args, bool flush) {
+  auto& s = c.self->state;
+  auto ts = resolve(c, names_arg(args, false));
+  if (!ts) return;
+  auto apps = ts->empty() ? config::app_paths(s.current.root) : apps_of(s.current.root, *ts);
+  json out = json::array();
+  for (auto& a : apps) {
+    if (flush) {
+      if (s.tree->flush_logs(a)) out.push_back(a);
+      continue;
+    }
+    auto [o, e] = s.tree->log_files(a);
+    if (!o.empty()) out.push_back(json{{"app", a}, {"out", o}, {"err", e}});
+  }
+  c.ok(flush ? json{{"flushed", out}} : json{{"files", out}});
+}
+
+void do_events(call c, const json& args) {
+  auto& s = c.self->state;
+  bool follow = args.value("follow", false);
+  int64_t last = args.value("last", follow ? int64_t{0} : int64_t{100});
+  if (last < 0) throw bad_argument("'last' must not be negative");
+  auto n = std::min<size_t>(static_cast<size_t>(last), s.recent.size());
+  json evs = json::array();
+  for (auto i = s.recent.size() - n; i < s.recent.size(); ++i) evs.push_back(s.recent[i]);
+  if (!follow) return c.ok(json{{"events", evs}});
+  for (auto& e : evs) s.sink->send(c.conn, proto::encode_item(c.id, e));
+  s.followers[c.conn] = c.id;
+}
+
+void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
+  call c{self, conn, req.id};
+  auto& s = self->state;
+  const auto& args = req.args;
+  const auto& cmd = req.cmd;
+  try {
+    if (cmd == "ping") {
+      c.ok(json{{"version", "0.1.0"},
+                {"pid", ::getpid()},
+                {"uptime_ms", wall_now_ns() / 1000000 - s.started_ms},
+                {"config", s.opts.config_file},
+                {"home", s.opts.home}});
+    } else if (cmd == "status") {
+      do_status(c, args);
+    } else if (cmd == "tree") {
+      with_status(c, [c](node_status& n) {
+        c.ok(json{{"root", node_json(n, c.self->state.current.root)}});
+      });
+    } else if (cmd == "show") {
+      do_show(c, args);
+    } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
+      auto ts = resolve(c, names_arg(args, true));
+      if (!ts) return;
+      auto addrs = std::make_shared<std::vector<std::string>>();
+      for (auto& t : *ts) addrs->push_back(t.address());
+      auto acc = std::make_shared<ids>();
+      if (cmd == "start") each_target(c, start_atom::value, addrs, 0, acc);
+      else if (cmd == "stop") each_target(c, stop_atom::value, addrs, 0, acc);
+      else each_target(c, restart_atom::value, addrs, 0, acc);
+    } else if (cmd == "scale") {
+      do_scale(c, args);
+    } else if (cmd == "signal") {
+      std::string text = args.contains("signal") && args["signal"].is_number_integer()
+                           ? std::to_string(args["signal"].get<int>())
+                           : string_arg(args, "signal");
+      auto sig = config::parse_signal(text);
+      if (!sig) return c.fail("invalid_argument", "unknown signal '" + text + "'");
+      auto ts = resolve(c, names_arg(args, true));
+      if (!ts) return;
+      auto addrs = std::make_shared<std::vector<std::string>>();
+      for (auto& t : *ts)
+        if (!t.is_group) addrs->push_back(t.address());
+      for (auto& a : apps_of(s.current.root, *ts))
+        if (std::none_of(ts->begin(), ts->end(), [&](auto& t) { return !t.is_group && t.path == a; }))
+          addrs->push_back(a);
+      signal_each(c, *sig, addrs, 0, std::make_shared<json>(json::array()));
+    } else if (cmd == "apply") {
+      do_apply(c, args);
+    } else if (cmd == "logs" || cmd == "flush") {
+      do_logs(c, args, cmd == "flush");
+    } else if (cmd == "events") {
+      do_events(c, args);
+    } else if (cmd == "shutdown") {
+      c.ok(json{{"stopping", true}});
+      if (s.opts.on_shutdown) s.opts.on_shutdown();
+    } else {
+      static const std::vector<std::string_view> known{
+        "ping", "status", "tree", "show", "start", "stop", "restart", "scale",
+        "signal", "apply", "logs", "flush", "events", "shutdown"};
+      c.fail("unknown_command",
+             "unknown command '" + cmd + "'" + config::detail::did_you_mean(cmd, known));
+    }
+  } catch (const bad_argument& e) {
+    c.fail("bad_request", e.what());
+  } catch (const json::exception& e) {
+    c.fail("bad_request", std::string{"malformed arguments: "} + e.what());
+  } catch (const std::exception& e) {
+    c.fail("internal", e.what());
+  }
+}
+
+} // namespace
+
+caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervision_tree* tree,
+                            tree_spec current, std::shared_ptr<reply_sink> sink,
+                            control_options opts) {
+  auto& st = self->state;
+  st.tree = tree;
+  st.sink = std::move(sink);
+  st.current = std::move(current);
+  st.opts = std::move(opts);
+  st.started_ms = wall_now_ns() / 1000000;
+  self->send(tree->events(), subscribe_atom::value);
+  return {
+    [=](control_request& r) { dispatch(self, r.conn, r.req); },
+    [=](conn_closed& c) { self->state.followers.erase(c.conn); },
+    [=](event& e) {
+      auto& s = self->state;
+      auto j = event_json(e);
+      for (auto& [conn, id] : s.followers) s.sink->send(conn, proto::encode_item(id, j));
+      s.recent.push_back(std::move(j));
+      if (s.recent.size() > recent_events) s.recent.pop_front();
+    },
+    [=](bool) {}, // the bus's answer to subscribe
+  };
+}
+
+} // namespace arbor::detail

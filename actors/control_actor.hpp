@@ -1,0 +1,80 @@
+#pragma once
+
+// The control plane's actor: answers protocol requests by asking the tree.
+// Requests arrive from the control server's thread as messages; replies go
+// back through a reply_sink (non-blocking), so a slow client never blocks it.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "arbor/tree.hpp"
+#include "proto/protocol.hpp"
+#include "proto/server.hpp"
+
+namespace arbor::detail {
+
+/// Where replies go: the control server once it exists. Thread-safe.
+class reply_sink {
+public:
+  void attach(proto::control_server* s) {
+    std::lock_guard<std::mutex> g{m_};
+    server_ = s;
+  }
+  void detach() { attach(nullptr); }
+  void send(uint64_t conn, std::string line) {
+    std::lock_guard<std::mutex> g{m_};
+    if (server_) server_->send(conn, std::move(line));
+  }
+
+private:
+  std::mutex m_;
+  proto::control_server* server_ = nullptr;
+};
+
+/// From the server thread: one decoded request.
+struct control_request {
+  uint64_t conn = 0;
+  proto::request req;
+};
+
+/// From the server thread: a connection is gone (stop streaming to it).
+struct conn_closed {
+  uint64_t conn = 0;
+};
+
+struct control_options {
+  std::string home;
+  std::string config_file;              ///< the applied config (default of `apply`)
+  std::function<void()> on_shutdown;    ///< `shutdown` was requested (any thread-safe signal)
+};
+
+struct control_state {
+  static inline const char* name = "control";
+  supervision_tree* tree = nullptr;     ///< outlives this actor
+  std::shared_ptr<reply_sink> sink;
+  tree_spec current;                    ///< the running config (apply/scale keep it current)
+  control_options opts;
+  int64_t started_ms = 0;
+  std::deque<nlohmann::json> recent;    ///< the last events, oldest first
+  std::map<uint64_t, uint64_t> followers; ///< conn -> request id of `events -f`
+};
+
+/// How many recent events are kept for `events`.
+constexpr size_t recent_events = 1000;
+
+caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervision_tree* tree,
+                            tree_spec current, std::shared_ptr<reply_sink> sink,
+                            control_options opts);
+
+} // namespace arbor::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(arbor::detail::control_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(arbor::detail::conn_closed)

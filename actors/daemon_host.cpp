@@ -1,0 +1,125 @@
+#include "daemon_host.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "config/units.hpp"
+#include "control_actor.hpp"
+#include "os/signals.hpp"
+
+namespace arbor::detail {
+
+struct daemon_host::impl {
+  caf::actor_system& sys;
+  host_options opts;
+  std::unique_ptr<supervision_tree> tree;
+  std::shared_ptr<reply_sink> sink = std::make_shared<reply_sink>();
+  caf::actor control;
+  std::unique_ptr<proto::control_server> server;
+  int shutdown_fd = -1; ///< eventfd: a client asked for `shutdown`
+
+  impl(caf::actor_system& s, host_options o) : sys(s), opts(std::move(o)) {
+  }
+};
+
+daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options opts)
+  : impl_(std::make_unique<impl>(sys, std::move(opts))) {
+  auto& d = *impl_;
+  d.shutdown_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (d.shutdown_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  auto current = spec;
+  d.tree = std::make_unique<supervision_tree>(
+    sys, std::move(spec), tree_options{d.opts.log_dir, d.opts.log_events});
+  control_options copts;
+  copts.home = d.opts.home;
+  copts.config_file = d.opts.config_file;
+  int fd = d.shutdown_fd;
+  copts.on_shutdown = [fd] {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+  };
+  d.control = sys.spawn(control_actor, d.tree.get(), std::move(current), d.sink, std::move(copts));
+  proto::control_server::handlers h;
+  auto control = d.control;
+  h.on_request = [control](uint64_t conn, proto::request req) {
+    caf::anon_send(control, control_request{conn, std::move(req)});
+  };
+  h.on_close = [control](uint64_t conn) { caf::anon_send(control, conn_closed{conn}); };
+  d.server = std::make_unique<proto::control_server>(d.opts.home + "/arbor.sock", std::move(h));
+  d.sink->attach(d.server.get());
+}
+
+daemon_host::~daemon_host() {
+  auto& d = *impl_;
+  d.sink->detach();
+  d.server.reset();
+  caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);
+  d.tree.reset();
+  if (d.shutdown_fd >= 0) ::close(d.shutdown_fd);
+}
+
+void daemon_host::start() {
+  impl_->tree->start();
+}
+
+supervision_tree& daemon_host::tree() {
+  return *impl_->tree;
+}
+
+int daemon_host::wait(int signal_fd) {
+  for (;;) {
+    pollfd p[2] = {{signal_fd, POLLIN, 0}, {impl_->shutdown_fd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      spdlog::critical("supervisor=root event=poll_failed reason=\"{}\"", std::strerror(errno));
+      return SIGTERM;
+    }
+    if (p[1].revents & POLLIN) return 0;
+    int sig;
+    while ((sig = os::read_signal(signal_fd)) > 0) {
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) return sig;
+      if (sig == SIGHUP)
+        spdlog::info("supervisor=root event=signal reason=\"SIGHUP ignored: reload the config "
+                     "with `arbor apply`\"");
+    }
+  }
+}
+
+bool daemon_host::stop(int signal_fd) {
+  auto& tree = *impl_->tree;
+  int efd = ::eventfd(0, EFD_CLOEXEC);
+  std::atomic<bool> ok{false};
+  std::thread stopper([&] {
+    ok = tree.stop();
+    uint64_t one = 1;
+    if (efd >= 0) [[maybe_unused]] auto n = ::write(efd, &one, sizeof one);
+  });
+  for (bool done = efd < 0; !done;) {
+    pollfd p[2] = {{efd, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    done = p[0].revents & POLLIN;
+    int sig;
+    while (!done && (sig = os::read_signal(signal_fd)) > 0) {
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+        spdlog::warn("supervisor=root event=halt reason=\"second {}: SIGKILL to every "
+                     "process group now\"", config::signal_name(sig));
+        caf::anon_send(tree.root(), halt_atom::value);
+      }
+    }
+  }
+  stopper.join();
+  if (efd >= 0) ::close(efd);
+  return ok;
+}
+
+} // namespace arbor::detail

@@ -1,0 +1,153 @@
+// `apply` for one group: diff the running children against a new spec and
+// touch only what changed. Runs as a chain of asynchronous steps (never
+// blocking the actor); the children list is replaced at the end.
+
+#include <functional>
+#include <memory>
+
+#include "arbor/messages.hpp"
+#include "config/targets.hpp"
+#include "group_supervisor.hpp"
+
+namespace arbor::detail {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<group_supervisor_state>*;
+using step = std::function<void(std::function<void()> next)>;
+using ids = std::vector<std::string>;
+
+void run_steps(std::shared_ptr<std::vector<step>> steps, size_t i, std::function<void()> done) {
+  if (i == steps->size()) return done();
+  (*steps)[i]([steps, i, done] { run_steps(steps, i + 1, done); });
+}
+
+/// Every app path a child stands for (itself, or all apps of a group).
+ids paths_of(const node_spec& n) {
+  if (n.type == node_spec::kind::app) return {n.app.name};
+  return config::app_paths(n.group);
+}
+
+void append(ids& to, const ids& xs) {
+  to.insert(to.end(), xs.begin(), xs.end());
+}
+
+/// Same app apart from its instance count?
+bool only_instances_differ(const app_spec& a, const app_spec& b) {
+  auto x = a;
+  x.instances = b.instances;
+  return x.same_run_spec(b);
+}
+
+/// Stops a child and retires its actor.
+step retire(self_ptr self, caf::actor child, std::string name) {
+  return [self, child, name](std::function<void()> next) {
+    self->request(child, caf::infinite, stop_atom::value, name)
+      .then(
+        [self, child, next](ids&) {
+          self->demonitor(child);
+          self->send_exit(child, caf::exit_reason::user_shutdown);
+          next();
+        },
+        [self, child, next](caf::error&) {
+          self->demonitor(child);
+          self->send_exit(child, caf::exit_reason::user_shutdown);
+          next();
+        });
+  };
+}
+
+} // namespace
+
+caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_spec> next) {
+  auto& s = self->state;
+  auto rp = self->make_response_promise<apply_report>();
+  auto report = std::make_shared<apply_report>();
+  auto steps = std::make_shared<std::vector<step>>();
+  auto old_spec = s.spec;
+  auto old_children = s.children;
+  auto fresh = std::make_shared<std::vector<caf::actor>>(next->children.size());
+
+  auto find_old = [&](const node_spec& n) -> int {
+    for (size_t i = 0; i < old_spec->children.size(); ++i) {
+      auto& o = old_spec->children[i];
+      if (o.name() == n.name() && o.type == n.type) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  std::vector<bool> kept(old_spec->children.size(), false);
+  std::vector<int> match(next->children.size(), -1);
+  for (size_t i = 0; i < next->children.size(); ++i) {
+    match[i] = find_old(next->children[i]);
+    if (match[i] >= 0) kept[match[i]] = true;
+  }
+
+  // 1. What is gone stops first, in reverse start order.
+  for (size_t i = old_spec->children.size(); i-- > 0;) {
+    if (kept[i]) continue;
+    append(report->removed, paths_of(old_spec->children[i]));
+    steps->push_back(retire(self, old_children[i], old_spec->children[i].name()));
+  }
+
+  // 2. Then, in the new start order: keep, scale, restart changed, add new.
+  for (size_t i = 0; i < next->children.size(); ++i) {
+    const auto& n = next->children[i];
+    if (match[i] < 0) {
+      append(report->added, paths_of(n));
+      steps->push_back([self, fresh, i, n](std::function<void()> go) {
+        (*fresh)[i] = spawn_child(self, n);
+        if (self->state.want_up) self->send((*fresh)[i], start_atom::value);
+        go();
+      });
+      continue;
+    }
+    auto old = old_children[match[i]];
+    const auto& o = old_spec->children[match[i]];
+    if (n.type == node_spec::kind::group) {
+      (*fresh)[i] = old;
+      auto sub = std::make_shared<const group_spec>(n.group);
+      steps->push_back([self, old, sub, report](std::function<void()> go) {
+        self->request(old, caf::infinite, apply_atom::value, sub)
+          .then(
+            [report, go](apply_report& r) {
+              append(report->added, r.added);
+              append(report->removed, r.removed);
+              append(report->changed, r.changed);
+              append(report->scaled, r.scaled);
+              append(report->unchanged, r.unchanged);
+              go();
+            },
+            [go](caf::error&) { go(); });
+      });
+    } else if (o.app.same_run_spec(n.app)) {
+      (*fresh)[i] = old;
+      report->unchanged.push_back(n.app.name);
+    } else if (only_instances_differ(o.app, n.app)) {
+      (*fresh)[i] = old;
+      report->scaled.push_back(n.app.name);
+      steps->push_back([self, old, name = n.app.name, count = n.app.instances](
+                         std::function<void()> go) {
+        self->request(old, caf::infinite, scale_atom::value, name, count)
+          .then([go](uint32_t) { go(); }, [go](caf::error&) { go(); });
+      });
+    } else {
+      report->changed.push_back(n.app.name);
+      steps->push_back(retire(self, old, o.name()));
+      steps->push_back([self, fresh, i, n](std::function<void()> go) {
+        (*fresh)[i] = spawn_child(self, n);
+        if (self->state.want_up) self->send((*fresh)[i], start_atom::value);
+        go();
+      });
+    }
+  }
+
+  // 3. The group now is the new spec.
+  run_steps(steps, 0, [self, rp, report, fresh, next]() mutable {
+    self->state.children = std::move(*fresh);
+    self->state.spec = next;
+    rp.deliver(std::move(*report));
+  });
+  return rp;
+}
+
+} // namespace arbor::detail
