@@ -1,7 +1,5 @@
 #include <cstdio>
 
-#include <fmt/core.h>
-
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
 
@@ -10,13 +8,13 @@ namespace arbor::cli {
 int check(const std::string& file) {
   auto res = config::load_file(file);
   if (!res.ok()) {
-    for (auto& e : res.errors) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "{}: {} error{}\n", file, res.errors.size(),
-               res.errors.size() == 1 ? "" : "s");
-    return 2;
+    for (auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::fprintf(stderr, "%s: %zu error%s\n", file.c_str(), res.errors.size(),
+                 res.errors.size() == 1 ? "" : "s");
+    return exit_bad_config;
   }
-  fmt::print("{}", config::render_tree(*res.tree));
-  return 0;
+  std::fputs(config::render_tree(*res.tree).c_str(), stdout);
+  return exit_ok;
 }
 
 } // namespace arbor::cli

@@ -25,8 +25,10 @@ struct child_proc {
   int pidfd = -1;
 };
 
+/// Runs the arbor binary with ARBOR_HOME set to `home` (each test its own:
+/// one arbor per home is enforced with a lock).
 child_proc spawn_arbor(const std::vector<std::string>& args, const std::string& out,
-                       const std::string& err) {
+                       const std::string& err, const std::string& home) {
   std::vector<char*> argv;
   std::string bin = ARBOR_BIN;
   argv.push_back(bin.data());
@@ -39,7 +41,13 @@ child_proc spawn_arbor(const std::vector<std::string>& args, const std::string& 
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   child_proc c;
-  int rc = posix_spawn(&c.pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
+  std::vector<std::string> env{"ARBOR_HOME=" + home};
+  for (char** e = environ; *e; ++e)
+    if (std::string{*e}.rfind("ARBOR_HOME=", 0) != 0) env.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&c.pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
   c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
@@ -91,11 +99,11 @@ TEST_CASE("arbor run: SIGTERM stops the whole tree, grandchildren included, and 
                        << "\n[stubborn]\nargs = " << child_args({"ignore-term"})
                        << "\nkill_timeout = 200\n";
   }
-  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"), d.path.string());
   auto pids = wait_pids(d.file("err"), std::regex{"event=child_started offender=\\S+ pid=(\\d+)"}, 4);
   REQUIRE(pids.size() == 4);
   auto gpid = std::stoi(wait_file(gpidfile));
-  REQUIRE(wait_file(d.file("logs/stubborn-0.out.log")) == "ready");
+  REQUIRE(wait_file(d.file("logs/stubborn.out.log")) == "stubborn#0 | ready");
   REQUIRE(::kill(c.pid, SIGTERM) == 0);
   int status = wait_exit(c, 30s);
   INFO(slurp(d.file("err")));
@@ -113,7 +121,7 @@ TEST_CASE("arbor run: SIGINT stops the tree too") {
   temp_dir d;
   auto cfg = d.file("arbor.toml");
   { std::ofstream(cfg) << "[a]\nargs = " << child_args({"sleep"}) << "\n"; }
-  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"), d.path.string());
   auto pids = wait_pids(d.file("err"), std::regex{"event=child_started offender=\\S+ pid=(\\d+)"}, 1);
   REQUIRE(pids.size() == 1);
   ::kill(c.pid, SIGINT);
@@ -131,7 +139,7 @@ TEST_CASE("arbor run: a config with errors reports them all with file:line:col a
     std::ofstream(cfg) << "[ok]\nargs = " << child_args({"grandchild", marker, "exit"})
                        << "\n[bad]\ncommand = \"x\"\nrestat = \"always\"\ninstances = 0\n";
   }
-  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"));
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"), d.path.string());
   int status = wait_exit(c, 30s);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
@@ -147,7 +155,7 @@ TEST_CASE("arbor check: prints the tree of a valid config, errors for a bad one"
   temp_dir d;
   auto good = d.file("good.toml");
   { std::ofstream(good) << "[web.api]\ncommand = \"node server.js\"\ninstances = 2\n[migrate]\ncommand = \"true\"\nrestart = \"never\"\n"; }
-  auto c = spawn_arbor({"check", good}, d.file("out"), d.file("err"));
+  auto c = spawn_arbor({"check", good}, d.file("out"), d.file("err"), d.path.string());
   int status = wait_exit(c, 30s);
   CHECK(WEXITSTATUS(status) == 0);
   auto out = slurp(d.file("out"));
@@ -157,7 +165,7 @@ TEST_CASE("arbor check: prints the tree of a valid config, errors for a bad one"
 
   auto bad = d.file("bad.toml");
   { std::ofstream(bad) << "[x]\ncommand = \"a\"\nmax_restarts = \"lots\"\n"; }
-  auto c2 = spawn_arbor({"check", bad}, d.file("out2"), d.file("err2"));
+  auto c2 = spawn_arbor({"check", bad}, d.file("out2"), d.file("err2"), d.path.string());
   status = wait_exit(c2, 30s);
   CHECK(WEXITSTATUS(status) == 2);
   CHECK(slurp(d.file("err2")).find(bad + ":3:") != std::string::npos);

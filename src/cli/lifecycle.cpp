@@ -1,0 +1,209 @@
+// Lifecycle verbs: `run` (the tree in the foreground: execs arbor-daemon),
+// `up` (start the daemon if needed, or apply to the running one), `down`
+// (stop every app, then the daemon), and `check`.
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "config/loader.hpp"
+#include "proto/client.hpp"
+
+extern char** environ;
+
+namespace arbor::cli {
+
+namespace {
+
+[[noreturn]] void fail(int code) {
+  throw CLI::RuntimeError(code);
+}
+
+std::optional<proto::response> ask(proto::client& c, const std::string& cmd,
+                                   nlohmann::json args = nlohmann::json::object(),
+                                   int timeout_ms = 30000) {
+  std::string error;
+  proto::request req;
+  req.cmd = cmd;
+  req.args = std::move(args);
+  auto r = c.call(req, error, timeout_ms);
+  if (!r) std::fprintf(stderr, "arbor: %s\n", error.c_str());
+  return r;
+}
+
+/// Waits for a process that is not our child to exit (pidfd); false on timeout.
+bool wait_pid_gone(int pid, int timeout_ms) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd p{fd, POLLIN, 0};
+  int n = ::poll(&p, 1, timeout_ms);
+  ::close(fd);
+  return n > 0;
+}
+
+/// Prints the end of the daemon's log after it died at startup.
+void print_log_tail(const std::string& log) {
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::fprintf(stderr, "arbor: the daemon exited at startup; the end of %s:\n", log.c_str());
+  for (size_t i = lines.size() > 10 ? lines.size() - 10 : 0; i < lines.size(); ++i)
+    std::fprintf(stderr, "  %s\n", lines[i].c_str());
+}
+
+/// Starts arbor-daemon for `file` (own session, output to <home>/daemon.log)
+/// and waits until it answers; returns its pid.
+int start_daemon(const std::string& file, const std::string& home) {
+  std::error_code ec;
+  std::filesystem::create_directories(home, ec);
+  ::chmod(home.c_str(), 0700);
+  auto log = home + "/daemon.log";
+  auto bin = daemon_binary();
+  std::vector<std::string> args{"arbor-daemon", "daemon", file};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(rc));
+    fail(exit_failed);
+  }
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string error;
+    if (auto c = proto::client::connect(socket_path(), error)) {
+      if (auto r = ask(*c, "ping", {}, 5000); r && r->type == proto::response::kind::ok) {
+        if (pfd >= 0) ::close(pfd);
+        return pid;
+      }
+    }
+    // Not answering yet. Did it die (a bad config, a held lock)? Else look again.
+    pollfd p{pfd, POLLIN, 0};
+    if (pfd >= 0 && ::poll(&p, 1, 20) > 0) {
+      ::waitpid(pid, nullptr, 0);
+      ::close(pfd);
+      print_log_tail(log);
+      fail(exit_failed);
+    }
+  }
+  std::fprintf(stderr, "arbor: the daemon (pid %d) did not answer within 15 s; see %s\n", pid,
+               log.c_str());
+  fail(exit_failed);
+}
+
+void print_apply(const nlohmann::json& r) {
+  static const std::pair<const char*, const char*> kinds[] = {
+    {"added", "+"}, {"removed", "-"}, {"changed", "~"}, {"scaled", "#"}};
+  for (auto& [key, mark] : kinds)
+    for (auto& a : r.value(key, nlohmann::json::array()))
+      std::printf("%s %s\n", mark, a.get<std::string>().c_str());
+  std::printf("%zu unchanged\n", r.value("unchanged", nlohmann::json::array()).size());
+}
+
+} // namespace
+
+void add_lifecycle_verbs(CLI::App& app) {
+  auto run_opts = std::make_shared<run_options>();
+  auto* run = app.add_subcommand("run", "Run the tree in the foreground until SIGTERM/SIGINT");
+  run->add_option("file", run_opts->file, "Config file")->capture_default_str();
+  run->add_option("--log-dir", run_opts->log_dir,
+                  "Where apps' stdout/stderr go (default: $ARBOR_HOME/logs)");
+  run->callback([run_opts] {
+    // The tree lives in arbor-daemon: become it (same pid, signals, exit code).
+    auto bin = daemon_binary();
+    std::vector<std::string> args{"arbor-daemon", "run", run_opts->file};
+    if (!run_opts->log_dir.empty()) {
+      args.push_back("--log-dir");
+      args.push_back(run_opts->log_dir);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    std::fprintf(stderr, "arbor: cannot run %s: %s\n", bin.c_str(), std::strerror(errno));
+    fail(exit_failed);
+  });
+
+  auto up_file = std::make_shared<std::string>("arbor.toml");
+  auto* up = app.add_subcommand("up", "Start the daemon if none runs, and apply FILE");
+  up->add_option("file", *up_file, "Config file")->capture_default_str();
+  up->callback([up_file] {
+    auto file = absolute_path(*up_file);
+    auto res = config::load_file(file);
+    if (report_errors(res, file)) fail(exit_bad_config);
+    std::string error;
+    if (auto c = proto::client::connect(socket_path(), error)) {
+      auto r = ask(*c, "apply", {{"file", file}}, 600000);
+      if (!r) fail(exit_failed);
+      if (r->type == proto::response::kind::error) {
+        std::fprintf(stderr, "arbor: %s\n", r->error_message.c_str());
+        for (auto& d : r->error.value("diagnostics", nlohmann::json::array()))
+          std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
+        fail(r->error_code == "config_invalid" ? exit_bad_config : exit_failed);
+      }
+      std::printf("arbor: daemon already running; applied %s\n", file.c_str());
+      print_apply(r->result);
+      return;
+    }
+    int pid = start_daemon(file, arbor_home());
+    size_t instances = 0;
+    auto apps = count_apps(res.tree->root, instances);
+    std::printf("arbor: daemon started (pid %d) with %s: %zu app%s, %zu instance%s\n", pid,
+                file.c_str(), apps, apps == 1 ? "" : "s", instances, instances == 1 ? "" : "s");
+  });
+
+  auto* down = app.add_subcommand("down", "Stop every app gracefully, then the daemon");
+  down->callback([] {
+    std::string error;
+    auto c = proto::client::connect(socket_path(), error);
+    if (!c) {
+      std::printf("arbor: no daemon running on %s\n", arbor_home().c_str());
+      return;
+    }
+    auto ping = ask(*c, "ping");
+    if (!ping || ping->type != proto::response::kind::ok) fail(exit_failed);
+    int pid = ping->result.value("pid", 0);
+    auto r = ask(*c, "shutdown");
+    if (!r || r->type != proto::response::kind::ok) fail(exit_failed);
+    if (pid > 0 && !wait_pid_gone(pid, 600000)) {
+      std::fprintf(stderr, "arbor: the daemon (pid %d) is still stopping after 10 minutes\n", pid);
+      fail(exit_failed);
+    }
+    std::printf("arbor: stopped every app and the daemon (pid %d)\n", pid);
+  });
+
+  auto check_file = std::make_shared<std::string>();
+  auto* chk = app.add_subcommand("check", "Validate a config file and print its tree");
+  chk->add_option("file", *check_file, "Config file")->required();
+  chk->callback([check_file] {
+    if (int rc = cli::check(*check_file); rc != 0) fail(rc);
+  });
+}
+
+} // namespace arbor::cli

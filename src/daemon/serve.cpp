@@ -1,0 +1,115 @@
+// The daemon binary's work: the tree with its control socket until a stop
+// signal or `shutdown` (`arbor run` in the foreground, or the daemon).
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <fmt/core.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "config/loader.hpp"
+#include "config/units.hpp"
+#include "daemon_host.hpp"
+#include "os/signals.hpp"
+
+namespace arbor::cli {
+
+namespace {
+
+void setup_logging(bool color) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+    color ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+  auto logger = std::make_shared<spdlog::logger>("arbor", sink);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  spdlog::set_default_logger(logger);
+}
+
+/// Holds <home>/arbor.lock for the process's lifetime: one arbor per home.
+int lock_home(const std::string& home, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(home, ec);
+  ::chmod(home.c_str(), 0700);
+  auto path = home + "/arbor.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string pid;
+    std::ifstream(home + "/arbor.pid") >> pid;
+    error = "another arbor is already running on " + home
+            + (pid.empty() ? std::string{} : " (pid " + pid + ")");
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+} // namespace
+
+int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
+  // First, before any thread exists: every thread inherits the mask.
+  auto blocked = os::block_control_signals();
+  setup_logging(foreground && use_color(STDERR_FILENO));
+  auto file = absolute_path(file_arg);
+  auto res = config::load_file(file);
+  if (report_errors(res, file)) return exit_bad_config;
+  auto home = arbor_home();
+  std::string error;
+  int lock = lock_home(home, error);
+  if (lock < 0) {
+    fmt::print(stderr, "arbor: {}\n", error);
+    return exit_failed;
+  }
+  std::ofstream(home + "/arbor.pid") << ::getpid() << "\n";
+  int sfd = os::open_signalfd(blocked);
+  if (sfd < 0) {
+    fmt::print(stderr, "arbor: signalfd: {}\n", std::strerror(errno));
+    return exit_failed;
+  }
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", size_t{2});
+  int rc = exit_ok;
+  {
+    caf::actor_system sys{cfg};
+    try {
+      size_t instances = 0;
+      auto apps = count_apps(res.tree->root, instances);
+      detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true};
+      detail::daemon_host host{sys, std::move(*res.tree), opts};
+      spdlog::info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
+                   file, apps, instances, home, ::getpid());
+      host.start();
+      int sig = host.wait(sfd);
+      spdlog::info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
+                   sig ? config::signal_name(sig) : std::string{"shutdown requested"});
+      if (!host.stop(sfd)) {
+        spdlog::error("supervisor=root event=shutdown reason=\"stop timed out\"");
+        rc = exit_failed;
+      } else {
+        spdlog::info("supervisor=root event=stopped reason=\"all processes stopped\"");
+      }
+    } catch (const std::exception& e) {
+      spdlog::critical("supervisor=root event=startup_failed reason=\"{}\"", e.what());
+      rc = exit_failed;
+    }
+  }
+  ::unlink((home + "/arbor.pid").c_str());
+  ::close(sfd);
+  ::close(lock);
+  return rc;
+}
+
+} // namespace arbor::cli

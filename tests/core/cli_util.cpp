@@ -1,0 +1,105 @@
+#include "cli_util.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace arbor::test {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+} // namespace
+
+cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
+                     std::chrono::milliseconds timeout) {
+  std::string bin = ARBOR_BIN;
+  std::vector<std::string> argv_s{bin};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env{"ARBOR_HOME=" + home, "NO_COLOR=1"};
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    if (kv.rfind("ARBOR_HOME=", 0) != 0 && kv.rfind("NO_COLOR=", 0) != 0) env.push_back(kv);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  static int counter = 0;
+  auto base = home + "/.cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  auto out = base + ".out", err = base + ".err";
+  ::mkdir(home.c_str(), 0700);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  pollfd p{pfd, POLLIN, 0};
+  bool done = ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+  if (!done) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(pfd);
+  cli_result r;
+  r.rc = done && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  ::unlink(out.c_str());
+  ::unlink(err.c_str());
+  return r;
+}
+
+nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home) {
+  args.push_back("--json");
+  auto r = run_arbor(args, home);
+  INFO("arbor " << args.front() << ": " << r.err);
+  REQUIRE(r.rc == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+std::map<std::string, int> pids_of(const std::string& home) {
+  std::map<std::string, int> out;
+  auto st = arbor_json({"status"}, home); // keep it: a range-for over [] of a temporary dangles
+  for (auto& i : st["instances"])
+    out[i["id"].get<std::string>()] = i["pid"].get<int>();
+  return out;
+}
+
+daemon_guard::~daemon_guard() {
+  std::ifstream in(home + "/arbor.pid");
+  int pid = 0;
+  if (!(in >> pid) || pid <= 0) return;
+  // Still running: the test failed before `down`. SIGTERM stops the tree
+  // gracefully; give it a moment, then make sure.
+  ::kill(pid, SIGTERM);
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pfd >= 0) {
+    pollfd p{pfd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) ::kill(pid, SIGKILL);
+    ::close(pfd);
+  }
+}
+
+} // namespace arbor::test

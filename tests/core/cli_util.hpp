@@ -1,0 +1,36 @@
+#pragma once
+
+// Running the real `arbor` binary from tests, each test with its own home.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace arbor::test {
+
+struct cli_result {
+  int rc = -1;          ///< exit code; -1 if it timed out (then it was killed)
+  std::string out, err;
+};
+
+/// Runs `arbor ARGS...` with ARBOR_HOME=home and no colour; waits for it.
+cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+/// `arbor ARGS... --json`, parsed; fails the test if it does not exit 0.
+nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home);
+
+/// pid of each instance ("web.api#0" → 4242) from `status --json`.
+std::map<std::string, int> pids_of(const std::string& home);
+
+/// Kills a daemon left behind by a failing test (by its pid file) and every
+/// process group it supervised that is still around.
+struct daemon_guard {
+  std::string home;
+  ~daemon_guard();
+};
+
+} // namespace arbor::test
