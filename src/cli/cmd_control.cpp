@@ -1,0 +1,47 @@
+// `arbor start|stop|restart NAME...`: each replies once done (stop: the
+// processes are gone, which may take each app's kill_timeout).
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/client_call.hpp"
+#include "cli/render.hpp"
+#include "cli/verbs.hpp"
+
+namespace arbor::cli {
+
+namespace {
+
+void add_control_verb(CLI::App& app, const std::string& verb, const std::string& past,
+                      const std::string& help) {
+  struct options {
+    std::vector<std::string> names;
+    bool json = false;
+  };
+  auto opts = std::make_shared<options>();
+  auto* cmd = app.add_subcommand(verb, help);
+  cmd
+    ->add_option("names", opts->names,
+                 "Apps, groups or instances (web.api, web, api, web.api#1), or all")
+    ->required();
+  cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
+  cmd->callback([opts, verb, past] {
+    auto result = call_daemon(verb, {{"names", opts->names}}, action_timeout_ms);
+    if (opts->json) return print_json(result);
+    std::fputs(render_affected(verb, past, result).c_str(), stdout);
+  });
+}
+
+} // namespace
+
+void add_control_verbs(CLI::App& app) {
+  add_control_verb(app, "start", "started", "Start apps, groups or instances");
+  add_control_verb(app, "stop", "stopped",
+                   "Stop apps, groups or instances (then SIGKILL after kill_timeout)");
+  add_control_verb(app, "restart", "restarted", "Stop, then start again");
+}
+
+} // namespace arbor::cli

@@ -1,0 +1,43 @@
+#pragma once
+
+// The client verbs (one cmd_*.cpp each) and their argument checks. The checks
+// are pure so they are tested without CLI11 or a daemon.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace arbor::cli {
+
+void add_status_verb(CLI::App& app);   ///< status, alias ls (cmd_status.cpp)
+void add_tree_verb(CLI::App& app);     ///< tree (cmd_tree.cpp)
+void add_show_verb(CLI::App& app);     ///< show (cmd_show.cpp)
+void add_control_verbs(CLI::App& app); ///< start, stop, restart (cmd_control.cpp)
+void add_scale_verb(CLI::App& app);    ///< scale (cmd_scale.cpp)
+void add_signal_verb(CLI::App& app);   ///< signal (cmd_signal.cpp)
+void add_apply_verb(CLI::App& app);    ///< apply (cmd_apply.cpp)
+void add_events_verb(CLI::App& app);   ///< events (cmd_events.cpp)
+
+/// Most instances `scale` accepts (the config's own limit for `instances`).
+constexpr uint32_t max_instances = 10000;
+
+/// `scale`'s N: a decimal integer in [0, max_instances] ("4", "0"). Anything
+/// else (negative, "1.5", "4x", too large) is nullopt with `error` set.
+std::optional<uint32_t> parse_instance_count(const std::string& text, std::string& error);
+
+/// `signal`'s SIG: "HUP", "SIGHUP", "sighup" or "1" → "HUP" (the name the
+/// protocol takes). Unknown signals are nullopt with `error` set.
+std::optional<std::string> parse_signal_arg(const std::string& text, std::string& error);
+
+/// `apply`'s FILE made absolute against `cwd` (the CLI's, not the daemon's),
+/// lexically normalized.
+std::string absolute_config_path(const std::string& file, const std::string& cwd);
+
+/// The colour decision for stdout (commands.hpp's use_color).
+bool stdout_color();
+
+} // namespace arbor::cli
