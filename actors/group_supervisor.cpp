@@ -1,5 +1,7 @@
 #include "group_supervisor.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "app_supervisor.hpp"
@@ -92,6 +94,17 @@ caf::result<T> forward(self_ptr self, const caf::actor& to, Ts... xs) {
   return rp;
 }
 
+/// For an address below this group: forwards the command to the child whose
+/// subtree holds it (or answers that nothing is named so). Empty for the
+/// group's own name: the caller acts on the whole group.
+template <class Atom>
+std::optional<caf::result<ids>> pass_down(self_ptr self, Atom atom, const std::string& addr) {
+  if (addr == self->state.spec->name) return std::nullopt;
+  auto to = route(self->state, addr);
+  if (!to) return caf::result<ids>{nothing_named(addr)};
+  return forward<ids>(self, to, atom, addr);
+}
+
 } // namespace
 
 caf::actor spawn_child(caf::stateful_actor<group_supervisor_state>* self, const node_spec& child) {
@@ -133,22 +146,14 @@ caf::behavior group_supervisor(caf::stateful_actor<group_supervisor_state>* self
       return rp;
     },
     [=](start_atom, std::string& addr) -> caf::result<ids> {
-      if (addr != self->state.spec->name) {
-        auto to = route(self->state, addr);
-        if (!to) return nothing_named(addr);
-        return forward<ids>(self, to, start_atom::value, addr);
-      }
+      if (auto below = pass_down(self, start_atom::value, addr)) return std::move(*below);
       self->state.want_up = true;
       auto rp = self->make_response_promise<ids>();
       start_children(self, [rp](ids& xs) mutable { rp.deliver(xs); });
       return rp;
     },
     [=](stop_atom, std::string& addr) -> caf::result<ids> {
-      if (addr != self->state.spec->name) {
-        auto to = route(self->state, addr);
-        if (!to) return nothing_named(addr);
-        return forward<ids>(self, to, stop_atom::value, addr);
-      }
+      if (auto below = pass_down(self, stop_atom::value, addr)) return std::move(*below);
       self->state.want_up = false;
       auto rp = self->make_response_promise<ids>();
       stop_from(self, self->state.children.size(), std::make_shared<ids>(),
@@ -156,11 +161,7 @@ caf::behavior group_supervisor(caf::stateful_actor<group_supervisor_state>* self
       return rp;
     },
     [=](restart_atom, std::string& addr) -> caf::result<ids> {
-      if (addr != self->state.spec->name) {
-        auto to = route(self->state, addr);
-        if (!to) return nothing_named(addr);
-        return forward<ids>(self, to, restart_atom::value, addr);
-      }
+      if (auto below = pass_down(self, restart_atom::value, addr)) return std::move(*below);
       // A whole group restarts like OTP: stop in reverse order, start in order.
       self->state.want_up = true;
       auto rp = self->make_response_promise<ids>();

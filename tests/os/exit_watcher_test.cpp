@@ -3,6 +3,7 @@
 #include "os/exit_watcher.hpp"
 #include "os/spawn.hpp"
 #include "collector.hpp"
+#include "util.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -25,6 +26,7 @@
 
 using namespace arbor::os;
 using arbor::os::test::collector;
+using arbor::os::test::reap;
 using namespace std::chrono_literals;
 
 namespace {
@@ -43,20 +45,6 @@ pid_t spawn_child(std::vector<std::string> args) {
   return res.pid;
 }
 
-/// Bounded wait for our child to exit; reaps it (cleanup of children the
-/// watcher was not asked to reap).
-bool reap(pid_t pid, int timeout_ms = 10000) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0)
-    return false;
-  pollfd p{fd, POLLIN, 0};
-  bool ok = poll(&p, 1, timeout_ms) == 1;
-  siginfo_t info{};
-  if (ok)
-    ok = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED) == 0;
-  close(fd);
-  return ok;
-}
 
 /// Waits (bounded) until `pid` has exited, without reaping it.
 bool wait_exited_unreaped(pid_t pid, int timeout_ms = 10000) {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "os/proc_stats.hpp"
+#include "util.hpp"
 #include "os/spawn.hpp"
 
 #include <atomic>
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 using namespace arbor::os;
+using arbor::os::test::read_line;
+using arbor::os::test::reap;
 using namespace std::chrono_literals;
 
 namespace {
@@ -38,35 +41,7 @@ namespace {
 const std::string child_bin = ARBOR_TEST_CHILD;
 constexpr uint64_t mib = 1024 * 1024;
 
-/// Waits (bounded) for our child `pid` to exit and reaps it through a pidfd.
-void wait_exit(pid_t pid, int timeout_ms = 10000) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0)
-    return;
-  pollfd p{fd, POLLIN, 0};
-  siginfo_t info{};
-  if (poll(&p, 1, timeout_ms) == 1)
-    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED);
-  close(fd);
-}
 
-/// Reads one line (without the '\n'), waiting at most `timeout_ms` per read.
-std::string read_line(int fd, int timeout_ms = 10000) {
-  std::string out;
-  char c;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) != 1)
-      break;
-    ssize_t n = read(fd, &c, 1);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0 || c == '\n')
-      break;
-    out += c;
-  }
-  return out;
-}
 
 /// A test child in its own process group, stdout on a pipe; the whole group
 /// is killed and the child reaped when this leaves scope.
@@ -87,7 +62,7 @@ public:
     if (pid_ > 1) {
       kill(-pid_, SIGKILL);
       kill(pid_, SIGKILL);
-      wait_exit(pid_);
+      reap(pid_);
     }
     if (rd_ >= 0)
       close(rd_);

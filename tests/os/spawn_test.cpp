@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "os/spawn.hpp"
+#include "util.hpp"
 
 #include <cerrno>
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 using namespace arbor::os;
+using arbor::os::test::read_line;
 
 namespace {
 
@@ -76,23 +78,6 @@ std::string read_all(int fd, int timeout_ms = 10000) {
   return out;
 }
 
-/// Reads one line (without the '\n'), waiting at most `timeout_ms` per read.
-std::string read_line(int fd, int timeout_ms = 10000) {
-  std::string out;
-  char c;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) != 1)
-      break;
-    ssize_t n = read(fd, &c, 1);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0 || c == '\n')
-      break;
-    out += c;
-  }
-  return out;
-}
 
 struct pipe_pair {
   int rd = -1;
