@@ -7,6 +7,7 @@ PACKAGES=(
   cmake ninja-build g++ make
   libcaf-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   catch2 libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  tzdata # /usr/share/zoneinfo: cron_tz and the cron/time zone tests read it
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #pragma once
 
-// Validation of `cron_restart` expressions and `cron_tz` zone names. The
-// scheduler itself lives elsewhere; this only decides what is accepted.
+// Validation of `cron_restart` expressions and `cron_tz` zone names for the
+// config loader: thin wrappers over parse_cron (config/cron.hpp) and
+// time_zone::load (config/timezone.hpp), so what validates also schedules.
 
 #include <optional>
 #include <string>
@@ -15,8 +16,9 @@ namespace arbor::config::detail {
 /// day of week 0-7 (0 and 7 are Sunday). Otherwise a message naming the bad field.
 std::optional<std::string> cron_error(std::string_view expr);
 
-/// nullopt if `name` is a zone under `zoneinfo_dir` ("UTC" always is).
-/// Rejects "", absolute paths, ".." and files that are not TZif data.
+/// nullopt if `name` is a zone under `zoneinfo_dir` ("UTC" always is) that
+/// time_zone::load reads. Rejects "", absolute paths, ".." and files that are
+/// not TZif data.
 std::optional<std::string> timezone_error(std::string_view name,
                                           const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
