@@ -4,6 +4,7 @@
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
+#include "event_bus.hpp"
 #include "internal_messages.hpp"
 #include "process_actor.hpp"
 
@@ -11,27 +12,23 @@ namespace arbor::detail {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<app_supervisor_state>*;
 using verdict = restart_decision::verdict;
+using ids = std::vector<std::string>;
 
-void on_run_ended(self_ptr self, run_ended& ev) {
+/// Carries out the tracker's decision for one instance. The instance reports
+/// it as its own event, so that each instance's events stay in order.
+void apply(app_self self, uint32_t index, const restart_decision& d, const std::string& desc) {
   auto& s = self->state;
-  if (ev.index >= s.instances.size() || !s.want_up) return; // stopping: no decision
-  auto& inst = s.instances[ev.index];
-  auto d = s.trackers[ev.index].on_exit(
-    {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
-  if (ev.restarted) return; // the exit watcher applied restarts_at_once: same verdict
+  if (index >= s.instances.size()) return;
+  auto& inst = s.instances[index];
   switch (d.what) {
-    // The instance reports the decision as its own event, so that each
-    // instance's events reach the log in the order they happened.
     case verdict::restart:
       self->send(inst, respawn_atom::value, static_cast<int64_t>(d.delay.count()),
                  d.delay.count() == 0
-                   ? ev.description
-                   : (d.crash_loop ? "crash loop: "
-                                       + std::to_string(s.trackers[ev.index].short_runs())
+                   ? desc
+                   : (d.crash_loop ? "crash loop: " + std::to_string(s.trackers[index].short_runs())
                                        + " consecutive runs shorter than min_uptime, "
-                                   : ev.description + ", ")
+                                   : desc + ", ")
                        + "restart in " + std::to_string(d.delay.count()) + "ms");
       break;
     case verdict::stay_down:
@@ -41,6 +38,45 @@ void on_run_ended(self_ptr self, run_ended& ev) {
       self->send(inst, giveup_atom::value, d.reason);
       break;
   }
+}
+
+/// A restart event is the group's to count first (strategies, intensity):
+/// ask it, then carry on with our own decision if it says so.
+void report(app_self self, bool gave_up, std::string reason, std::function<void()> carry_on) {
+  auto& s = self->state;
+  if (!s.parent) return carry_on();
+  self->request(s.parent, std::chrono::seconds(10), child_event{s.spec->name, gave_up, reason})
+    .then(
+      [self, carry_on](bool ok) {
+        if (ok && self->state.want_up) carry_on();
+      },
+      [self, carry_on](caf::error&) {
+        if (self->state.want_up) carry_on(); // the group is gone or busy: we decide
+      });
+}
+
+void on_run_ended(app_self self, run_ended& ev) {
+  auto& s = self->state;
+  if (ev.index >= s.instances.size() || !s.want_up) return; // stopping: no decision
+  auto d = s.trackers[ev.index].on_exit(
+    {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
+  auto id = s.spec->name + "#" + std::to_string(ev.index);
+  if (ev.restarted) {
+    // The exit watcher restarted it already (restarts_at_once agrees with
+    // the tracker); the group still counts the event.
+    report(self, false, id + " " + ev.description, [] {});
+    return;
+  }
+  if (d.what == verdict::stay_down) return apply(self, ev.index, d, ev.description);
+  if (d.what == verdict::give_up) {
+    apply(self, ev.index, d, ev.description); // failed now; the group may restart us fresh
+    report(self, true, id + ": " + d.reason, [] {});
+    return;
+  }
+  auto index = ev.index;
+  auto desc = ev.description;
+  report(self, false, id + " " + ev.description,
+         [self, index, d, desc] { apply(self, index, d, desc); });
 }
 
 /// Worst-first: an app is as healthy as its least healthy instance.
@@ -55,6 +91,10 @@ int rank(proc_state s) {
     case proc_state::stopped: return 6;
   }
   return 6;
+}
+
+caf::error nothing_named(const std::string& addr) {
+  return caf::make_error(caf::sec::invalid_argument, "no instance named '" + addr + "'");
 }
 
 } // namespace
@@ -72,112 +112,24 @@ std::string summarize(const std::vector<instance_status>& xs) {
   return to_string(worst);
 }
 
-namespace {
-
-/// The instance indexes `addr` names: all for the app's own name, one for
-/// "name#i"; empty if it names nothing here.
-std::vector<size_t> select(const app_supervisor_state& s, const std::string& addr) {
-  std::vector<size_t> out;
-  if (addr == s.spec->name) {
-    for (size_t i = 0; i < s.instances.size(); ++i) out.push_back(i);
-  } else if (addr.size() > s.spec->name.size() + 1
-             && addr.compare(0, s.spec->name.size() + 1, s.spec->name + "#") == 0) {
-    auto i = std::stoul(addr.substr(s.spec->name.size() + 1));
-    if (i < s.instances.size()) out.push_back(i);
-  }
-  return out;
-}
-
-std::vector<std::string> ids_of(const app_supervisor_state& s, const std::vector<size_t>& which) {
-  std::vector<std::string> ids;
-  for (auto i : which) ids.push_back(s.spec->name + "#" + std::to_string(i));
-  return ids;
-}
-
-caf::error nothing_named(const std::string& addr) {
-  return caf::make_error(caf::sec::invalid_argument, "no instance named '" + addr + "'");
-}
-
-/// Starts the given instances (counters reset), then `done` once each has
-/// spawned (or failed to).
-void start_some(self_ptr self, const std::vector<size_t>& which,
-                std::function<void()> done = [] {}) {
-  auto& s = self->state;
-  std::vector<caf::actor> xs;
-  for (auto i : which) {
-    s.trackers[i].reset();
-    xs.push_back(s.instances[i]);
-  }
-  gather<bool>(self, xs, std::chrono::seconds(30), start_atom::value,
-               [done](std::vector<bool>&) { done(); });
-}
-
-/// Stops the given instances (all at once, highest index first), then `done`.
-void stop_some(self_ptr self, const std::vector<size_t>& which, std::function<void()> done) {
-  std::vector<caf::actor> xs;
-  for (auto i = which.rbegin(); i != which.rend(); ++i) xs.push_back(self->state.instances[*i]);
-  gather<bool>(self, xs, std::chrono::hours(24), stop_atom::value,
-               [done](std::vector<bool>&) { done(); });
-}
-
-void spawn_instance(self_ptr self) {
-  auto& s = self->state;
-  auto i = static_cast<uint32_t>(s.instances.size());
-  s.instances.push_back(self->spawn<caf::monitored>(process_actor, s.spec, i,
-                                                    caf::actor_cast<caf::actor>(self), s.rt));
-  s.trackers.emplace_back(*s.spec);
-}
-
-/// Sets the instance count: new instances start if the app is wanted up;
-/// surplus ones (highest indexes) are stopped and retired.
-caf::result<uint32_t> scale(self_ptr self, uint32_t n) {
-  auto& s = self->state;
-  auto before = static_cast<uint32_t>(s.instances.size());
-  auto spec = std::make_shared<app_spec>(*s.spec);
-  spec->instances = n;
-  s.spec = spec;
-  if (n >= before) {
-    std::vector<size_t> added;
-    for (auto i = before; i < n; ++i) {
-      spawn_instance(self);
-      added.push_back(i);
-    }
-    if (!s.want_up) return before;
-    auto rp = self->make_response_promise<uint32_t>();
-    start_some(self, added, [rp, before]() mutable { rp.deliver(before); });
-    return rp;
-  }
-  std::vector<size_t> surplus;
-  for (auto i = n; i < before; ++i) surplus.push_back(i);
-  auto rp = self->make_response_promise<uint32_t>();
-  stop_some(self, surplus, [self, rp, n, before]() mutable {
-    auto& s = self->state;
-    for (auto i = n; i < before && i < s.instances.size(); ++i) {
-      self->demonitor(s.instances[i]);
-      self->send_exit(s.instances[i], caf::exit_reason::user_shutdown);
-    }
-    if (s.instances.size() > n) {
-      s.instances.resize(n);
-      s.trackers.erase(s.trackers.begin() + n, s.trackers.end());
-    }
-    rp.deliver(before);
-  });
-  return rp;
-}
-
-} // namespace
-
-caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
-                             std::shared_ptr<const app_spec> spec, caf::actor parent,
-                             runtime_ptr rt) {
+caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec,
+                             caf::actor parent, runtime_ptr rt, bool strict) {
   auto& st = self->state;
   st.spec = std::move(spec);
   st.parent = std::move(parent);
   st.rt = std::move(rt);
+  st.strict = strict;
   for (uint32_t i = 0; i < st.spec->instances; ++i) spawn_instance(self);
   if (st.rt->pump)
     st.rt->pump->configure({st.spec->name, st.rt->log_dir, st.spec->log.max_size,
                             st.spec->log.max_files, st.spec->log.date_format});
+  if (!st.spec->cron_restart.empty()) {
+    std::string err;
+    st.cron = config::parse_cron(st.spec->cron_restart, err);
+    if (!st.spec->cron_tz.empty()) st.tz = config::time_zone::load(st.spec->cron_tz, err);
+    if (!st.cron || (!st.spec->cron_tz.empty() && !st.tz))
+      spdlog::error("supervisor={} event=cron_invalid reason=\"{}\"", st.spec->name, err);
+  }
   log_unexpected(self, st.spec->name);
   if (st.parent) self->monitor(st.parent); // it goes, we go (and our instances with us)
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -185,58 +137,59 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
     spdlog::error("supervisor={} event=child_terminated reason={} offender=actor",
                   self->state.spec->name, self->system().render(dm.reason));
   });
+  auto all = [self] {
+    std::vector<size_t> xs;
+    for (size_t i = 0; i < self->state.instances.size(); ++i) xs.push_back(i);
+    return xs;
+  };
   return {
     [=](start_atom) {
-      auto& s = self->state;
-      s.want_up = true;
-      std::vector<size_t> all;
-      for (size_t i = 0; i < s.instances.size(); ++i) all.push_back(i);
-      start_some(self, all);
+      self->state.want_up = true;
+      arm_cron(self);
+      start_some(self, all(), "");
     },
     [=](stop_atom) -> caf::result<bool> {
-      auto& s = self->state;
-      s.want_up = false;
-      if (s.instances.empty()) return true;
+      self->state.want_up = false;
       auto rp = self->make_response_promise<bool>();
-      auto left = std::make_shared<size_t>(s.instances.size());
-      for (auto i = s.instances.rbegin(); i != s.instances.rend(); ++i) {
-        self->request(*i, caf::infinite, stop_atom::value)
-          .then([=](bool) mutable { if (--*left == 0) rp.deliver(true); },
-                [=](caf::error&) mutable { if (--*left == 0) rp.deliver(true); });
-      }
+      stop_some(self, all(), "", [rp]() mutable { rp.deliver(true); });
       return rp;
     },
     [=](halt_atom) {
       for (auto& x : self->state.instances) self->send(x, halt_atom::value);
     },
-    [=](start_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+    [=](start_atom, std::string& addr, std::string& why) -> caf::result<ids> {
       auto& s = self->state;
       auto which = select(s, addr);
       if (which.empty() && addr != s.spec->name) return nothing_named(addr);
-      if (addr == s.spec->name) s.want_up = true;
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      start_some(self, which, [rp, ids = ids_of(s, which)]() mutable { rp.deliver(ids); });
+      if (addr == s.spec->name) {
+        s.want_up = true;
+        arm_cron(self);
+      }
+      auto rp = self->make_response_promise<ids>();
+      start_some(self, which, why, [rp, xs = ids_of(s, which)]() mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](stop_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+    [=](stop_atom, std::string& addr, std::string& why) -> caf::result<ids> {
       auto& s = self->state;
       auto which = select(s, addr);
       if (which.empty() && addr != s.spec->name) return nothing_named(addr);
       if (addr == s.spec->name) s.want_up = false;
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      stop_some(self, which, [rp, ids = ids_of(s, which)]() mutable { rp.deliver(ids); });
+      auto rp = self->make_response_promise<ids>();
+      stop_some(self, which, why, [rp, xs = ids_of(s, which)]() mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](restart_atom, std::string& addr) -> caf::result<std::vector<std::string>> {
+    [=](restart_atom, std::string& addr, std::string& why) -> caf::result<ids> {
       auto& s = self->state;
       auto which = select(s, addr);
       if (which.empty() && addr != s.spec->name) return nothing_named(addr);
-      if (addr == s.spec->name) s.want_up = true;
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      stop_some(self, which, [self, rp, which]() mutable {
-        start_some(self, which, [self, rp, which]() mutable {
-          rp.deliver(ids_of(self->state, which));
-        });
+      if (addr == s.spec->name) {
+        s.want_up = true;
+        arm_cron(self);
+      }
+      auto rp = self->make_response_promise<ids>();
+      stop_some(self, which, why, [self, rp, which, why]() mutable {
+        start_some(self, which, why,
+                   [self, rp, which]() mutable { rp.deliver(ids_of(self->state, which)); });
       });
       return rp;
     },
@@ -244,21 +197,20 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
       if (addr != self->state.spec->name) return nothing_named(addr);
       return scale(self, n);
     },
-    [=](signal_atom, int sig, std::string& addr)
-      -> caf::result<std::vector<std::string>, std::vector<int32_t>> {
+    [=](signal_atom, int sig, std::string& addr) -> caf::result<ids, std::vector<int32_t>> {
       auto& s = self->state;
       auto which = select(s, addr);
       if (which.empty() && addr != s.spec->name) return nothing_named(addr);
       std::vector<caf::actor> xs;
       for (auto i : which) xs.push_back(s.instances[i]);
-      auto rp = self->make_response_promise<std::vector<std::string>, std::vector<int32_t>>();
+      auto rp = self->make_response_promise<ids, std::vector<int32_t>>();
       gather<int32_t>(self, xs, std::chrono::seconds(5), caf::make_message(signal_atom::value, sig),
-                      [rp, ids = ids_of(s, which)](std::vector<int32_t>& pids) mutable {
-                        std::vector<std::string> hit;
+                      [rp, names = ids_of(s, which)](std::vector<int32_t>& pids) mutable {
+                        ids hit;
                         std::vector<int32_t> hit_pids;
                         for (size_t i = 0; i < pids.size(); ++i)
                           if (pids[i] > 0) {
-                            hit.push_back(ids[i]);
+                            hit.push_back(names[i]);
                             hit_pids.push_back(pids[i]);
                           }
                         rp.deliver(std::move(hit), std::move(hit_pids));
@@ -267,9 +219,16 @@ caf::behavior app_supervisor(caf::stateful_actor<app_supervisor_state>* self,
     },
     [=](run_ended& ev) { on_run_ended(self, ev); },
     [=](spawn_failed& ev) {
-      // The instance is already `failed` and said why; nothing to retry.
-      spdlog::debug("supervisor={} event=spawn_failed index={} reason={}",
-                    self->state.spec->name, ev.index, ev.reason);
+      // The instance is `failed` and said why; it is the group's to count.
+      report(self, true, ev.reason, [] {});
+    },
+    [=](memory_sample& m) { on_memory(self, m.index, m.rss); },
+    [=](cron_atom, uint64_t gen, int64_t target_ms) {
+      auto& s = self->state;
+      if (gen != s.cron_gen || !s.want_up) return;
+      auto now_ms = wall_now_ns() / 1000000;
+      if (now_ms + 1000 < target_ms) return arm_cron(self); // the clock moved: not yet
+      roll(self, all(), "cron: " + s.spec->cron_restart, [self] { arm_cron(self); });
     },
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;

@@ -106,7 +106,8 @@ template <class Atom>
 void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
                  std::shared_ptr<ids> acc) {
   if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
-  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i])
+  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i],
+                  std::string{"manual"})
     .then(
       [=](ids& xs) {
         acc->insert(acc->end(), xs.begin(), xs.end());
@@ -334,6 +335,8 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
     [=](conn_closed& c) { self->state.followers.erase(c.conn); },
     [=](event& e) {
       auto& s = self->state;
+      if (e.supervisor.empty() && e.what == "gave_up" && s.opts.on_root_gave_up)
+        s.opts.on_root_gave_up();
       auto j = event_json(e);
       for (auto& [conn, id] : s.followers) s.sink->send(conn, proto::encode_item(id, j));
       s.recent.push_back(std::move(j));

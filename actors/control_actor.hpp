@@ -54,6 +54,7 @@ struct control_options {
   std::string home;
   std::string config_file;              ///< the applied config (default of `apply`)
   std::function<void()> on_shutdown;    ///< `shutdown` was requested (any thread-safe signal)
+  std::function<void()> on_root_gave_up; ///< the root supervisor gave up: the tree is down
 };
 
 struct control_state {

@@ -27,6 +27,7 @@ json instance_json(const instance_status& x, const std::string& app) {
 
 json node_json(const node_status& n, const group_spec& root) {
   json j{{"name", n.name}, {"state", n.state}};
+  if (!n.reason.empty()) j["reason"] = n.reason;
   if (n.is_group) {
     j["kind"] = "group";
     j["strategy"] = n.strategy;

@@ -24,6 +24,7 @@ struct daemon_host::impl {
   caf::actor control;
   std::unique_ptr<proto::control_server> server;
   int shutdown_fd = -1; ///< eventfd: a client asked for `shutdown`
+  int root_failed_fd = -1; ///< eventfd: the root supervisor gave up
 
   impl(caf::actor_system& s, host_options o) : sys(s), opts(std::move(o)) {
   }
@@ -33,7 +34,9 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   : impl_(std::make_unique<impl>(sys, std::move(opts))) {
   auto& d = *impl_;
   d.shutdown_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (d.shutdown_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  d.root_failed_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (d.shutdown_fd < 0 || d.root_failed_fd < 0)
+    throw std::system_error(errno, std::generic_category(), "eventfd");
   auto current = spec;
   d.tree = std::make_unique<supervision_tree>(
     sys, std::move(spec), tree_options{d.opts.log_dir, d.opts.log_events});
@@ -44,6 +47,11 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   copts.on_shutdown = [fd] {
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+  };
+  int rfd = d.root_failed_fd;
+  copts.on_root_gave_up = [rfd] {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(rfd, &one, sizeof one);
   };
   d.control = sys.spawn(control_actor, d.tree.get(), std::move(current), d.sink, std::move(copts));
   proto::control_server::handlers h;
@@ -63,6 +71,7 @@ daemon_host::~daemon_host() {
   caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);
   d.tree.reset();
   if (d.shutdown_fd >= 0) ::close(d.shutdown_fd);
+  if (d.root_failed_fd >= 0) ::close(d.root_failed_fd);
 }
 
 void daemon_host::start() {
@@ -75,13 +84,16 @@ supervision_tree& daemon_host::tree() {
 
 int daemon_host::wait(int signal_fd) {
   for (;;) {
-    pollfd p[2] = {{signal_fd, POLLIN, 0}, {impl_->shutdown_fd, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
+    pollfd p[3] = {{signal_fd, POLLIN, 0},
+                   {impl_->shutdown_fd, POLLIN, 0},
+                   {impl_->opts.exit_on_root_failure ? impl_->root_failed_fd : -1, POLLIN, 0}};
+    if (::poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
       spdlog::critical("supervisor=root event=poll_failed reason=\"{}\"", std::strerror(errno));
       return SIGTERM;
     }
     if (p[1].revents & POLLIN) return 0;
+    if (p[2].revents & POLLIN) return -1;
     int sig;
     while ((sig = os::read_signal(signal_fd)) > 0) {
       if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) return sig;

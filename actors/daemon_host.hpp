@@ -19,6 +19,7 @@ struct host_options {
   std::string config_file;   ///< absolute path of the applied config
   std::string log_dir;       ///< the apps' log files (usually <home>/logs)
   bool log_events = true;    ///< events as log lines on spdlog's default logger
+  bool exit_on_root_failure = false; ///< `arbor run`: wait() returns when the root gives up
 };
 
 class daemon_host {
@@ -32,7 +33,9 @@ public:
   void start();
 
   /// Waits until SIGTERM/SIGINT/SIGQUIT arrives on `signal_fd` or a client
-  /// asks for `shutdown`; returns the signal, or 0 for a shutdown request.
+  /// asks for `shutdown`; returns the signal, or 0 for a shutdown request,
+  /// or -1 when the root supervisor gave up (only with exit_on_root_failure;
+  /// a daemon keeps running and shows the tree failed).
   int wait(int signal_fd);
 
   /// Stops the tree gracefully; a second SIGTERM/SIGINT on `signal_fd`

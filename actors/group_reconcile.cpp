@@ -13,7 +13,7 @@ namespace arbor::detail {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<group_supervisor_state>*;
+using self_ptr = group_self;
 using step = std::function<void(std::function<void()> next)>;
 using ids = std::vector<std::string>;
 
@@ -42,7 +42,7 @@ bool only_instances_differ(const app_spec& a, const app_spec& b) {
 /// Stops a child and retires its actor.
 step retire(self_ptr self, caf::actor child, std::string name) {
   return [self, child, name](std::function<void()> next) {
-    self->request(child, caf::infinite, stop_atom::value, name)
+    self->request(child, caf::infinite, stop_atom::value, name, std::string{"apply"})
       .then(
         [self, child, next](ids&) {
           self->demonitor(child);
@@ -143,8 +143,15 @@ caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_s
 
   // 3. The group now is the new spec.
   run_steps(steps, 0, [self, rp, report, fresh, next]() mutable {
-    self->state.children = std::move(*fresh);
-    self->state.spec = next;
+    auto& s = self->state;
+    s.children = std::move(*fresh);
+    if (next->intensity != s.spec->intensity || next->period != s.spec->period) {
+      s.window.reset();
+      if (next->intensity)
+        s.window.emplace(*next->intensity,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(next->period));
+    }
+    s.spec = next;
     rp.deliver(std::move(*report));
   });
   return rp;

@@ -15,6 +15,19 @@ using giveup_atom = caf::atom_constant<caf::atom("giveup")>;   ///< app supervis
 using stay_down_atom = caf::atom_constant<caf::atom("staydown")>; ///< app supervisor → process
 using timer_atom = caf::atom_constant<caf::atom("timer")>;     ///< backoff timer (gen-tagged)
 using kill_atom = caf::atom_constant<caf::atom("kill")>;       ///< kill_timeout timer (gen-tagged)
+using cron_atom = caf::atom_constant<caf::atom("cron")>;       ///< cron timer (gen, target ms)
+
+/// From the sampler thread to an app supervisor: one instance's tree RSS.
+struct memory_sample {
+  uint32_t index = 0;
+  int32_t pid = 0;
+  uint64_t rss = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_sample& x) {
+  return f(caf::meta::type_name("arbor.memory_sample"), x.index, x.pid, x.rss);
+}
 
 /// From the exit watcher thread to a process actor.
 struct child_exited {
@@ -52,6 +65,22 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_ended& x) {
   return f(caf::meta::type_name("arbor.run_ended"), x.index, x.signaled, x.code,
            x.uptime_ms, x.description, x.restarted);
+}
+
+/// From a child (app or group supervisor) to its group, as a request: one
+/// restart event. The group counts it against its intensity and applies its
+/// strategy, then answers whether the child should carry on with its own
+/// decision (true), or leave it to the group (false: the group is giving up,
+/// or restarts the child fresh itself).
+struct child_event {
+  std::string child;     ///< the child's name (dotted path)
+  bool gave_up = false;  ///< false: an instance crashed; true: the child gave up (failed)
+  std::string reason;    ///< what happened, for events and status
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, child_event& x) {
+  return f(caf::meta::type_name("arbor.child_event"), x.child, x.gave_up, x.reason);
 }
 
 /// From a process actor to its app supervisor: the command cannot run at all.

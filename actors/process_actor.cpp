@@ -75,6 +75,12 @@ void open_logs(self_ptr self) {
   }
 }
 
+/// Sets the instance's pid, keeping the memory registry in step.
+void set_pid(process_state& s, int32_t pid) {
+  if (s.spec->max_memory > 0) s.rt->memory.set(s.pid, pid, s.parent, s.index);
+  s.pid = pid;
+}
+
 void enter_failed(self_ptr self, std::string why) {
   auto& s = self->state;
   s.state = proc_state::failed;
@@ -105,7 +111,8 @@ child_exited make_exit_msg(const os::exit_record& r) {
 /// A standing order for the exit watcher, when this app's policy can ever
 /// restart at once; nullptr otherwise.
 std::shared_ptr<os::respawn_order> make_order(const process_state& s) {
-  if (s.spec->restart == restart_policy::never || s.spec->restart_delay.count() != 0)
+  if (s.strict || s.spec->restart == restart_policy::never
+      || s.spec->restart_delay.count() != 0)
     return nullptr;
   auto o = std::make_shared<os::respawn_order>();
   o->plan = s.plan;
@@ -128,9 +135,10 @@ void begin_stop(self_ptr self) {
   auto& s = self->state;
   s.state = proc_state::stopping;
   os::signal_group(s.pid, s.spec->kill_signal);
-  emit(self, "stopping");
+  emit(self, "stopping", s.stop_why);
   self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
 }
+
 
 /// Spawns the process now: the hot path of every restart. `why`, if set, is
 /// emitted as a `restarting` event right after the spawn (never before it).
@@ -153,7 +161,7 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
     return enter_failed(self, r.what);
   }
   if (why) emit(self, "restarting", *why);
-  s.pid = r.pid;
+  set_pid(s, r.pid);
   s.started = clock::now();
   s.started_wall_ms = wall_now_ns() / 1000000;
   s.state = proc_state::running;
@@ -167,10 +175,44 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
     // Unwatchable means unsupervised: never leave it running.
     os::signal_group(r.pid, SIGKILL);
     ::waitpid(r.pid, nullptr, 0); // ours and unwatched: reap it here (it is dying)
-    s.pid = 0;
+    set_pid(s, 0);
     return enter_failed(self, "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message());
   }
   emit(self, "child_started");
+}
+
+/// want down; replies once the process is gone (at once if there is none).
+caf::result<bool> stop(self_ptr self, std::string why) {
+  auto& s = self->state;
+  s.want_up = false;
+  s.respawn_after_stop = false;
+  ++s.gen;
+  if (s.pid == 0) {
+    if (s.state != proc_state::stopped) {
+      s.state = proc_state::stopped;
+      emit(self, "stopped", why.empty() ? "stop requested" : why);
+    }
+    return true;
+  }
+  auto rp = self->make_response_promise<bool>();
+  s.stop_waiters.push_back(rp);
+  disarm(s);
+  if (s.state != proc_state::stopping) {
+    s.stop_why = std::move(why);
+    begin_stop(self);
+  }
+  return rp;
+}
+
+/// want up; spawns now (also cancels a pending backoff). `why`, if set, is
+/// reported as the reason of this (re)start.
+bool start(self_ptr self, const std::string* why) {
+  auto& s = self->state;
+  s.want_up = true;
+  if (s.pid != 0) return true; // running or stopping: nothing to start
+  ++s.gen;
+  spawn_now(self, why);
+  return s.pid != 0;
 }
 
 void finish_stop(self_ptr self) {
@@ -186,49 +228,40 @@ process_state::~process_state() {
   if (order && rt)
     for (auto p : rt->watcher.disarm(order.get())) os::signal_group(p, SIGKILL);
   if (pid > 0) os::signal_group(pid, SIGKILL);
+  if (pid > 0 && rt && spec && spec->max_memory > 0) rt->memory.set(pid, 0, {}, 0);
   if (out_fd >= 0) ::close(out_fd);
   if (err_fd >= 0) ::close(err_fd);
 }
 
 caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             std::shared_ptr<const app_spec> spec, uint32_t index,
-                            caf::actor parent, runtime_ptr rt) {
+                            caf::actor parent, runtime_ptr rt, bool strict) {
   auto& st = self->state;
   st.id = spec->name + "#" + std::to_string(index);
   st.spec = std::move(spec);
   st.index = index;
   st.parent = std::move(parent);
   st.rt = std::move(rt);
+  st.strict = strict;
   log_unexpected(self, st.id);
   self->monitor(st.parent); // the app supervisor goes: we go (the state kills the group)
   self->set_down_handler([=](caf::down_msg& dm) {
     if (dm.source == self->state.parent.address()) self->quit(dm.reason);
   });
   return {
-    [=](start_atom) -> bool {
+    [=](start_atom) -> bool { return start(self, nullptr); },
+    [=](start_atom, std::string& why) -> bool { return start(self, why.empty() ? nullptr : &why); },
+    [=](stop_atom) -> caf::result<bool> { return stop(self, {}); },
+    [=](stop_atom, std::string& why) -> caf::result<bool> { return stop(self, std::move(why)); },
+    [=](restart_atom, std::string& why) {
+      // In place and graceful: stop this run, start the next when it is gone.
       auto& s = self->state;
-      s.want_up = true;
-      if (s.pid != 0) return true; // running or stopping: nothing to start
-      ++s.gen;                     // cancels a pending backoff timer
-      spawn_now(self);
-      return s.pid != 0;
-    },
-    [=](stop_atom) -> caf::result<bool> {
-      auto& s = self->state;
-      s.want_up = false;
-      ++s.gen;
-      if (s.pid == 0) {
-        if (s.state != proc_state::stopped) {
-          s.state = proc_state::stopped;
-          emit(self, "stopped", "stop requested");
-        }
-        return true;
-      }
-      auto rp = self->make_response_promise<bool>();
-      s.stop_waiters.push_back(rp);
+      if (s.pid == 0 || s.state == proc_state::stopping) return;
       disarm(s);
-      if (s.state != proc_state::stopping) begin_stop(self);
-      return rp;
+      ++s.gen;
+      s.stop_why = std::move(why);
+      s.respawn_after_stop = true;
+      begin_stop(self);
     },
     [=](child_exited& ev) {
       auto& s = self->state;
@@ -239,7 +272,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       ++s.gen; // the kill timer of this run is stale now
       if (ev.respawned_pid > 0) {
         // The watcher restarted a stable run at once; catch up.
-        s.pid = ev.respawned_pid;
+        set_pid(s, ev.respawned_pid);
         s.started = clock::time_point{std::chrono::nanoseconds{ev.respawned_at_ns}};
         s.started_wall_ms = wall_now_ns() / 1000000;
         ++s.restarts;
@@ -254,7 +287,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
         if (unwanted) begin_stop(self); // lost a race with a stop: end this run too
         return;
       }
-      s.pid = 0;
+      set_pid(s, 0);
       if (ev.respawn_error != 0) {
         // The standing order tried and could not exec: like a failed spawn.
         emit(self, "child_exited", ev.description, ev.pid);
@@ -269,8 +302,16 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       if (s.state == proc_state::stopping || !s.want_up) {
         s.state = proc_state::stopped;
         s.reason = "stopped";
-        emit(self, "stopped", ev.description, ev.pid); // before the reply: log order = causal order
+        if (!s.stop_why.empty()) s.last_exit = s.stop_why + " (" + ev.description + ")";
+        emit(self, "stopped", s.last_exit, ev.pid); // before the reply: log order = causal order
         finish_stop(self);
+        auto why = std::move(s.stop_why);
+        s.stop_why.clear();
+        if (s.respawn_after_stop && s.want_up) {
+          s.respawn_after_stop = false;
+          ++s.restarts;
+          spawn_now(self, &why);
+        }
         return;
       }
       s.state = proc_state::stopped;

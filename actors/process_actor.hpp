@@ -24,6 +24,9 @@ namespace arbor::detail {
 ///                       kill_timeout; replies once the process is gone
 /// respawn_atom, ms, why restart (decided by the app supervisor), maybe delayed
 /// giveup_atom, why      enter failed
+/// (start_atom, why) -> bool, (stop_atom, why) -> bool: the same, with the
+///                       reason recorded in events and last_exit
+/// (restart_atom, why)   graceful stop, then start again (memory_limit, cron)
 /// status_atom -> instance_status
 struct process_state {
   static inline const char* name = "process";
@@ -52,6 +55,9 @@ struct process_state {
   std::string last_exit;
   std::string reason;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
+  std::string stop_why;                  ///< why the current stop was asked for ("" = plain)
+  bool respawn_after_stop = false;       ///< an in-place restart: start again once stopped
+  bool strict = false;                   ///< no standing respawn order: every restart asks the group
 
   process_state() = default;
   process_state(const process_state&) = delete;
@@ -59,8 +65,10 @@ struct process_state {
   ~process_state();
 };
 
+/// `strict`: never let the exit watcher restart on its own (the parent group
+/// has a finite intensity and must count every restart before it happens).
 caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             std::shared_ptr<const app_spec> spec, uint32_t index,
-                            caf::actor parent, runtime_ptr rt);
+                            caf::actor parent, runtime_ptr rt, bool strict);
 
 } // namespace arbor::detail

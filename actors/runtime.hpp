@@ -5,7 +5,10 @@
 // all of it outlives the last of them.
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -16,8 +19,34 @@
 
 namespace arbor::detail {
 
+/// Which app supervisor wants the memory samples of which pid (apps with
+/// max_memory). Written by process actors, read on the sampler thread.
+class memory_registry {
+public:
+  struct entry {
+    caf::actor app;
+    uint32_t index = 0;
+  };
+  void set(int32_t old_pid, int32_t new_pid, const caf::actor& app, uint32_t index) {
+    std::lock_guard<std::mutex> g{m_};
+    if (old_pid > 0) by_pid_.erase(old_pid);
+    if (new_pid > 0) by_pid_[new_pid] = entry{app, index};
+  }
+  std::optional<entry> find(int32_t pid) const {
+    std::lock_guard<std::mutex> g{m_};
+    auto i = by_pid_.find(pid);
+    if (i == by_pid_.end()) return std::nullopt;
+    return i->second;
+  }
+
+private:
+  mutable std::mutex m_;
+  std::unordered_map<int32_t, entry> by_pid_;
+};
+
 struct runtime {
   os::exit_watcher watcher;
+  memory_registry memory;                ///< before the sampler: it reads this
   caf::actor bus;                        ///< event_bus
   std::string log_dir;                   ///< "" = children's output is discarded
   std::unique_ptr<logs::log_pump> pump;  ///< set when log_dir is

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "event_bus.hpp"
+#include "internal_messages.hpp"
 #include "group_supervisor.hpp"
 #include "os/spawn.hpp"
 #include "runtime.hpp"
@@ -33,8 +34,16 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   rt->log_dir = opts.log_dir;
   if (!opts.log_dir.empty()) rt->pump = std::make_unique<logs::log_pump>();
   os::exit_watcher* watcher = &rt->watcher;
-  rt->sampler = std::make_unique<os::sampler>([watcher] { return watcher->pids(); },
-                                              opts.sample_interval);
+  detail::memory_registry* memory = &rt->memory;
+  rt->sampler = std::make_unique<os::sampler>(
+    [watcher] { return watcher->pids(); }, opts.sample_interval,
+    [memory](const std::vector<std::pair<pid_t, os::usage>>& xs) {
+      // On the sampler thread: hand each watched tree's RSS to its app.
+      for (auto& [pid, u] : xs)
+        if (u.processes > 0)
+          if (auto e = memory->find(pid))
+            caf::anon_send(e->app, detail::memory_sample{e->index, pid, u.rss_bytes});
+    });
   rt->base_env = os::current_environment();
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
   impl_->rt = rt;

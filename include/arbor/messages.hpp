@@ -27,8 +27,9 @@ using signal_atom = caf::atom_constant<caf::atom("signal")>;   ///< send a signa
 using apply_atom = caf::atom_constant<caf::atom("apply")>;     ///< reconcile with a new spec
 
 // Addressed commands (the tree routes by dotted path; "" is the root,
-// "web.api#1" one instance): (start_atom, addr), (stop_atom, addr),
-// (restart_atom, addr) -> std::vector<std::string> affected instance ids;
+// "web.api#1" one instance): (start_atom, addr, why), (stop_atom, addr, why),
+// (restart_atom, addr, why) -> std::vector<std::string> affected instance ids
+// (`why` shows in events and status: "manual", "sibling: ...", "cron", ...);
 // (scale_atom, addr, uint32_t n) -> uint32_t previous count;
 // (signal_atom, int sig, addr) -> std::vector<std::string> ids, std::vector<int32_t> pids.
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;  ///< bus: stop sending
@@ -62,7 +63,7 @@ typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("arbor.node_status"), x.name, x.is_group, x.strategy,
-           x.state, x.instances, x.children);
+           x.state, x.reason, x.instances, x.children);
 }
 
 /// What `apply` did, as app paths.

@@ -43,6 +43,7 @@ struct node_status {
   bool is_group = false;
   std::string strategy;        ///< groups: "one_for_one", ...
   std::string state;           ///< groups/apps: "running", "stopped", "failed", ...
+  std::string reason;          ///< groups: why it failed (intensity exceeded, ...)
   std::vector<instance_status> instances;  ///< apps
   std::vector<node_status> children;       ///< groups, in start order
 };

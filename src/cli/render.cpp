@@ -310,6 +310,8 @@ void walk(const json& node, const std::string& prefix, bool color, std::vector<t
       if (!strategy.empty()) line += "  " + paint(strategy, ansi::dim, color);
       if (!state.empty() && state != "running")
         line += "  " + paint(state, state_style(state), color);
+      auto reason = get_str(child, "reason"); // why a group gave up
+      if (!reason.empty()) line += "  " + paint(reason, reason_style(state), color);
       out.push_back(text_line(std::move(line)));
       walk(child, next, color, out, n);
       continue;
@@ -664,6 +666,8 @@ std::string render_tree(const json& tree, const json& ping, bool color, size_t w
     return truncate_display(l.is_instance ? l.short_text : l.text, width, color);
   };
   std::string out = tree_header(ping, n, color, width);
+  if (auto why = get_str(root, "reason"); !why.empty()) // the root gave up: the tree is down
+    out += paint("tree failed: " + why, ansi::red, color) + "\n";
   if (lines.empty()) out += paint("no apps", ansi::dim, color) + "\n";
   for (const auto& l : lines)
     out += fit(l) + "\n";

@@ -87,14 +87,22 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
     try {
       size_t instances = 0;
       auto apps = count_apps(res.tree->root, instances);
-      detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true};
+      detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true,
+                                foreground};
       detail::daemon_host host{sys, std::move(*res.tree), opts};
       spdlog::info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
                    file, apps, instances, home, ::getpid());
       host.start();
       int sig = host.wait(sfd);
-      spdlog::info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
-                   sig ? config::signal_name(sig) : std::string{"shutdown requested"});
+      if (sig < 0) {
+        // The tree gave up: a container runtime should restart us.
+        spdlog::critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
+                         "its intensity; exiting non-zero\"");
+        rc = exit_failed;
+      } else {
+        spdlog::info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
+                     sig ? config::signal_name(sig) : std::string{"shutdown requested"});
+      }
       if (!host.stop(sfd)) {
         spdlog::error("supervisor=root event=shutdown reason=\"stop timed out\"");
         rc = exit_failed;

@@ -170,3 +170,16 @@ TEST_CASE("arbor check: prints the tree of a valid config, errors for a bad one"
   CHECK(WEXITSTATUS(status) == 2);
   CHECK(slurp(d.file("err2")).find(bad + ":3:") != std::string::npos);
 }
+
+TEST_CASE("arbor run: the root supervisor giving up exits non-zero") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "intensity = 1\nperiod = 60\n[boom]\nargs = " << child_args({"exit", "1"}) << "\n"; }
+  auto c = spawn_arbor({"run", cfg, "--log-dir", d.file("logs")}, d.file("out"), d.file("err"), d.path.string());
+  int status = wait_exit(c, 30s);
+  INFO(slurp(d.file("err")));
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(slurp(d.file("err")).find("root supervisor exceeded its intensity") != std::string::npos);
+}

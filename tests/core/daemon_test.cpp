@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -177,5 +178,43 @@ TEST_CASE("daemon: garbage on the socket gets an error reply and the daemon keep
   CHECK(r3["error"]["code"] == "not_found");
   auto ok = run_arbor({"status"}, home);
   CHECK(ok.rc == 0);
+  CHECK(run_arbor({"down"}, home).rc == 0);
+}
+
+TEST_CASE("daemon: a crash loop exhausts a group's intensity; the escalation shows in events and tree") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto cfg = d.file("arbor.toml");
+  write(cfg, "[outer]\nintensity = 1\nperiod = 60\n[outer.inner]\nintensity = 1\nperiod = 60\n"
+             "[outer.inner.boom]\nargs = " + child_args({"exit", "1"}) + "\n");
+  REQUIRE(run_arbor({"up", cfg}, home).rc == 0);
+  // Wait (bounded) until the tree shows outer failed.
+  std::string outer_state;
+  for (int i = 0; i < 400 && outer_state != "failed"; ++i) {
+    auto t = arbor_json({"tree"}, home);
+    outer_state = t["root"]["children"][0]["state"].get<std::string>();
+    if (outer_state != "failed") std::this_thread::sleep_for(50ms); // the daemon's pace
+  }
+  REQUIRE(outer_state == "failed");
+  auto events = run_arbor({"events", "-n", "1000", "--json"}, home);
+  REQUIRE(events.rc == 0);
+  bool inner_gave_up = false, escalated = false, outer_gave_up = false;
+  std::istringstream lines(events.out);
+  for (std::string l; std::getline(lines, l);) {
+    auto e = nlohmann::json::parse(l);
+    if (e["event"] == "gave_up" && e["supervisor"] == "outer.inner") inner_gave_up = true;
+    if (e["event"] == "restarting" && e["supervisor"] == "outer" && e["offender"] == "outer.inner"
+        && e["reason"].get<std::string>().rfind("escalation: ", 0) == 0)
+      escalated = true;
+    if (e["event"] == "gave_up" && e["supervisor"] == "outer") outer_gave_up = true;
+  }
+  CHECK(inner_gave_up);
+  CHECK(escalated);
+  CHECK(outer_gave_up);
+  auto tree = run_arbor({"tree"}, home);
+  CHECK(tree.out.find("intensity 1 in 60s exceeded") != std::string::npos);
+  // The daemon keeps running and shows the failure; a manual restart revives.
+  CHECK(run_arbor({"status"}, home).rc == 0);
   CHECK(run_arbor({"down"}, home).rc == 0);
 }

@@ -29,14 +29,14 @@ std::string child_args(std::initializer_list<std::string> args) {
   return s + "]";
 }
 
-harness::harness(const std::string& toml) {
+harness::harness(const std::string& toml, std::chrono::milliseconds sample_interval) {
   auto res = config::load_string(toml, dir.file("test.toml"), dir.path.string());
   if (!res.ok()) {
     for (auto& e : res.errors) UNSCOPED_INFO(e.to_string());
     FAIL("test config does not load");
   }
-  tree = std::make_unique<supervision_tree>(sys, std::move(*res.tree),
-                                            tree_options{dir.file("logs"), false});
+  tree = std::make_unique<supervision_tree>(
+    sys, std::move(*res.tree), tree_options{dir.file("logs"), false, sample_interval});
   bool ok = false;
   self->request(tree->events(), 5s, subscribe_atom::value)
     .receive([&](bool b) { ok = b; }, [&](caf::error&) {});

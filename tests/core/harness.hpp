@@ -40,7 +40,8 @@ std::string child_args(std::initializer_list<std::string> args);
 class harness {
 public:
   /// Loads `toml` (must be valid), builds the tree with logs in the temp dir.
-  explicit harness(const std::string& toml);
+  explicit harness(const std::string& toml,
+                   std::chrono::milliseconds sample_interval = std::chrono::seconds(2));
   ~harness();
 
   void start() { tree->start(); }
