@@ -12,6 +12,7 @@
 
 #include "config/units.hpp"
 #include "control_actor.hpp"
+#include "metrics_server.hpp"
 #include "os/signals.hpp"
 
 namespace arbor::detail {
@@ -25,6 +26,9 @@ struct daemon_host::impl {
   std::unique_ptr<proto::control_server> server;
   int shutdown_fd = -1; ///< eventfd: a client asked for `shutdown`
   int root_failed_fd = -1; ///< eventfd: the root supervisor gave up
+  /// `[metrics]`, when enabled: as configured at startup (an `apply` that
+  /// changes [metrics] takes effect at the next start of arbor).
+  std::unique_ptr<metrics_server> metrics;
 
   impl(caf::actor_system& s, host_options o) : sys(s), opts(std::move(o)) {
   }
@@ -38,6 +42,7 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   if (d.shutdown_fd < 0 || d.root_failed_fd < 0)
     throw std::system_error(errno, std::generic_category(), "eventfd");
   auto current = spec;
+  auto metrics_cfg = spec.metrics;
   d.tree = std::make_unique<supervision_tree>(
     sys, std::move(spec), tree_options{d.opts.log_dir, d.opts.log_events});
   control_options copts;
@@ -62,10 +67,14 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   h.on_close = [control](uint64_t conn) { caf::anon_send(control, conn_closed{conn}); };
   d.server = std::make_unique<proto::control_server>(d.opts.home + "/arbor.sock", std::move(h));
   d.sink->attach(d.server.get());
+  // Never throws: a bad address or a failed bind is logged, the tree runs on.
+  if (metrics_cfg.enabled)
+    d.metrics = std::make_unique<metrics_server>(sys, *d.tree, metrics_cfg);
 }
 
 daemon_host::~daemon_host() {
   auto& d = *impl_;
+  d.metrics.reset(); // first: its scrapes ask the tree
   d.sink->detach();
   d.server.reset();
   caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);

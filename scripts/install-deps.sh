@@ -8,6 +8,8 @@ PACKAGES=(
   libcaf-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   catch2 libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   tzdata # /usr/share/zoneinfo: cron_tz and the cron/time zone tests read it
+  prometheus # promtool: tests/core/metrics_test.cpp checks a scrape of /metrics with it
+  systemd    # systemd-analyze: the startup tests verify the generated unit with it
 )
 
 missing=()

@@ -1,0 +1,270 @@
+#include "metrics_server.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "arbor/messages.hpp"
+#include "common.hpp"
+#include "metrics/exposition.hpp"
+
+namespace arbor::detail {
+
+namespace {
+
+using counts_atom = caf::atom_constant<caf::atom("counts")>; ///< -> ids, flat counts
+
+constexpr const char* arbor_version = "0.1.0"; // as `arbor --version` and `ping` say
+constexpr auto status_timeout = std::chrono::seconds(2);
+constexpr auto counts_timeout = std::chrono::seconds(1);
+constexpr auto subscribe_timeout = std::chrono::seconds(2);
+constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+// --- the restart counter: an actor on the event bus ---------------------------
+
+struct restart_counter_state {
+  static inline const char* name = "metrics_counter";
+  metrics::restart_counter counter;
+};
+
+/// Counts restarts from the bus's events. (subscribe_atom) -> bool subscribes
+/// it to `bus` and answers once the bus confirmed; (counts_atom) -> instance
+/// ids and their counts, restart_reason_count per id.
+caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self,
+                                    caf::actor bus) {
+  log_unexpected(self, "metrics");
+  return {
+    [=](event& e) { self->state.counter.on_event(e.what, e.offender, e.reason); },
+    [=](subscribe_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->request(bus, subscribe_timeout, subscribe_atom::value)
+        .then([rp](bool ok) mutable { rp.deliver(ok); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    [=](counts_atom) -> caf::result<std::vector<std::string>, std::vector<uint64_t>> {
+      std::vector<std::string> ids;
+      std::vector<uint64_t> flat;
+      for (auto& [id, c] : self->state.counter.all()) {
+        ids.push_back(id);
+        flat.insert(flat.end(), c.begin(), c.end());
+      }
+      return {std::move(ids), std::move(flat)};
+    },
+  };
+}
+
+// --- the daemon's own figures (read on the HTTP thread) -----------------------
+
+int64_t resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  if (!(in >> size >> resident)) return -1;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+int64_t open_fds() {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return -1;
+  int64_t n = 0;
+  while (auto* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n - 1; // the directory's own descriptor
+}
+
+/// Seconds since this process started: /proc/uptime minus field 22
+/// (starttime, clock ticks after boot) of /proc/self/stat.
+double process_uptime() {
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  auto paren = line.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(line.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+  }
+  if (!fields) return -1;
+  double since_boot = -1;
+  if (!(std::ifstream("/proc/uptime") >> since_boot)) return -1;
+  auto ticks = ::sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return -1;
+  auto up = since_boot - std::stod(field) / static_cast<double>(ticks);
+  return up < 0 ? 0 : std::round(up * 100) / 100; // /proc/uptime has 10 ms steps
+}
+
+} // namespace
+
+struct metrics_server::impl {
+  caf::actor_system& sys;
+  supervision_tree& tree;
+  caf::actor counter;
+  httplib::Server http;
+  std::thread thread;
+  std::atomic<bool> finished{false};
+  bool serving = false;
+  uint16_t port = 0;
+
+  impl(caf::actor_system& s, supervision_tree& t) : sys(s), tree(t) {
+  }
+
+  /// One scrape; only requests with timeouts, so a busy or hung tree costs
+  /// a scrape at most status_timeout + counts_timeout and never blocks it.
+  std::string scrape() {
+    auto t0 = std::chrono::steady_clock::now();
+    metrics::scrape_input in;
+    if (auto st = tree.status(status_timeout)) {
+      in.tree = std::move(*st);
+    } else {
+      spdlog::warn("supervisor=root event=metrics_partial reason=\"the tree did not answer "
+                   "the status request in {}s: {}\"",
+                   status_timeout.count(), caf::to_string(st.error()));
+    }
+    {
+      caf::scoped_actor self{sys};
+      self->request(counter, counts_timeout, counts_atom::value)
+        .receive(
+          [&](std::vector<std::string>& ids, std::vector<uint64_t>& flat) {
+            std::map<std::string, metrics::restart_counter::counts> m;
+            for (size_t i = 0; i < ids.size(); ++i) {
+              auto& c = m[ids[i]];
+              for (size_t r = 0; r < c.size() && i * c.size() + r < flat.size(); ++r)
+                c[r] = flat[i * c.size() + r];
+            }
+            in.restarts = std::move(m);
+          },
+          [&](caf::error& e) {
+            spdlog::warn("supervisor=root event=metrics_partial reason=\"the restart "
+                         "counter did not answer: {}\"",
+                         caf::to_string(e));
+          });
+    }
+    in.daemon.uptime_seconds = process_uptime();
+    in.daemon.resident_memory_bytes = resident_bytes();
+    in.daemon.open_fds = open_fds();
+    in.daemon.version = arbor_version;
+    in.scrape_duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return metrics::render(metrics::build_families(in));
+  }
+
+  void start(const metrics_spec& spec) {
+    std::string err;
+    auto addr = metrics::parse_listen(spec.listen, err);
+    if (!addr) {
+      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+                    "(serving no metrics)",
+                    spec.listen, err);
+      return;
+    }
+    // Two workers, one request per connection: a slow client holds a worker
+    // for at most the read/write timeouts.
+    http.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    http.set_keep_alive_max_count(1);
+    http.set_read_timeout(std::chrono::seconds(5));
+    http.set_write_timeout(std::chrono::seconds(5));
+    http.set_payload_max_length(4096);
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      try {
+        res.set_content(scrape(), content_type);
+      } catch (const std::exception& e) {
+        spdlog::error("supervisor=root event=metrics_scrape_failed reason=\"{}\"", e.what());
+        res.status = 500;
+        res.set_content(std::string{"scrape failed: "} + e.what() + "\n", "text/plain");
+      }
+    });
+    errno = 0;
+    int bound = addr->port == 0 ? http.bind_to_any_port(addr->host)
+                                : (http.bind_to_port(addr->host, addr->port) ? addr->port : -1);
+    if (bound <= 0) {
+      int e = errno;
+      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"cannot bind "
+                    "{}:{}{}\" (serving no metrics; the tree runs on)",
+                    spec.listen, addr->host, addr->port,
+                    e != 0 ? std::string{": "} + std::strerror(e) : std::string{});
+      return;
+    }
+    port = static_cast<uint16_t>(bound);
+    thread = std::thread([this] {
+      http.listen_after_bind();
+      finished = true;
+    });
+    // httplib ignores a stop() that comes before its loop runs: wait for it.
+    while (!http.is_running() && !finished)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    serving = !finished;
+    if (!serving) {
+      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"the HTTP "
+                    "server stopped at once\" (serving no metrics)",
+                    spec.listen);
+      return;
+    }
+    if (metrics::is_loopback(addr->host))
+      spdlog::info("supervisor=root event=metrics_listening listen={}:{} path=/metrics",
+                   addr->host, port);
+    else
+      spdlog::warn("supervisor=root event=metrics_listening listen={}:{} path=/metrics "
+                   "reason=\"not a loopback address: anyone who can reach it reads the "
+                   "metrics (no authentication)\"",
+                   addr->host, port);
+  }
+};
+
+metrics_server::metrics_server(caf::actor_system& sys, supervision_tree& tree,
+                               const metrics_spec& spec)
+  : impl_(std::make_unique<impl>(sys, tree)) {
+  auto& d = *impl_;
+  try {
+    d.counter = sys.spawn(restart_counter_actor, tree.events());
+    bool subscribed = false;
+    {
+      caf::scoped_actor self{sys};
+      self->request(d.counter, subscribe_timeout + std::chrono::seconds(1), subscribe_atom::value)
+        .receive([&](bool ok) { subscribed = ok; }, [&](caf::error&) {});
+    }
+    if (!subscribed)
+      spdlog::warn("supervisor=root event=metrics_partial reason=\"the event bus did not "
+                   "confirm the subscription: early restarts may be missing from "
+                   "arbor_instance_restarts_total\"");
+    d.start(spec);
+  } catch (const std::exception& e) {
+    spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+                  "(serving no metrics)",
+                  spec.listen, e.what());
+  }
+}
+
+metrics_server::~metrics_server() {
+  auto& d = *impl_;
+  if (d.thread.joinable()) {
+    while (!d.http.is_running() && !d.finished)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    d.http.stop();
+    d.thread.join();
+  }
+  if (d.counter) caf::anon_send_exit(d.counter, caf::exit_reason::user_shutdown);
+}
+
+bool metrics_server::serving() const {
+  return impl_->serving;
+}
+
+uint16_t metrics_server::port() const {
+  return impl_->serving ? impl_->port : 0;
+}
+
+} // namespace arbor::detail
