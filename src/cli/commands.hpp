@@ -62,4 +62,7 @@ void add_client_verbs(CLI::App& app);
 /// Registers `logs` and `flush` (cmd_logs.cpp).
 void add_log_verbs(CLI::App& app);
 
+/// Registers `startup` (cmd_startup.cpp): the systemd unit.
+void add_system_verbs(CLI::App& app);
+
 } // namespace arbor::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   arbor::cli::add_lifecycle_verbs(app);
   arbor::cli::add_client_verbs(app);
   arbor::cli::add_log_verbs(app);
+  arbor::cli::add_system_verbs(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

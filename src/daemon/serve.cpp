@@ -20,6 +20,7 @@
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
+#include "os/sd_notify.hpp"
 #include "os/signals.hpp"
 
 namespace arbor::cli {
@@ -61,6 +62,9 @@ int lock_home(const std::string& home, std::string& error) {
 int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
+  // systemd's channel is ours, not the apps': out of the environment before
+  // the tree copies it (and before any thread exists).
+  auto notify_socket = os::take_notify_socket();
   setup_logging(foreground && use_color(STDERR_FILENO));
   auto file = absolute_path(file_arg);
   auto res = config::load_file(file);
@@ -93,7 +97,13 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
       spdlog::info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
                    file, apps, instances, home, ::getpid());
       host.start();
+      // Up once the first start has been applied: a status query queues
+      // behind the start messages, so every instance has been spawned by now.
+      (void) host.tree().status();
+      os::sd_notify(notify_socket, fmt::format("READY=1\nMAINPID={}\nSTATUS={} apps, {} instances",
+                                               ::getpid(), apps, instances));
       int sig = host.wait(sfd);
+      os::sd_notify(notify_socket, "STOPPING=1");
       if (sig < 0) {
         // The tree gave up: a container runtime should restart us.
         spdlog::critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
