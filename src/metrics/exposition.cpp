@@ -190,18 +190,6 @@ void restart_counter::on_event(std::string_view what, std::string_view offender,
 
 // --- the families -------------------------------------------------------------
 
-const char* state_name(proc_state s) {
-  switch (s) {
-    case proc_state::stopped: return "stopped";
-    case proc_state::starting: return "starting";
-    case proc_state::running: return "running";
-    case proc_state::ready: return "ready";
-    case proc_state::stopping: return "stopping";
-    case proc_state::backoff: return "backoff";
-    case proc_state::failed: return "failed";
-  }
-  return "unknown";
-}
 
 namespace {
 
@@ -273,7 +261,7 @@ std::vector<family> build_families(const scrape_input& in) {
           ready.samples.push_back({ls, i.state == proc_state::ready ? 1.0 : 0.0});
           for (auto s : all_states) {
             auto with_state = ls;
-            with_state.emplace_back("state", state_name(s));
+            with_state.emplace_back("state", to_string(s));
             state.samples.push_back({std::move(with_state), i.state == s ? 1.0 : 0.0});
           }
           if (i.memory_bytes >= 0)

@@ -123,9 +123,6 @@ struct scrape_input {
 /// Prometheus sets on every scraped series itself), `reason`, `state`, `group`.
 std::vector<family> build_families(const scrape_input& in);
 
-/// Label value of a proc_state ("running", ...).
-const char* state_name(proc_state s);
-
 // --- where it is served -------------------------------------------------------
 
 struct listen_address {
