@@ -112,7 +112,7 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
 void arm_cron(app_self self) {
   auto& s = self->state;
   if (!s.cron || !s.want_up) return;
-  auto now = std::chrono::system_clock::now();
+  auto now = s.wall_clock();
   auto next = config::next_fire(*s.cron, now, s.tz ? *s.tz : config::time_zone::utc());
   if (!next) {
     spdlog::warn("supervisor={} event=cron_never reason=\"'{}' never fires\"", s.spec->name,

@@ -226,8 +226,18 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     [=](cron_atom, uint64_t gen, int64_t target_ms) {
       auto& s = self->state;
       if (gen != s.cron_gen || !s.want_up) return;
-      auto now_ms = wall_now_ns() / 1000000;
+      auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      s.wall_clock().time_since_epoch())
+                      .count();
       if (now_ms + 1000 < target_ms) return arm_cron(self); // the clock moved: not yet
+      event e;
+      e.at_ns = wall_now_ns();
+      e.supervisor = s.spec->name;
+      e.what = "cron";
+      e.offender = s.spec->name;
+      e.reason = "cron: " + s.spec->cron_restart + " (rolling restart)";
+      e.state = proc_state::running;
+      self->send(s.rt->bus, std::move(e));
       roll(self, all(), "cron: " + s.spec->cron_restart, [self] { arm_cron(self); });
     },
     [=](status_atom) -> caf::result<node_status> {

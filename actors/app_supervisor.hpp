@@ -41,6 +41,9 @@ struct app_supervisor_state {
   std::optional<config::cron_expr> cron;   ///< cron_restart, parsed
   std::optional<config::time_zone> tz;
   uint64_t cron_gen = 0;                   ///< tags the armed cron timer
+  /// The wall clock cron schedules by (tests inject a simulated one).
+  std::function<std::chrono::system_clock::time_point()> wall_clock =
+    [] { return std::chrono::system_clock::now(); };
 };
 
 using app_self = caf::stateful_actor<app_supervisor_state>*;
