@@ -48,6 +48,12 @@ struct fixture {
     parent = sys.spawn(sink, std::make_shared<std::vector<event>>());
   }
 
+  /// A process actor whose first run "ended" (injected, as the exit watcher
+  /// would report it) and whose app supervisor decided on a 5 s backoff.
+  /// Returns the actor; `first` is the pid of the run that "ended" (still
+  /// alive: the caller kills it).
+  caf::actor in_backoff(int32_t& first);
+
   size_t count(const std::string& what) const {
     return static_cast<size_t>(std::count_if(events->begin(), events->end(),
                                               [&](const event& e) { return e.what == what; }));
@@ -85,21 +91,27 @@ child_exited killed(int32_t pid) {
   return m;
 }
 
+caf::actor fixture::in_backoff(int32_t& first) {
+  auto p = sys.spawn(process_actor, sleeper(), 0u, parent, rt, true);
+  drain();
+  auto& st = state_of<process_state>(p);
+  caf::anon_send(p, start_atom::value);
+  drain();
+  REQUIRE(st.state == proc_state::running);
+  first = st.pid;
+  caf::anon_send(p, killed(first));
+  caf::anon_send(p, respawn_atom::value, int64_t{5000}, std::string{"crash loop"});
+  drain();
+  return p;
+}
+
 } // namespace
 
 TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not before") {
   fixture f;
-  auto p = f.sys.spawn(process_actor, sleeper(), 0u, f.parent, f.rt, true);
-  f.drain();
+  int32_t first = 0;
+  auto p = f.in_backoff(first);
   auto& st = f.state_of<process_state>(p);
-  caf::anon_send(p, start_atom::value);
-  f.drain();
-  REQUIRE(st.state == proc_state::running);
-  auto first = st.pid;
-  // The run ended; the app supervisor decided on a 5 s backoff.
-  caf::anon_send(p, killed(first));
-  caf::anon_send(p, respawn_atom::value, int64_t{5000}, std::string{"crash loop"});
-  f.drain();
   CHECK(st.state == proc_state::backoff);
   CHECK(f.sched.has_pending_timeout());
 
@@ -125,15 +137,9 @@ TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not
 
 TEST_CASE("process_actor: a start during backoff makes the pending timer stale") {
   fixture f;
-  auto p = f.sys.spawn(process_actor, sleeper(), 0u, f.parent, f.rt, true);
-  f.drain();
+  int32_t first = 0;
+  auto p = f.in_backoff(first);
   auto& st = f.state_of<process_state>(p);
-  caf::anon_send(p, start_atom::value);
-  f.drain();
-  auto first = st.pid;
-  caf::anon_send(p, killed(first));
-  caf::anon_send(p, respawn_atom::value, int64_t{5000}, std::string{"crash loop"});
-  f.drain();
   REQUIRE(st.state == proc_state::backoff);
   caf::anon_send(p, start_atom::value); // the operator does not wait
   f.drain();
