@@ -1,0 +1,134 @@
+// Event lines, error replies, and the one-line answers of the verbs that
+// change things (start/stop/restart, scale, signal, apply).
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "cli/render_detail.hpp"
+
+namespace arbor::cli {
+
+using namespace detail;
+
+namespace {
+
+const char* event_style(const std::string& kind, const std::string& reason) {
+  if (kind == "child_started" || kind == "started" || kind == "ready") return ansi::green;
+  if (kind == "spawn_failed" || kind == "gave_up" || kind == "log_error" || kind == "failed"
+      || kind == "escalated")
+    return ansi::red;
+  if (kind == "child_exited") return reason == "exit(0)" ? ansi::none : ansi::yellow;
+  if (kind == "backoff" || kind == "restarting" || kind == "spawn_retry" || kind == "stopping"
+      || kind == "killed" || kind == "stays_down")
+    return ansi::yellow;
+  if (kind == "stopped") return ansi::dim;
+  return ansi::none;
+}
+
+std::string iso_time(int64_t at_ns) {
+  if (at_ns <= 0) return "";
+  time_t secs = static_cast<time_t>(at_ns / 1000000000);
+  int ms = static_cast<int>((at_ns / 1000000) % 1000);
+  std::tm tm{};
+  if (!gmtime_r(&secs, &tm)) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return buf;
+}
+
+std::string event_who(const json& ev) {
+  auto who = get_str(ev, "offender");
+  return who.empty() ? get_str(ev, "supervisor") : who;
+}
+
+} // namespace
+
+std::string render_affected(const std::string& verb, const std::string& past, const json& result) {
+  auto ids = get_strings(result, "affected");
+  if (ids.empty()) return "nothing to " + verb + "\n";
+  return past + " " + join(ids, ", ") + "\n";
+}
+
+std::string render_scale(const json& result) {
+  auto app = get_str(result, "app");
+  auto from = get_int(result, "from"), to = get_int(result, "to");
+  auto instances = [](int64_t n) {
+    return std::to_string(n) + (n == 1 ? " instance" : " instances");
+  };
+  if (from == to) return app + " already has " + instances(to) + "\n";
+  return "scaled " + app + " from " + std::to_string(from) + " to " + instances(to) + "\n";
+}
+
+std::string render_signaled(const std::string& signal, const json& result) {
+  std::vector<std::string> parts;
+  for (const auto& s : get_array(result, "signaled")) {
+    auto id = get_str(s, "id");
+    auto pid = get_int(s, "pid");
+    parts.push_back(pid > 0 ? id + " (pid " + std::to_string(pid) + ")" : id);
+  }
+  if (parts.empty()) return "";
+  auto name = starts_with(signal, "SIG") ? signal : "SIG" + signal;
+  return "sent " + name + " to " + join(parts, ", ") + "\n";
+}
+
+std::string render_apply(const json& result, bool color) {
+  std::string out;
+  for (const auto& a : get_strings(result, "added"))
+    out += paint("+ " + a, ansi::green, color) + "\n";
+  for (const auto& r : get_strings(result, "removed"))
+    out += paint("- " + r, ansi::red, color) + "\n";
+  for (const auto& c : get_strings(result, "changed"))
+    out += paint("~ " + c, ansi::yellow, color) + " (restarted)\n";
+  for (const auto& c : get_strings(result, "scaled"))
+    out += paint("~ " + c, ansi::yellow, color) + " (scaled)\n";
+  auto unchanged = std::to_string(get_strings(result, "unchanged").size()) + " unchanged";
+  if (out.empty()) return "no changes (" + unchanged + ")\n";
+  return out + paint(unchanged, ansi::dim, color) + "\n";
+}
+
+std::string render_event(const json& ev, bool color, event_columns& cols) {
+  auto at = get_str(ev, "at");
+  if (at.empty()) at = iso_time(get_int(ev, "at_ns"));
+  auto who = event_who(ev);
+  auto kind = get_str(ev, "event");
+  auto reason = get_str(ev, "reason");
+  auto pid = get_int(ev, "pid");
+  cols.offender = std::max(cols.offender, display_width(who));
+  cols.kind = std::max(cols.kind, display_width(kind));
+  std::string out = paint(at, ansi::dim, color) + "  "
+                    + pad_right(paint(who, ansi::bold, color), cols.offender) + "  "
+                    + pad_right(paint(kind, event_style(kind, reason), color), cols.kind);
+  if (!reason.empty()) out += "  " + reason;
+  if (pid > 0) out += "  " + paint("pid ", ansi::dim, color) + std::to_string(pid);
+  return rtrim(out);
+}
+
+std::string render_event(const json& ev, bool color) {
+  event_columns cols;
+  return render_event(ev, color, cols);
+}
+
+std::string render_events(const json& result, bool color) {
+  const json& list = result.is_array() ? result : get_array(result, "events");
+  event_columns cols;
+  for (const auto& ev : list) {
+    cols.offender = std::max(cols.offender, display_width(event_who(ev)));
+    cols.kind = std::max(cols.kind, display_width(get_str(ev, "event")));
+  }
+  std::string out;
+  for (const auto& ev : list) out += render_event(ev, color, cols) + "\n";
+  return out;
+}
+
+std::string render_error(const json& error) {
+  auto message = get_str(error, "message");
+  if (message.empty()) message = get_str(error, "code");
+  if (message.empty()) message = "the daemon answered with an error";
+  std::string out = "arbor: " + message + "\n";
+  for (const auto& d : get_strings(error, "diagnostics")) out += d + "\n";
+  return out;
+}
+
+} // namespace arbor::cli
