@@ -1,8 +1,9 @@
 #include "logs/log_pump.hpp"
 
+#include "logs/app_log.hpp"
+
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -15,91 +16,22 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace arbor::logs {
 
-namespace {
-
-std::string errno_text(const char* what, const std::string& path, int err) {
-  return std::string{what} + " " + path + ": " + std::strerror(err);
-}
-
-/// mkdir -p. Returns "" or what went wrong.
-std::string make_dirs(const std::string& dir) {
-  if (dir.empty())
-    return {};
-  for (size_t pos = 1;; ++pos) {
-    pos = dir.find('/', pos);
-    std::string part = dir.substr(0, pos);
-    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
-      return errno_text("mkdir", part, errno);
-    if (pos == std::string::npos)
-      break;
-  }
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) != 0)
-    return errno_text("stat", dir, errno);
-  if (!S_ISDIR(st.st_mode))
-    return errno_text("mkdir", dir, ENOTDIR);
-  return {};
-}
-
-std::string rotated(const std::string& path, uint64_t k) {
-  return path + "." + std::to_string(k);
-}
-
-/// Removes `path.from`, `path.from+1`... A gap below `at_least` is skipped;
-/// above it the first missing file ends the sweep. Returns "" or the error.
-std::string remove_rotated(const std::string& path, uint64_t from, uint64_t at_least) {
-  std::string error;
-  for (uint64_t k = from;; ++k) {
-    std::string f = rotated(path, k);
-    if (::unlink(f.c_str()) != 0) {
-      if (errno != ENOENT)
-        error = errno_text("unlink", f, errno);
-      else if (k >= at_least)
-        break;
-    }
-  }
-  return error;
-}
-
-} // namespace
+using detail::app_log;
+using detail::make_dirs;
+using snapshot = detail::app_snapshot;
 
 struct log_pump::impl {
-  struct file_state {
-    std::string path;
-    int fd = -1;
-    uint64_t size = 0;
-  };
-
-  /// What the pump needs of an app's config, copied under `mtx`.
-  struct snapshot {
-    std::string dir;
-    std::string app;
-    uint64_t max_size = 0;
-    uint32_t max_files = 1;
-    std::string date_format;
-    uint64_t gen = 0;
-  };
-
   struct app_entry {
     // Guarded by impl::mtx.
     app_log_config cfg;
     uint64_t gen = 0;            // bumped by every configure()
     app_stats st;
-    // Guarded by io: the files, touched by the pump thread and flush().
-    std::mutex io;
-    file_state files[2];         // indexed by stream
-    uint64_t applied_gen = 0;    // the config the paths were made from
-
-    ~app_entry() {
-      for (auto& f : files)
-        if (f.fd >= 0)
-          ::close(f.fd);
-    }
+    // The files, touched by the pump thread and flush(); guarded by their own lock.
+    app_log log;
   };
 
   struct stream_entry {
@@ -260,119 +192,17 @@ struct log_pump::impl {
     }
   }
 
-  /// Points the app's files at its current config; the caller holds a.io.
-  static void apply(app_entry& a, const snapshot& c) {
-    if (a.applied_gen == c.gen)
-      return;
-    auto p = paths(c.dir, c.app);
-    std::string fresh[2] = {p.first, p.second};
-    for (int i = 0; i < 2; ++i) {
-      if (a.files[i].path == fresh[i])
-        continue;
-      if (a.files[i].fd >= 0)
-        ::close(a.files[i].fd);
-      a.files[i] = file_state{fresh[i], -1, 0};
-    }
-    a.applied_gen = c.gen;
-  }
-
-  static bool open_file(file_state& f, const snapshot& c, std::string& error) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
-      if (f.fd >= 0)
-        break;
-      int err = errno;
-      if (err != ENOENT || attempt == 1 || !make_dirs(c.dir).empty()) { // the dir was removed?
-        error = errno_text("open", f.path, err);
-        return false;
-      }
-    }
-    struct stat st{};
-    f.size = ::fstat(f.fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-    return true;
-  }
-
-  /// <f> -> <f>.1 -> ... keeping max_files files in all. Leaves f closed.
-  static void rotate(file_state& f, const snapshot& c, std::string& error) {
-    ::close(f.fd);
-    f.fd = -1;
-    f.size = 0;
-    bool moved = false;
-    if (c.max_files > 1) {
-      std::string e = remove_rotated(f.path, c.max_files - 1, c.max_files);
-      if (!e.empty())
-        error = e;
-      for (uint32_t k = c.max_files - 2; k >= 1; --k)
-        if (::rename(rotated(f.path, k).c_str(), rotated(f.path, k + 1).c_str()) != 0
-            && errno != ENOENT)
-          error = errno_text("rename", rotated(f.path, k), errno);
-      moved = ::rename(f.path.c_str(), rotated(f.path, 1).c_str()) == 0 || errno == ENOENT;
-      if (!moved)
-        error = errno_text("rename", f.path, errno);
-    }
-    // One file only, or it could not be moved: start it over rather than let
-    // it grow without bound.
-    if (!moved && ::truncate(f.path.c_str(), 0) != 0 && errno != ENOENT)
-      error = errno_text("truncate", f.path, errno);
-  }
-
-  /// Writes whole lines to the app's file for `kind`, rotating before the
-  /// file would exceed max_size. Never throws, never retries in a loop: what
-  /// cannot be written is counted as dropped and the file is reopened next time.
+  /// Writes `out` to the app's file for `kind` and counts what it did.
   void write_out(app_entry& a, const snapshot& c, stream kind, const std::string& out) {
     if (out.empty())
       return;
-    uint64_t written = 0, dropped = 0, rotations = 0;
-    std::string error;
-    {
-      std::lock_guard<std::mutex> guard{a.io};
-      apply(a, c);
-      file_state& f = a.files[static_cast<int>(kind)];
-      const char* p = out.data();
-      size_t left = out.size();
-      while (left > 0) {
-        if (f.fd < 0 && !open_file(f, c, error)) {
-          dropped += left;
-          break;
-        }
-        size_t len = left;
-        if (c.max_size > 0 && f.size + left > c.max_size) {
-          size_t room = f.size < c.max_size ? static_cast<size_t>(c.max_size - f.size) : 0;
-          const void* last = room > 0 ? ::memrchr(p, '\n', room) : nullptr;
-          if (last) {
-            len = static_cast<size_t>(static_cast<const char*>(last) - p) + 1; // the lines that fit
-          } else if (f.size > 0) {
-            rotate(f, c, error);
-            ++rotations;
-            continue;
-          } else {
-            // One line longer than max_size: it gets a file of its own.
-            const void* nl = ::memchr(p, '\n', left);
-            len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) + 1 : left;
-          }
-        }
-        ssize_t w = ::write(f.fd, p, len);
-        if (w < 0 && errno == EINTR)
-          continue;
-        if (w <= 0) {
-          error = errno_text("write", f.path, w < 0 ? errno : EIO);
-          ::close(f.fd);
-          f.fd = -1;
-          dropped += left;
-          break;
-        }
-        f.size += static_cast<uint64_t>(w);
-        written += static_cast<uint64_t>(w);
-        p += w;
-        left -= static_cast<size_t>(w);
-      }
-    }
+    detail::write_result r = a.log.write(c, kind, out);
     std::lock_guard<std::mutex> guard{mtx};
-    a.st.bytes_written += written;
-    a.st.bytes_dropped += dropped;
-    a.st.rotations += rotations;
-    if (!error.empty())
-      a.st.last_error = error;
+    a.st.bytes_written += r.written;
+    a.st.bytes_dropped += r.dropped;
+    a.st.rotations += r.rotations;
+    if (!r.error.empty())
+      a.st.last_error = r.error;
   }
 };
 
@@ -484,21 +314,7 @@ bool log_pump::flush(const std::string& app) {
     a = it->second;
   }
   auto c = impl_->snap(*a);
-  std::string error;
-  {
-    std::lock_guard<std::mutex> guard{a->io};
-    impl::apply(*a, c);
-    for (auto& f : a->files) {
-      int rc = f.fd >= 0 ? ::ftruncate(f.fd, 0) : ::truncate(f.path.c_str(), 0);
-      if (rc != 0 && errno != ENOENT)
-        error = errno_text("truncate", f.path, errno);
-      else
-        f.size = 0;
-      std::string e = remove_rotated(f.path, 1, c.max_files);
-      if (!e.empty())
-        error = e;
-    }
-  }
+  std::string error = a->log.truncate(c);
   if (error.empty())
     return true;
   std::lock_guard<std::mutex> guard{impl_->mtx};
