@@ -97,6 +97,26 @@ caf::error nothing_named(const std::string& addr) {
   return caf::make_error(caf::sec::invalid_argument, "no instance named '" + addr + "'");
 }
 
+/// Sets whether the app is wanted up; (re)arms its cron schedule when it is.
+void want(app_self self, bool up) {
+  self->state.want_up = up;
+  if (up) arm_cron(self);
+}
+
+/// The instances an addressed command acts on, or an error when `addr` names
+/// none of them. The app's own name also sets whether it is wanted up.
+caf::expected<std::vector<size_t>> addressed(app_self self, const std::string& addr,
+                                            std::optional<bool> up) {
+  auto& s = self->state;
+  auto which = select(s, addr);
+  if (addr == s.spec->name) {
+    if (up) want(self, *up);
+  } else if (which.empty()) {
+    return nothing_named(addr);
+  }
+  return which;
+}
+
 } // namespace
 
 std::string summarize(const std::vector<instance_status>& xs) {
@@ -144,8 +164,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
   };
   return {
     [=](start_atom) {
-      self->state.want_up = true;
-      arm_cron(self);
+      want(self, true);
       start_some(self, all(), "");
     },
     [=](stop_atom) -> caf::result<bool> {
@@ -158,34 +177,25 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       for (auto& x : self->state.instances) self->send(x, halt_atom::value);
     },
     [=](start_atom, std::string& addr, std::string& why) -> caf::result<ids> {
-      auto& s = self->state;
-      auto which = select(s, addr);
-      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
-      if (addr == s.spec->name) {
-        s.want_up = true;
-        arm_cron(self);
-      }
+      auto which = addressed(self, addr, true);
+      if (!which) return which.error();
       auto rp = self->make_response_promise<ids>();
-      start_some(self, which, why, [rp, xs = ids_of(s, which)]() mutable { rp.deliver(xs); });
+      start_some(self, *which, why,
+                 [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
       return rp;
     },
     [=](stop_atom, std::string& addr, std::string& why) -> caf::result<ids> {
-      auto& s = self->state;
-      auto which = select(s, addr);
-      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
-      if (addr == s.spec->name) s.want_up = false;
+      auto which = addressed(self, addr, false);
+      if (!which) return which.error();
       auto rp = self->make_response_promise<ids>();
-      stop_some(self, which, why, [rp, xs = ids_of(s, which)]() mutable { rp.deliver(xs); });
+      stop_some(self, *which, why,
+                [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
       return rp;
     },
     [=](restart_atom, std::string& addr, std::string& why) -> caf::result<ids> {
-      auto& s = self->state;
-      auto which = select(s, addr);
-      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
-      if (addr == s.spec->name) {
-        s.want_up = true;
-        arm_cron(self);
-      }
+      auto found = addressed(self, addr, true);
+      if (!found) return found.error();
+      auto which = *found;
       auto rp = self->make_response_promise<ids>();
       stop_some(self, which, why, [self, rp, which, why]() mutable {
         start_some(self, which, why,
@@ -199,13 +209,13 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     },
     [=](signal_atom, int sig, std::string& addr) -> caf::result<ids, std::vector<int32_t>> {
       auto& s = self->state;
-      auto which = select(s, addr);
-      if (which.empty() && addr != s.spec->name) return nothing_named(addr);
+      auto which = addressed(self, addr, std::nullopt);
+      if (!which) return which.error();
       std::vector<caf::actor> xs;
-      for (auto i : which) xs.push_back(s.instances[i]);
+      for (auto i : *which) xs.push_back(s.instances[i]);
       auto rp = self->make_response_promise<ids, std::vector<int32_t>>();
       gather<int32_t>(self, xs, std::chrono::seconds(5), caf::make_message(signal_atom::value, sig),
-                      [rp, names = ids_of(s, which)](std::vector<int32_t>& pids) mutable {
+                      [rp, names = ids_of(s, *which)](std::vector<int32_t>& pids) mutable {
                         ids hit;
                         std::vector<int32_t> hit_pids;
                         for (size_t i = 0; i < pids.size(); ++i)
