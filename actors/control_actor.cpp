@@ -185,36 +185,52 @@ void do_scale(call c, const json& args) {
   c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
     .then(
       [c, t, n](uint32_t before) {
-        auto* app = config::find_app(c.self->state.current.root, t.path);
-        if (app) const_cast<app_spec*>(app)->instances = n;
+        if (auto* app = config::find_app(c.self->state.current.root, t.path)) app->instances = n;
         c.ok(json{{"app", t.path}, {"from", before}, {"to", n}});
       },
       [c](caf::error& e) { c.fail(e); });
+}
+
+/// Work that may block on the disk (reading a config file): it runs on a
+/// detached actor of its own thread, never on the scheduler threads the tree
+/// uses; `then` runs back on the control actor.
+void off_thread(call c, std::function<void()> job, std::function<void()> then) {
+  auto worker = c.self->spawn<caf::detached>([](caf::event_based_actor* w) -> caf::behavior {
+    return {[w](io_job& j) {
+      j.run();
+      w->quit();
+      return true;
+    }};
+  });
+  c.self->request(worker, caf::infinite, io_job{std::move(job)})
+    .then([then](bool) { then(); }, [c](caf::error& e) { c.fail(e); });
 }
 
 void do_apply(call c, const json& args) {
   auto& s = c.self->state;
   auto file = args.contains("file") ? string_arg(args, "file") : s.opts.config_file;
   if (file.empty()) throw bad_argument("no config file: pass 'file'");
-  auto res = config::load_file(file);
-  if (!res.ok()) {
-    json diags = json::array();
-    for (auto& d : res.errors) diags.push_back(d.to_string());
-    return c.fail("config_invalid",
-                  std::to_string(res.errors.size()) + " error" + (res.errors.size() == 1 ? "" : "s")
-                    + " in " + file + "; nothing changed",
-                  json{{"diagnostics", diags}});
-  }
-  auto next = std::make_shared<tree_spec>(std::move(*res.tree));
-  auto root = std::make_shared<const group_spec>(next->root);
-  c.self->request(s.tree->root(), caf::infinite, apply_atom::value, root)
-    .then(
-      [c, next, file](apply_report& r) {
-        c.self->state.current = *next;
-        c.self->state.opts.config_file = file;
-        c.ok(report_json(r));
-      },
-      [c](caf::error& e) { c.fail(e); });
+  auto res = std::make_shared<config::load_result>();
+  off_thread(c, [res, file] { *res = config::load_file(file); }, [c, res, file] {
+    if (!res->ok()) {
+      json diags = json::array();
+      for (auto& d : res->errors) diags.push_back(d.to_string());
+      return c.fail("config_invalid",
+                    std::to_string(res->errors.size()) + " error"
+                      + (res->errors.size() == 1 ? "" : "s") + " in " + file + "; nothing changed",
+                    json{{"diagnostics", diags}});
+    }
+    auto next = std::make_shared<tree_spec>(std::move(*res->tree));
+    auto root = std::make_shared<const group_spec>(next->root);
+    c.self->request(c.self->state.tree->root(), caf::infinite, apply_atom::value, root)
+      .then(
+        [c, next, file](apply_report& r) {
+          c.self->state.current = *next;
+          c.self->state.opts.config_file = file;
+          c.ok(report_json(r));
+        },
+        [c](caf::error& e) { c.fail(e); });
+  });
 }
 
 void do_logs(call c, const json& args, bool flush) {

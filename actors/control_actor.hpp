@@ -45,6 +45,11 @@ struct control_request {
   proto::request req;
 };
 
+/// A piece of blocking work for a detached worker (see off_thread).
+struct io_job {
+  std::function<void()> run;
+};
+
 /// From the server thread: a connection is gone (stop streaming to it).
 struct conn_closed {
   uint64_t conn = 0;
@@ -79,3 +84,4 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(arbor::detail::control_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(arbor::detail::conn_closed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(arbor::detail::io_job)
