@@ -65,6 +65,8 @@ public:
   /// The event bus: send it subscribe_atom from an actor to receive `event`s.
   caf::actor events() const;
 
+  /// The spec the tree was built with. An `apply_atom` sent to root()
+  /// changes the running tree, not this.
   const tree_spec& spec() const;
 
   /// The live log files of `app`: {stdout file, stderr file}; empty when the

@@ -142,6 +142,10 @@ const app_spec* find_app(const group_spec& root, const std::string& path) {
   return nullptr;
 }
 
+app_spec* find_app(group_spec& root, const std::string& path) {
+  return const_cast<app_spec*>(find_app(static_cast<const group_spec&>(root), path));
+}
+
 const group_spec* find_group(const group_spec& root, const std::string& path) {
   if (root.name == path) return &root;
   for (auto& c : root.children) {

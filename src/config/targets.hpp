@@ -35,6 +35,7 @@ resolution resolve_targets(const group_spec& root, const std::vector<std::string
 std::vector<std::string> app_paths(const group_spec& g);
 
 const app_spec* find_app(const group_spec& root, const std::string& path);
+app_spec* find_app(group_spec& root, const std::string& path);
 const group_spec* find_group(const group_spec& root, const std::string& path);
 
 } // namespace arbor::config
