@@ -3,6 +3,8 @@
 
 #include "app_supervisor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "arbor/messages.hpp"
@@ -67,8 +69,11 @@ void roll(app_self self, std::vector<size_t> which, std::string why, std::functi
 void spawn_instance(app_self self) {
   auto& s = self->state;
   auto i = static_cast<uint32_t>(s.instances.size());
+  auto port = free_port(s, i);
   s.instances.push_back(self->spawn<caf::monitored>(
-    process_actor, s.spec, i, caf::actor_cast<caf::actor>(self), s.rt, s.strict));
+    process_actor, s.spec, i, caf::actor_cast<caf::actor>(self), s.rt, s.strict, port));
+  s.ports.push_back(port);
+  s.ready.resize(s.instances.size(), false);
   s.trackers.emplace_back(*s.spec);
   if (s.spec->max_memory > 0) s.memory.emplace_back(s.spec->max_memory);
 }
@@ -101,10 +106,14 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
     }
     if (s.instances.size() > n) {
       s.instances.resize(n);
+      s.ports.resize(n);
+      s.ready.resize(n);
       s.trackers.erase(s.trackers.begin() + n, s.trackers.end());
       if (s.memory.size() > n) s.memory.resize(n, memory_watch{s.spec->max_memory});
     }
     rp.deliver(before);
+    s.rt->board.set(s.spec->name, n > 0 && std::all_of(s.ready.begin(), s.ready.end(),
+                                                       [](bool r) { return r; }));
   });
   return rp;
 }

@@ -57,6 +57,11 @@ void report(app_self self, bool gave_up, std::string reason, std::function<void(
 
 void on_run_ended(app_self self, run_ended& ev) {
   auto& s = self->state;
+  if (ev.index < s.instances.size()
+      && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(s.instances[ev.index])) {
+    reload_event(self, false, "exited (" + ev.description + ")");
+    return; // a reload's replacement, or an instance retired meanwhile
+  }
   if (ev.index >= s.instances.size() || !s.want_up) return; // stopping: no decision
   auto d = s.trackers[ev.index].on_exit(
     {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
@@ -139,6 +144,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
   st.parent = std::move(parent);
   st.rt = std::move(rt);
   st.strict = strict;
+  st.rt->board.set(st.spec->name, false); // known, not ready: dependents wait
   for (uint32_t i = 0; i < st.spec->instances; ++i) spawn_instance(self);
   if (st.rt->pump)
     st.rt->pump->configure({st.spec->name, st.rt->log_dir, st.spec->log.max_size,
@@ -165,10 +171,12 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
   return {
     [=](start_atom) {
       want(self, true);
-      start_some(self, all(), "");
+      start_when_ready(self, all(), "");
     },
     [=](stop_atom) -> caf::result<bool> {
       self->state.want_up = false;
+      cancel_waiting(self);
+      abort_reload(self, "the app is being stopped");
       auto rp = self->make_response_promise<bool>();
       stop_some(self, all(), "", [rp]() mutable { rp.deliver(true); });
       return rp;
@@ -180,13 +188,15 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       auto which = addressed(self, addr, true);
       if (!which) return which.error();
       auto rp = self->make_response_promise<ids>();
-      start_some(self, *which, why,
-                 [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
+      start_when_ready(self, *which, why,
+                       [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
       return rp;
     },
     [=](stop_atom, std::string& addr, std::string& why) -> caf::result<ids> {
       auto which = addressed(self, addr, false);
       if (!which) return which.error();
+      if (!self->state.want_up) cancel_waiting(self);
+      abort_reload(self, "stop requested");
       auto rp = self->make_response_promise<ids>();
       stop_some(self, *which, why,
                 [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
@@ -197,16 +207,26 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       if (!found) return found.error();
       auto which = *found;
       auto rp = self->make_response_promise<ids>();
+      abort_reload(self, "restart requested");
       stop_some(self, which, why, [self, rp, which, why]() mutable {
-        start_some(self, which, why,
+        start_when_ready(self, which, why,
                    [self, rp, which]() mutable { rp.deliver(ids_of(self->state, which)); });
       });
       return rp;
     },
     [=](scale_atom, std::string& addr, uint32_t n) -> caf::result<uint32_t> {
       if (addr != self->state.spec->name) return nothing_named(addr);
+      if (self->state.reload)
+        return caf::make_error(caf::sec::invalid_argument,
+                               "a reload of " + addr + " is in progress: scale after it");
       return scale(self, n);
     },
+    [=](reload_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+      return reload(self, addr, std::move(why));
+    },
+    [=](reload_timeout_atom, uint64_t gen) { on_reload_timeout(self, gen); },
+    [=](ready_atom, uint32_t index, bool ok) { on_instance_ready(self, index, ok); },
+    [=](deps_atom) { on_deps_changed(self); },
     [=](signal_atom, int sig, std::string& addr) -> caf::result<ids, std::vector<int32_t>> {
       auto& s = self->state;
       auto which = addressed(self, addr, std::nullopt);
@@ -229,6 +249,13 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     },
     [=](run_ended& ev) { on_run_ended(self, ev); },
     [=](spawn_failed& ev) {
+      auto& s = self->state;
+      if (ev.index < s.instances.size()
+          && self->current_sender()
+               != caf::actor_cast<caf::strong_actor_ptr>(s.instances[ev.index])) {
+        reload_event(self, false, "could not start (" + ev.reason + ")");
+        return;
+      }
       // The instance is `failed` and said why; it is the group's to count.
       report(self, true, ev.reason, [] {});
     },
@@ -254,10 +281,17 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       auto& s = self->state;
       auto rp = self->make_response_promise<node_status>();
       gather<instance_status>(self, s.instances, std::chrono::seconds(5), status_atom::value,
-                              [rp, name = s.spec->name](std::vector<instance_status>& xs) mutable {
+                              [rp, name = s.spec->name, waiting = s.waiting,
+                               deps = s.spec->depends_on,
+                               board = &s.rt->board](std::vector<instance_status>& xs) mutable {
                                 node_status out;
                                 out.name = name;
                                 out.state = summarize(xs);
+                                if (waiting) {
+                                  out.state = "waiting";
+                                  for (auto& d : board->missing(deps))
+                                    out.reason += (out.reason.empty() ? "waiting for " : ", ") + d;
+                                }
                                 out.instances = std::move(xs);
                                 rp.deliver(std::move(out));
                               });

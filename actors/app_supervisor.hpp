@@ -28,6 +28,20 @@ namespace arbor::detail {
 /// (start|stop|restart_atom, addr, why) -> ids   the app or one instance
 /// (scale_atom, addr, n) -> previous n; (signal_atom, sig, addr) -> ids, pids
 /// status_atom -> node_status
+/// A rolling reload in progress (app_reload.cpp): one instance at a time, a
+/// replacement is started beside it and must become ready before the old
+/// run is stopped.
+struct reload_job {
+  std::vector<size_t> left;              ///< instances still to replace, in order
+  size_t index = 0;                      ///< the one being replaced now
+  caf::actor repl;                       ///< its replacement (not yet an instance)
+  uint16_t port = 0;
+  uint64_t gen = 0;                      ///< tags the readiness timeout
+  std::string why;
+  std::vector<std::string> done;         ///< ids replaced so far
+  caf::typed_response_promise<std::vector<std::string>> rp;
+};
+
 struct app_supervisor_state {
   static inline const char* name = "app_supervisor";
   std::shared_ptr<const app_spec> spec;
@@ -35,6 +49,13 @@ struct app_supervisor_state {
   runtime_ptr rt;
   bool strict = false;                     ///< the group counts every restart first
   std::vector<caf::actor> instances;       ///< index order
+  std::vector<uint16_t> ports;             ///< PORT of each instance's runs (0 = none)
+  std::vector<bool> ready;                 ///< each instance's readiness
+  bool waiting = false;                    ///< wanted up, waiting for its depends_on
+  std::vector<size_t> pending;             ///< instances to start once they are ready
+  std::string pending_why;
+  std::optional<reload_job> reload;
+  uint64_t reload_gen = 0;
   std::vector<restart_tracker> trackers;   ///< one per instance
   std::vector<memory_watch> memory;        ///< one per instance (max_memory set)
   bool want_up = false;
@@ -77,5 +98,36 @@ caf::result<uint32_t> scale(app_self self, uint32_t n);
 void arm_cron(app_self self);
 /// A sample of one instance's process tree: restarts it past max_memory.
 void on_memory(app_self self, uint32_t index, uint64_t rss);
+
+// Readiness and dependencies (app_ready.cpp).
+
+/// Publishes an event about the app itself.
+void app_event(app_self self, const char* what, std::string reason);
+
+/// The PORT for a new run at `index`: port+index unless a live run of this
+/// app holds it (during a reload), else the first free one past the app's
+/// instances.
+uint16_t free_port(const app_supervisor_state& s, size_t index);
+/// Starts `which` once every app in depends_on is ready (at once if so);
+/// `done` runs at once either way.
+void start_when_ready(app_self self, const std::vector<size_t>& which, const std::string& why,
+                      std::function<void()> done = [] {});
+/// deps_atom: an app became ready; start what waits if nothing is missing now.
+void on_deps_changed(app_self self);
+/// Forgets a pending start (the app is being stopped).
+void cancel_waiting(app_self self);
+/// (ready_atom, index, ok) from an instance or a reload's replacement.
+void on_instance_ready(app_self self, uint32_t index, bool ok);
+
+// Rolling reload (app_reload.cpp).
+
+caf::result<std::vector<std::string>> reload(app_self self, const std::string& addr,
+                                             std::string why);
+/// Whether the current message comes from the reload's replacement; if so it
+/// is handled as such. `what`: "exited: exit(1)", "could not start: ...".
+bool reload_event(app_self self, bool ready, const std::string& what);
+void on_reload_timeout(app_self self, uint64_t gen);
+/// Stops a reload in progress (the replacement goes, the old run stays).
+void abort_reload(app_self self, const std::string& why);
 
 } // namespace arbor::detail

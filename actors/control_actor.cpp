@@ -116,6 +116,29 @@ void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> ad
       [=](caf::error& e) { c.fail(e); });
 }
 
+/// The text of an error the tree made with make_error(code, text).
+std::string error_text(const caf::actor_system& sys, const caf::error& e) {
+  if (e.context().match_element<std::string>(0)) return e.context().get_as<std::string>(0);
+  return sys.render(e);
+}
+
+/// Reloads each address in turn (apps, or instances), stopping at the first
+/// that aborts: the rest keep running as they are.
+void reload_each(call c, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
+                 std::shared_ptr<ids> acc) {
+  if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
+  c.self->request(c.self->state.tree->root(), caf::infinite, reload_atom::value, (*addrs)[i],
+                  std::string{"manual"})
+    .then(
+      [=](ids& xs) {
+        acc->insert(acc->end(), xs.begin(), xs.end());
+        reload_each(c, addrs, i + 1, acc);
+      },
+      [=](caf::error& e) {
+        c.fail("reload_aborted", error_text(c.self->system(), e), json{{"affected", *acc}});
+      });
+}
+
 void signal_each(call c, int sig, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
                  std::shared_ptr<json> acc) {
   if (i == addrs->size()) return c.ok(json{{"signaled", *acc}});
@@ -292,6 +315,18 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
       if (cmd == "start") each_target(c, start_atom::value, addrs, 0, acc);
       else if (cmd == "stop") each_target(c, stop_atom::value, addrs, 0, acc);
       else each_target(c, restart_atom::value, addrs, 0, acc);
+    } else if (cmd == "reload") {
+      auto ts = resolve(c, names_arg(args, true));
+      if (!ts) return;
+      auto addrs = std::make_shared<std::vector<std::string>>();
+      for (auto& t : *ts)
+        if (t.instance) addrs->push_back(t.address());
+      for (auto& a : apps_of(c.self->state.current.root, *ts)) {
+        bool named = false;
+        for (auto& t : *ts) named = named || (!t.is_group && t.instance && t.path == a);
+        if (!named) addrs->push_back(a);
+      }
+      reload_each(c, addrs, 0, std::make_shared<ids>());
     } else if (cmd == "scale") {
       do_scale(c, args);
     } else if (cmd == "signal") {
@@ -320,7 +355,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
       if (s.opts.on_shutdown) s.opts.on_shutdown();
     } else {
       static const std::vector<std::string_view> known{
-        "ping", "status", "tree", "show", "start", "stop", "restart", "scale",
+        "ping", "status", "tree", "show", "start", "stop", "restart", "reload", "scale",
         "signal", "apply", "logs", "flush", "events", "shutdown"};
       c.fail("unknown_command",
              "unknown command '" + cmd + "'" + config::detail::did_you_mean(cmd, known));

@@ -43,8 +43,11 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
     throw std::system_error(errno, std::generic_category(), "eventfd");
   auto current = spec;
   auto metrics_cfg = spec.metrics;
-  d.tree = std::make_unique<supervision_tree>(
-    sys, std::move(spec), tree_options{d.opts.log_dir, d.opts.log_events});
+  tree_options topts;
+  topts.log_dir = d.opts.log_dir;
+  topts.log_events = d.opts.log_events;
+  topts.runtime_dir = d.opts.home + "/run";
+  d.tree = std::make_unique<supervision_tree>(sys, std::move(spec), std::move(topts));
   control_options copts;
   copts.home = d.opts.home;
   copts.config_file = d.opts.config_file;

@@ -44,12 +44,14 @@ step retire(self_ptr self, caf::actor child, std::string name) {
   return [self, child, name](std::function<void()> next) {
     self->request(child, caf::infinite, stop_atom::value, name, std::string{"apply"})
       .then(
-        [self, child, next](ids&) {
+        [self, child, name, next](ids&) {
+          self->state.rt->board.erase(name);
           self->demonitor(child);
           self->send_exit(child, caf::exit_reason::user_shutdown);
           next();
         },
-        [self, child, next](caf::error&) {
+        [self, child, name, next](caf::error&) {
+          self->state.rt->board.erase(name);
           self->demonitor(child);
           self->send_exit(child, caf::exit_reason::user_shutdown);
           next();

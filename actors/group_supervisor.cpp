@@ -284,6 +284,11 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
       restart_each(self, all_children(self), why, [rp](ids& xs) mutable { rp.deliver(xs); });
       return rp;
     },
+    [=](reload_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+      if (auto below = pass_down(self, reload_atom::value, addr, why)) return std::move(*below);
+      return caf::make_error(caf::sec::invalid_argument,
+                             "reload names apps or instances, not the group '" + addr + "'");
+    },
     [=](child_event& ev) -> bool { return on_child_event(self, ev); },
     [=](scale_atom, std::string& addr, uint32_t n) -> caf::result<uint32_t> {
       auto to = route(self->state, addr);

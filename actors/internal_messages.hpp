@@ -16,6 +16,16 @@ using stay_down_atom = caf::atom_constant<caf::atom("staydown")>; ///< app super
 using timer_atom = caf::atom_constant<caf::atom("timer")>;     ///< backoff timer (gen-tagged)
 using kill_atom = caf::atom_constant<caf::atom("kill")>;       ///< kill_timeout timer (gen-tagged)
 using cron_atom = caf::atom_constant<caf::atom("cron")>;       ///< cron timer (gen, target ms)
+using probe_atom = caf::atom_constant<caf::atom("probe")>;     ///< time for a health check (run)
+/// A health check ended: (probed_atom, run, ok, detail, took_ms), prober → process.
+using probed_atom = caf::atom_constant<caf::atom("probed")>;
+/// An sd_notify datagram: (notify_atom, ready, status text), listener → process.
+using notify_atom = caf::atom_constant<caf::atom("notify")>;
+using uptime_atom = caf::atom_constant<caf::atom("uptime")>;   ///< min_uptime readiness timer (run)
+/// (ready_atom, index, ready): an instance became ready / stopped being ready,
+/// process → app supervisor.
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using reload_timeout_atom = caf::atom_constant<caf::atom("reloadto")>; ///< reload step timer (gen)
 
 /// From the sampler thread to an app supervisor: one instance's tree RSS.
 struct memory_sample {

@@ -11,15 +11,14 @@
 #include "common.hpp"
 #include "policy/restart_tracker.hpp"
 #include "event_bus.hpp"
+#include "process_health.hpp"
 
 namespace arbor::detail {
-
-namespace {
 
 using self_ptr = caf::stateful_actor<process_state>*;
 using clock = std::chrono::steady_clock;
 
-void emit(self_ptr self, const char* what, std::string reason = {}, int32_t pid = -1) {
+void emit(self_ptr self, const char* what, std::string reason, int32_t pid) {
   auto& s = self->state;
   event e;
   e.at_ns = wall_now_ns();
@@ -32,6 +31,8 @@ void emit(self_ptr self, const char* what, std::string reason = {}, int32_t pid 
   self->send(s.rt->bus, std::move(e));
 }
 
+namespace {
+
 std::string find_path(const std::vector<std::string>& env) {
   for (auto& kv : env)
     if (kv.compare(0, 5, "PATH=") == 0) return kv.substr(5);
@@ -40,16 +41,20 @@ std::string find_path(const std::vector<std::string>& env) {
 
 /// Resolves the command and builds the environment once per start from
 /// stopped/failed; returns "" or why the command cannot run.
-std::string build_plan(process_state& s) {
+std::string build_plan(self_ptr self) {
+  auto& s = self->state;
   const auto& spec = *s.spec;
   if (spec.argv.empty()) return "empty command";
   if (auto err = os::check_cwd(spec.cwd); !err.empty()) return err;
   auto extra = spec.env;
   extra.emplace_back("ARBOR_APP", spec.name);
   extra.emplace_back("ARBOR_INSTANCE", std::to_string(s.index));
-  if (spec.port != 0) extra.emplace_back("PORT", std::to_string(spec.port + s.index));
-  auto env = os::merge_environment(s.rt->base_env, extra);
+  if (s.port != 0) extra.emplace_back("PORT", std::to_string(s.port));
   std::string err;
+  auto notify = notify_socket(self, err);
+  if (!err.empty()) return "ready = \"notify\": " + err;
+  if (!notify.empty()) extra.emplace_back("NOTIFY_SOCKET", notify);
+  auto env = os::merge_environment(s.rt->base_env, extra);
   auto path = os::resolve_executable(spec.argv.front(), find_path(env), spec.cwd, err);
   if (path.empty()) return err;
   s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(env), spec.cwd);
@@ -133,6 +138,7 @@ void disarm(process_state& s) {
 /// Stops the current run: kill_signal to its group, SIGKILL after kill_timeout.
 void begin_stop(self_ptr self) {
   auto& s = self->state;
+  end_run(self);
   s.state = proc_state::stopping;
   os::signal_group(s.pid, s.spec->kill_signal);
   emit(self, "stopping", s.stop_why);
@@ -145,7 +151,7 @@ void begin_stop(self_ptr self) {
 void spawn_now(self_ptr self, const std::string* why = nullptr) {
   auto& s = self->state;
   if (!s.plan) {
-    if (auto err = build_plan(s); !err.empty()) return enter_failed(self, std::move(err));
+    if (auto err = build_plan(self); !err.empty()) return enter_failed(self, std::move(err));
   }
   open_logs(self);
   s.state = proc_state::starting;
@@ -179,6 +185,7 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
     return enter_failed(self, "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message());
   }
   emit(self, "child_started");
+  begin_run(self);
 }
 
 /// want down; replies once the process is gone (at once if there is none).
@@ -223,7 +230,18 @@ void finish_stop(self_ptr self) {
 
 } // namespace
 
+void restart_in_place(self_ptr self, std::string why) {
+  auto& s = self->state;
+  if (s.pid == 0 || s.state == proc_state::stopping) return;
+  disarm(s);
+  ++s.gen;
+  s.stop_why = std::move(why);
+  s.respawn_after_stop = true;
+  begin_stop(self);
+}
+
 process_state::~process_state() {
+  drop_notify(*this);
   // Last resort (the actor is going away): never leave an orphan behind.
   if (order && rt)
     for (auto p : rt->watcher.disarm(order.get())) os::signal_group(p, SIGKILL);
@@ -235,7 +253,7 @@ process_state::~process_state() {
 
 caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             std::shared_ptr<const app_spec> spec, uint32_t index,
-                            caf::actor parent, runtime_ptr rt, bool strict) {
+                            caf::actor parent, runtime_ptr rt, bool strict, uint16_t port) {
   auto& st = self->state;
   st.id = spec->name + "#" + std::to_string(index);
   st.spec = std::move(spec);
@@ -243,6 +261,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
   st.parent = std::move(parent);
   st.rt = std::move(rt);
   st.strict = strict;
+  st.port = port;
   log_unexpected(self, st.id);
   self->monitor(st.parent); // the app supervisor goes: we go (the state kills the group)
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -253,16 +272,13 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
     [=](start_atom, std::string& why) -> bool { return start(self, why.empty() ? nullptr : &why); },
     [=](stop_atom) -> caf::result<bool> { return stop(self, {}); },
     [=](stop_atom, std::string& why) -> caf::result<bool> { return stop(self, std::move(why)); },
-    [=](restart_atom, std::string& why) {
-      // In place and graceful: stop this run, start the next when it is gone.
-      auto& s = self->state;
-      if (s.pid == 0 || s.state == proc_state::stopping) return;
-      disarm(s);
-      ++s.gen;
-      s.stop_why = std::move(why);
-      s.respawn_after_stop = true;
-      begin_stop(self);
+    [=](restart_atom, std::string& why) { restart_in_place(self, std::move(why)); },
+    [=](probe_atom, uint64_t run) { on_probe_due(self, run); },
+    [=](probed_atom, uint64_t run, bool ok, std::string& detail, int64_t took_ms) {
+      on_probed(self, run, ok, detail, took_ms);
     },
+    [=](notify_atom, bool ready, std::string& status) { on_notify(self, ready, status); },
+    [=](uptime_atom, uint64_t run) { on_uptime(self, run); },
     [=](child_exited& ev) {
       auto& s = self->state;
       if (ev.pid != s.pid) return; // a run we no longer track
@@ -270,6 +286,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(at - s.started);
       s.last_exit = ev.description;
       ++s.gen; // the kill timer of this run is stale now
+      end_run(self);
       if (ev.respawned_pid > 0) {
         // The watcher restarted a stable run at once; catch up.
         set_pid(s, ev.respawned_pid);
@@ -284,6 +301,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
         emit(self, "child_exited", ev.description, ev.pid);
         emit(self, "restarting", ev.description);
         emit(self, "child_started");
+        begin_run(self);
         if (unwanted) begin_stop(self); // lost a race with a stop: end this run too
         return;
       }
@@ -393,6 +411,8 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       }
       x.last_exit = s.last_exit;
       x.reason = s.reason;
+      x.port = s.port;
+      x.health = s.health_detail;
       return x;
     },
   };

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "arbor/spec.hpp"
 #include "internal_messages.hpp"
 #include "os/spawn.hpp"
+#include "probe/prober.hpp"
 #include "runtime.hpp"
 
 namespace arbor::detail {
@@ -28,6 +30,9 @@ namespace arbor::detail {
 ///                       reason recorded in events and last_exit
 /// (restart_atom, why)   graceful stop, then start again (memory_limit, cron)
 /// status_atom -> instance_status
+/// Readiness: a health check's first pass, else READY=1 (ready = "notify"),
+/// else min_uptime of running; told to the parent as (ready_atom, index, bool).
+/// Failing liveness (`failures` in a row) restarts the run in place.
 struct process_state {
   static inline const char* name = "process";
 
@@ -59,6 +64,14 @@ struct process_state {
   bool respawn_after_stop = false;       ///< an in-place restart: start again once stopped
   bool strict = false;                   ///< no standing respawn order: every restart asks the group
 
+  // Readiness and liveness (process_health.cpp).
+  uint16_t port = 0;                     ///< PORT of its runs; 0 = none
+  uint64_t run = 0;                      ///< bumped per run and per stop: tags probes/timers
+  bool ready = false;                    ///< this run passed its readiness signal
+  std::optional<probe::health_state> health; ///< apps with a health check
+  std::string health_detail;             ///< last check's outcome (status)
+  std::string notify_key;                ///< registered sd_notify socket ("" = none)
+
   process_state() = default;
   process_state(const process_state&) = delete;
   process_state& operator=(const process_state&) = delete;
@@ -67,8 +80,12 @@ struct process_state {
 
 /// `strict`: never let the exit watcher restart on its own (the parent group
 /// has a finite intensity and must count every restart before it happens).
+/// `port`: the PORT its runs get (0 = none).
 caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             std::shared_ptr<const app_spec> spec, uint32_t index,
-                            caf::actor parent, runtime_ptr rt, bool strict);
+                            caf::actor parent, runtime_ptr rt, bool strict, uint16_t port);
+
+/// Graceful in-place restart of the current run (memory limit, cron, health).
+void restart_in_place(caf::stateful_actor<process_state>* self, std::string why);
 
 } // namespace arbor::detail

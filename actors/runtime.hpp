@@ -4,6 +4,7 @@
 // sampler, the event bus, the base environment. Actors hold a shared_ptr, so
 // all of it outlives the last of them.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,9 +12,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
 #include "logs/log_pump.hpp"
+#include "probe/notify_listener.hpp"
+#include "probe/prober.hpp"
+#include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/proc_stats.hpp"
 
@@ -52,10 +58,34 @@ struct runtime {
   std::unique_ptr<logs::log_pump> pump;  ///< set when log_dir is
   std::unique_ptr<os::sampler> sampler;  ///< memory/CPU of every watched process tree
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
+  readiness_board board;                 ///< which apps are ready (depends_on)
+  /// Where notify sockets go ("" = a private directory made when first needed).
+  std::string runtime_dir;
+  std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)
+
+  /// The health-check workers, started when the first app with a check runs.
+  probe::prober& prober() {
+    std::lock_guard<std::mutex> g{lazy_};
+    if (!prober_) prober_ = std::make_unique<probe::prober>(2, 256);
+    return *prober_;
+  }
+
+  /// The sd_notify listener, started when the first `ready = "notify"` app
+  /// runs; nullptr (with `error`) if its directory cannot be made.
+  probe::notify_listener* notify(std::string& error);
 
   ~runtime() {
     sampler.reset(); // it reads the watcher's pids: stop it first
+    prober_.reset(); // checks in flight may still message actors: before the rest
+    notify_.reset();
+    if (!made_dir_.empty()) ::rmdir(made_dir_.c_str());
   }
+
+private:
+  std::mutex lazy_;
+  std::unique_ptr<probe::prober> prober_;
+  std::unique_ptr<probe::notify_listener> notify_;
+  std::string made_dir_;                 ///< a private dir we made (removed at the end)
 };
 
 using runtime_ptr = std::shared_ptr<runtime>;

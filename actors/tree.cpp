@@ -32,6 +32,7 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   }
   auto rt = std::make_shared<detail::runtime>();
   rt->log_dir = opts.log_dir;
+  rt->runtime_dir = opts.runtime_dir;
   if (!opts.log_dir.empty()) rt->pump = std::make_unique<logs::log_pump>();
   os::exit_watcher* watcher = &rt->watcher;
   detail::memory_registry* memory = &rt->memory;

@@ -25,10 +25,12 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>; ///< stop, then s
 using scale_atom = caf::atom_constant<caf::atom("scale")>;     ///< set an app's instance count
 using signal_atom = caf::atom_constant<caf::atom("signal")>;   ///< send a signal to process groups
 using apply_atom = caf::atom_constant<caf::atom("apply")>;     ///< reconcile with a new spec
+using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< rolling, zero-downtime restart
 
 // Addressed commands (the tree routes by dotted path; "" is the root,
 // "web.api#1" one instance): (start_atom, addr, why), (stop_atom, addr, why),
-// (restart_atom, addr, why) -> std::vector<std::string> affected instance ids
+// (restart_atom, addr, why), (reload_atom, addr, why)
+// -> std::vector<std::string> affected instance ids
 // (`why` shows in events and status: "manual", "sibling: ...", "cron", ...);
 // (scale_atom, addr, uint32_t n) -> uint32_t previous count;
 // (signal_atom, int sig, addr) -> std::vector<std::string> ids, std::vector<int32_t> pids.
@@ -57,7 +59,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
   return f(caf::meta::type_name("arbor.instance_status"), x.id, x.index, x.state,
            x.want_up, x.pid, x.restarts, x.started_at_ms, x.uptime_ms, x.memory_bytes,
-           x.cpu_percent, x.last_exit, x.reason);
+           x.cpu_percent, x.last_exit, x.reason, x.port, x.health);
 }
 
 template <class Inspector>

@@ -35,6 +35,8 @@ struct instance_status {
   double cpu_percent = -1;     ///< over the last sampling interval (100 = a core); -1 = unknown
   std::string last_exit;       ///< "exit(1)", "signal(SIGKILL)", "" if none
   std::string reason;          ///< why the state is what it is (failures, stay-down)
+  uint16_t port = 0;           ///< PORT of the current run (app key `port`); 0 = none
+  std::string health;          ///< last health check: "HTTP 200", "timed out after 3000ms", ""
 };
 
 /// Snapshot of an app or a group (the tree the CLI draws).

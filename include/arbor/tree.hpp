@@ -34,6 +34,9 @@ struct tree_options {
   /// How often memory and CPU of every process tree are sampled (one timer
   /// for all of them).
   std::chrono::milliseconds sample_interval{2000};
+  /// Private directory for the sd_notify sockets of `ready = "notify"` apps
+  /// (created, mode 0700). "" = a temporary one, made when first needed.
+  std::string runtime_dir;
 };
 
 /// A supervision tree of OS processes: root → groups → apps → instances.

@@ -1,4 +1,4 @@
-// `arbor start|stop|restart NAME...`: each replies once done (stop: the
+// `arbor start|stop|restart|reload NAME...`: each replies once done (stop: the
 // processes are gone, which may take each app's kill_timeout).
 
 #include <cstdio>
@@ -16,7 +16,7 @@ namespace arbor::cli {
 namespace {
 
 void add_control_verb(CLI::App& app, const std::string& verb, const std::string& past,
-                      const std::string& help) {
+                      const std::string& help, int timeout_ms = action_timeout_ms) {
   struct options {
     std::vector<std::string> names;
     bool json = false;
@@ -28,8 +28,8 @@ void add_control_verb(CLI::App& app, const std::string& verb, const std::string&
                  "Apps, groups or instances (web.api, web, api, web.api#1), or all")
     ->required();
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
-  cmd->callback([opts, verb, past] {
-    auto result = call_daemon(verb, {{"names", opts->names}}, action_timeout_ms);
+  cmd->callback([opts, verb, past, timeout_ms] {
+    auto result = call_daemon(verb, {{"names", opts->names}}, timeout_ms);
     if (opts->json) return print_json(result);
     std::fputs(render_affected(verb, past, result).c_str(), stdout);
   });
@@ -42,6 +42,12 @@ void add_control_verbs(CLI::App& app) {
   add_control_verb(app, "stop", "stopped",
                    "Stop apps, groups or instances (then SIGKILL after kill_timeout)");
   add_control_verb(app, "restart", "restarted", "Stop, then start again");
+  // Each instance waits for its replacement's readiness: allow an hour.
+  add_control_verb(app, "reload", "reloaded",
+                   "Rolling restart without downtime: per instance, start a replacement, wait "
+                   "until it is ready, then stop the old run (aborts, keeping the old run, if "
+                   "the replacement is not ready in time)",
+                   6 * action_timeout_ms);
 }
 
 } // namespace arbor::cli

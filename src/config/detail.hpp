@@ -99,6 +99,10 @@ bool is_group_key(std::string_view key);
 /// Resolves depends_on names to full paths, reports unknown names and cycles.
 void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_dependencies>& deps);
 
+/// Reorders every group's children so that each comes after the siblings it
+/// depends on (file order otherwise). Call on a tree without errors.
+void order_by_dependencies(group_spec& g);
+
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);
 

@@ -223,7 +223,10 @@ load_result load_text(std::string_view text, const std::string& display_name,
     walker w{cx, tree, {}};
     w.walk_group(doc, tree.root);
     resolve_dependencies(cx, tree.root, w.deps);
-    if (cx.errors.empty()) result.tree = std::move(tree);
+    if (cx.errors.empty()) {
+      order_by_dependencies(tree.root);
+      result.tree = std::move(tree);
+    }
   } catch (const std::exception& e) {
     cx.errors.push_back(diagnostic{source_pos{display_name, 0, 0},
                                    std::string{"internal error: "} + e.what()});

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,18 @@ int lock_home(const std::string& home, std::string& error) {
   return fd;
 }
 
+/// Every instance costs the daemon a few descriptors (its pipes' read ends, a
+/// pidfd, a notify socket): lift the soft limit to the hard one, as systemd
+/// does for its own manager. Children inherit it.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    spdlog::warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"",
+                 std::strerror(errno));
+}
+
 } // namespace
 
 int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
@@ -66,6 +79,7 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
   // the tree copies it (and before any thread exists).
   auto notify_socket = os::take_notify_socket();
   setup_logging(foreground && use_color(STDERR_FILENO));
+  raise_fd_limit();
   auto file = absolute_path(file_arg);
   auto res = config::load_file(file);
   if (report_errors(res, file)) return exit_bad_config;

@@ -36,7 +36,7 @@ harness::harness(const std::string& toml, std::chrono::milliseconds sample_inter
     FAIL("test config does not load");
   }
   tree = std::make_unique<supervision_tree>(
-    sys, std::move(*res.tree), tree_options{dir.file("logs"), false, sample_interval});
+    sys, std::move(*res.tree), tree_options{dir.file("logs"), false, sample_interval, dir.file("run")});
   bool ok = false;
   self->request(tree->events(), 5s, subscribe_atom::value)
     .receive([&](bool b) { ok = b; }, [&](caf::error&) {});

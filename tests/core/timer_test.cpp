@@ -92,7 +92,7 @@ child_exited killed(int32_t pid) {
 }
 
 caf::actor fixture::in_backoff(int32_t& first) {
-  auto p = sys.spawn(process_actor, sleeper(), 0u, parent, rt, true);
+  auto p = sys.spawn(process_actor, sleeper(), 0u, parent, rt, true, uint16_t{0});
   drain();
   auto& st = state_of<process_state>(p);
   caf::anon_send(p, start_atom::value);

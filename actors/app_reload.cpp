@@ -1,0 +1,169 @@
+// Rolling reload: for each instance in turn, a replacement runs beside it
+// and must become ready before the old run is stopped gracefully, so the app
+// never has fewer ready instances than before. A replacement that exits or is
+// not ready in time is stopped and the old run kept: the reload aborts there.
+
+#include "app_supervisor.hpp"
+
+#include "arbor/messages.hpp"
+#include "common.hpp"
+#include "internal_messages.hpp"
+#include "process_actor.hpp"
+#include "process_health.hpp"
+
+namespace arbor::detail {
+
+namespace {
+
+using ids = std::vector<std::string>;
+
+/// How long a replacement may take to become ready.
+std::chrono::milliseconds ready_timeout(const app_spec& a) {
+  using namespace std::chrono_literals;
+  switch (ready_mode_of(a)) {
+    case ready_mode::check: {
+      const auto& h = a.health;
+      auto per_failure = h.interval + h.timeout;
+      return std::max(h.start_period, h.interval) + per_failure * std::max<uint32_t>(h.failures, 1);
+    }
+    case ready_mode::notify: return std::max<std::chrono::milliseconds>(60s, a.min_uptime * 2);
+    case ready_mode::uptime: break;
+  }
+  return a.min_uptime + 10s;
+}
+
+void next(app_self self);
+
+void finish(app_self self) {
+  auto& s = self->state;
+  auto job = std::move(*s.reload);
+  s.reload.reset();
+  app_event(self, "reloaded", std::to_string(job.done.size()) + " instance(s) replaced");
+  job.rp.deliver(std::move(job.done));
+}
+
+/// The replacement is ready: it becomes the instance; the old run stops.
+void swap_in(app_self self) {
+  auto& s = self->state;
+  auto& job = *s.reload;
+  auto i = job.index;
+  auto old = s.instances[i];
+  s.instances[i] = job.repl;
+  s.ports[i] = job.port;
+  if (s.ready.size() < s.instances.size()) s.ready.resize(s.instances.size(), false);
+  s.ready[i] = true;
+  s.trackers[i].reset();
+  if (i < s.memory.size()) s.memory[i].reset();
+  job.done.push_back(s.spec->name + "#" + std::to_string(i));
+  job.repl = caf::actor{};
+  ++s.reload_gen; // its timeout is stale
+  self->request(old, caf::infinite, stop_atom::value,
+                std::string{"reload: replaced by a ready run"})
+    .then(
+      [self, old](bool) {
+        self->demonitor(old);
+        self->send_exit(old, caf::exit_reason::user_shutdown);
+        next(self);
+      },
+      [self, old](caf::error&) {
+        self->demonitor(old);
+        self->send_exit(old, caf::exit_reason::user_shutdown);
+        next(self);
+      });
+}
+
+void next(app_self self) {
+  auto& s = self->state;
+  if (!s.reload) return;
+  auto& job = *s.reload;
+  if (job.left.empty()) return finish(self);
+  auto i = job.left.front();
+  job.left.erase(job.left.begin());
+  if (i >= s.instances.size()) return next(self);
+  job.index = i;
+  job.port = free_port(s, i);
+  job.gen = ++s.reload_gen;
+  job.repl = self->spawn<caf::monitored>(process_actor, s.spec, static_cast<uint32_t>(i),
+                                         caf::actor_cast<caf::actor>(self), s.rt, s.strict,
+                                         job.port);
+  auto timeout = ready_timeout(*s.spec);
+  self->delayed_send(self, timeout, reload_timeout_atom::value, job.gen);
+  // Its answer (spawned or not) is not needed: exits and failures arrive as
+  // run_ended / spawn_failed, readiness as ready_atom.
+  self->request(job.repl, std::chrono::seconds(30), start_atom::value, job.why)
+    .then([](bool) {}, [](caf::error&) {});
+}
+
+} // namespace
+
+caf::result<ids> reload(app_self self, const std::string& addr, std::string why) {
+  auto& s = self->state;
+  auto which = select(s, addr);
+  if (which.empty())
+    return caf::make_error(caf::sec::invalid_argument, "no instance named '" + addr + "'");
+  if (s.reload)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "a reload of " + s.spec->name + " is already in progress");
+  if (!s.want_up)
+    return caf::make_error(caf::sec::invalid_argument,
+                           s.spec->name + " is not running: start it instead of reloading");
+  reload_job job;
+  job.left = std::move(which);
+  job.why = why.empty() || why == "manual" ? "reload" : "reload: " + why;
+  job.rp = self->make_response_promise<ids>();
+  auto rp = job.rp;
+  s.reload = std::move(job);
+  app_event(self, "reloading",
+            std::to_string(s.reload->left.size()) + " instance(s), one at a time; "
+              + "each replacement must be ready within "
+              + std::to_string(ready_timeout(*s.spec).count()) + "ms");
+  next(self);
+  return rp;
+}
+
+bool reload_event(app_self self, bool ready, const std::string& what) {
+  auto& s = self->state;
+  if (!s.reload || !s.reload->repl
+      || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(s.reload->repl))
+    return false;
+  if (ready) swap_in(self);
+  else abort_reload(self, "replacement " + what + " before it was ready");
+  return true;
+}
+
+void on_reload_timeout(app_self self, uint64_t gen) {
+  auto& s = self->state;
+  if (!s.reload || gen != s.reload_gen || !s.reload->repl) return;
+  abort_reload(self, "replacement not ready within "
+                       + std::to_string(ready_timeout(*s.spec).count()) + "ms");
+}
+
+void abort_reload(app_self self, const std::string& why) {
+  auto& s = self->state;
+  if (!s.reload) return;
+  auto job = std::move(*s.reload);
+  s.reload.reset();
+  ++s.reload_gen;
+  auto id = s.spec->name + "#" + std::to_string(job.index);
+  auto text = "reload of " + s.spec->name + " aborted at " + id + ": " + why
+              + "; the old run is kept"
+              + (job.done.empty() ? std::string{} : " (" + std::to_string(job.done.size())
+                                                      + " instance(s) replaced before)");
+  app_event(self, "reload_aborted", text);
+  if (job.repl) {
+    auto repl = job.repl;
+    self->request(repl, caf::infinite, stop_atom::value, std::string{"reload aborted"})
+      .then(
+        [self, repl](bool) {
+          self->demonitor(repl);
+          self->send_exit(repl, caf::exit_reason::user_shutdown);
+        },
+        [self, repl](caf::error&) {
+          self->demonitor(repl);
+          self->send_exit(repl, caf::exit_reason::user_shutdown);
+        });
+  }
+  job.rp.deliver(caf::make_error(caf::sec::runtime_error, text));
+}
+
+} // namespace arbor::detail

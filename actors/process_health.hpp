@@ -1,0 +1,41 @@
+#pragma once
+
+// A process actor's readiness and liveness: health checks on the prober,
+// sd_notify READY=1, or min_uptime. Called by process_actor.cpp.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "process_actor.hpp"
+
+namespace arbor::detail {
+
+using process_self = caf::stateful_actor<process_state>*;
+
+/// Publishes an event about this instance (pid -1: its current pid).
+void emit(process_self self, const char* what, std::string reason = {}, int32_t pid = -1);
+
+/// How an app's instances become ready.
+enum class ready_mode { check, notify, uptime };
+ready_mode ready_mode_of(const app_spec& spec);
+
+/// Registers the instance's sd_notify socket if the app wants one; returns
+/// the NOTIFY_SOCKET value ("" if none) or sets `error`.
+std::string notify_socket(process_self self, std::string& error);
+/// Unregisters it (the actor is going away).
+void drop_notify(process_state& s);
+
+/// A new run (pid) began: not ready; schedules its first check or timer.
+void begin_run(process_self self);
+/// The run ends or is being stopped: readiness is lost (told to the parent).
+void end_run(process_self self);
+
+/// Message handlers.
+void on_probe_due(process_self self, uint64_t run);
+void on_probed(process_self self, uint64_t run, bool ok, std::string& detail, int64_t took_ms);
+void on_notify(process_self self, bool ready, std::string& status);
+void on_uptime(process_self self, uint64_t run);
+
+} // namespace arbor::detail

@@ -1,0 +1,42 @@
+#include "runtime.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <sys/stat.h>
+
+namespace arbor::detail {
+
+probe::notify_listener* runtime::notify(std::string& error) {
+  std::lock_guard<std::mutex> g{lazy_};
+  if (notify_) return notify_.get();
+  std::string dir = runtime_dir;
+  if (dir.empty()) {
+    const char* base = std::getenv("XDG_RUNTIME_DIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/arbor-notify-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) {
+      error = "cannot make a directory for notify sockets: " + std::string(std::strerror(errno));
+      return nullptr;
+    }
+    dir = made_dir_ = tmpl;
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      error = "cannot make " + dir + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  ::chmod(dir.c_str(), 0700);
+  try {
+    notify_ = std::make_unique<probe::notify_listener>(dir);
+  } catch (const std::exception& e) {
+    error = std::string{"notify listener: "} + e.what();
+    return nullptr;
+  }
+  return notify_.get();
+}
+
+} // namespace arbor::detail
