@@ -1,0 +1,358 @@
+#include "keeper/journal.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
+#include <type_traits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace arbor::keeper {
+
+using json = nlohmann::json;
+
+bool instance_record::operator==(const instance_record& o) const {
+  return std::tie(app, index, pid, start_time, started_unix_ms, restarts, state, want_up, ready,
+                  last_exit)
+         == std::tie(o.app, o.index, o.pid, o.start_time, o.started_unix_ms, o.restarts, o.state,
+                     o.want_up, o.ready, o.last_exit);
+}
+
+bool journal::operator==(const journal& o) const {
+  return std::tie(version, daemon_pid, config, scale, instances)
+         == std::tie(o.version, o.daemon_pid, o.config, o.scale, o.instances);
+}
+
+std::string encode(const journal& j) {
+  json doc;
+  doc["version"] = j.version;
+  doc["daemon_pid"] = j.daemon_pid;
+  doc["config"] = j.config;
+  doc["scale"] = json::object();
+  for (auto& [app, n] : j.scale)
+    doc["scale"][app] = n;
+  json list = json::array();
+  for (auto& r : j.instances)
+    list.push_back({{"app", r.app},
+                    {"index", r.index},
+                    {"pid", r.pid},
+                    {"start_time", r.start_time},
+                    {"started_unix_ms", r.started_unix_ms},
+                    {"restarts", r.restarts},
+                    {"state", r.state},
+                    {"want_up", r.want_up},
+                    {"ready", r.ready},
+                    {"last_exit", r.last_exit}});
+  doc["instances"] = std::move(list);
+  // Replace invalid UTF-8 (an app name from a hand-edited file) rather than throw.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+/// `v` as T; integers must be integers that fit (nlohmann would wrap -1 into
+/// a uint32_t). Throws std::runtime_error with a short reason.
+template <class T>
+T convert(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number_integer())
+      throw std::runtime_error(std::string{"must be an integer, but is "} + v.type_name());
+    if (v.is_number_unsigned()) {
+      auto u = v.get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        throw std::runtime_error("out of range: " + v.dump());
+      return static_cast<T>(u);
+    }
+    auto i = v.get<int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+      if (i < 0)
+        throw std::runtime_error("out of range: " + v.dump());
+    } else if (i < static_cast<int64_t>(std::numeric_limits<T>::min())
+               || i > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+      throw std::runtime_error("out of range: " + v.dump());
+    }
+    return static_cast<T>(i);
+  } else {
+    try {
+      return v.get<T>();
+    } catch (const json::exception& e) {
+      // "[json.exception.type_error.302] type must be ..." -> "type must be ..."
+      std::string what = e.what();
+      auto cut = what.find("] ");
+      throw std::runtime_error(cut == std::string::npos ? what : what.substr(cut + 2));
+    }
+  }
+}
+
+/// Reads `obj[key]` into `out`; a missing key keeps the default unless
+/// `required`. Throws std::runtime_error("<where><key>: <reason>").
+template <class T>
+void field(const json& obj, const char* key, T& out, const std::string& where,
+           bool required = false) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (required)
+      throw std::runtime_error(where + key + ": missing");
+    return;
+  }
+  try {
+    out = convert<T>(*it);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(where + key + ": " + e.what());
+  }
+}
+
+/// The scale table: app -> instances.
+void scale_field(const json& obj, std::map<std::string, uint32_t>& out) {
+  auto it = obj.find("scale");
+  if (it == obj.end())
+    return;
+  if (!it->is_object())
+    throw std::runtime_error("journal: scale: not an object");
+  for (auto& [app, n] : it->items())
+    field(*it, app.c_str(), out[app], "journal: scale.");
+}
+
+} // namespace
+
+std::optional<journal> decode(std::string_view text, std::string& err) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    err = "journal: not valid JSON";
+    return std::nullopt;
+  }
+  if (!doc.is_object()) {
+    err = "journal: not a JSON object";
+    return std::nullopt;
+  }
+  try {
+    journal j;
+    field(doc, "version", j.version, "journal: ", true);
+    if (j.version < 1 || j.version > 1)
+      throw std::runtime_error("journal: version " + std::to_string(j.version)
+                               + " is not supported (this arbor reads version 1)");
+    field(doc, "daemon_pid", j.daemon_pid, "journal: ");
+    field(doc, "config", j.config, "journal: ");
+    scale_field(doc, j.scale);
+    auto it = doc.find("instances");
+    if (it != doc.end()) {
+      if (!it->is_array())
+        throw std::runtime_error("journal: instances: not an array");
+      for (size_t i = 0; i < it->size(); ++i) {
+        const json& o = (*it)[i];
+        std::string where = "journal: instances[" + std::to_string(i) + "].";
+        if (!o.is_object())
+          throw std::runtime_error(where.substr(0, where.size() - 1) + ": not an object");
+        instance_record r;
+        field(o, "app", r.app, where, true);
+        field(o, "index", r.index, where, true);
+        field(o, "pid", r.pid, where, true);
+        field(o, "start_time", r.start_time, where, true);
+        field(o, "started_unix_ms", r.started_unix_ms, where);
+        field(o, "restarts", r.restarts, where);
+        field(o, "state", r.state, where);
+        field(o, "want_up", r.want_up, where);
+        field(o, "ready", r.ready, where);
+        field(o, "last_exit", r.last_exit, where);
+        j.instances.push_back(std::move(r));
+      }
+    }
+    return j;
+  } catch (const std::exception& e) {
+    err = e.what();
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+std::string errno_text(const char* what, const std::string& path, int e) {
+  return std::string{what} + " " + path + ": " + std::strerror(e);
+}
+
+bool write_all(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t w = ::write(fd, s.data() + done, s.size() - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      if (w == 0)
+        errno = EIO;
+      return false;
+    }
+    done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+} // namespace
+
+bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync) {
+  static std::atomic<uint64_t> counter{0};
+  std::string text;
+  try {
+    text = encode(j);
+  } catch (const std::exception& e) { // bad_alloc
+    err = std::string{"journal: "} + e.what();
+    return false;
+  }
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++counter);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    err = errno_text("create", tmp, errno);
+    return false;
+  }
+  bool ok = write_all(fd, text);
+  int e = errno;
+  if (ok && sync && ::fdatasync(fd) != 0) {
+    ok = false;
+    e = errno;
+  }
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    e = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno_text("rename to", path, errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (!ok) {
+    err = errno_text("write", tmp, e);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (sync) {
+    int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd); // the rename is done; a failure here only weakens durability
+      ::close(dfd);
+    }
+  }
+  return true;
+}
+
+std::optional<journal> read_journal(const std::string& path, std::string& err) {
+  err.clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      err = errno_text("open", path, errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      err = errno_text("read", path, errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto j = decode(text, err);
+  if (!j)
+    err = path + ": " + err;
+  return j;
+}
+
+std::optional<proc_stat> parse_proc_stat(std::string_view text) {
+  auto close = text.rfind(')');
+  if (close == std::string_view::npos || text.find('(') > close)
+    return std::nullopt;
+  std::string_view rest = text.substr(close + 1);
+  // Fields from 3 (state) on, separated by single spaces.
+  proc_stat out;
+  int field_no = 2;
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    while (pos < rest.size() && rest[pos] == ' ')
+      ++pos;
+    size_t end = rest.find(' ', pos);
+    if (end == std::string_view::npos)
+      end = rest.size();
+    if (end == pos)
+      break;
+    std::string_view tok = rest.substr(pos, end - pos);
+    ++field_no;
+    if (field_no == 3) {
+      if (tok.size() != 1)
+        return std::nullopt;
+      out.state = tok[0];
+    } else if (field_no == 22) {
+      uint64_t v = 0;
+      for (char c : tok) {
+        if (c == '\n')
+          break;
+        if (c < '0' || c > '9')
+          return std::nullopt;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+      }
+      out.start_time = v;
+      return out;
+    }
+    pos = end;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+/// Reads and parses /proc/<pid>/stat; nullopt if there is no such process.
+std::optional<proc_stat> read_stat(pid_t pid) {
+  if (pid <= 0)
+    return std::nullopt;
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return std::nullopt;
+  // The kernel formats the whole line in one read; 1 KiB is far past field 22
+  // even with a 64-byte comm and 20-digit numbers.
+  char buf[1024];
+  ssize_t n;
+  do
+    n = ::read(fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) // ESRCH: it exited between open and read
+    return std::nullopt;
+  return parse_proc_stat(std::string_view{buf, static_cast<size_t>(n)});
+}
+
+} // namespace
+
+std::optional<uint64_t> proc_start_time(pid_t pid) {
+  auto st = read_stat(pid);
+  if (!st)
+    return std::nullopt;
+  return st->start_time;
+}
+
+bool same_process(pid_t pid, uint64_t start_time) {
+  auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X' && st->state != 'x'
+         && st->start_time == start_time;
+}
+
+} // namespace arbor::keeper

@@ -1,0 +1,90 @@
+#pragma once
+
+// The state journal: what a restarted daemon needs to re-adopt the app
+// instances that outlived its predecessor. Plain data, JSON on disk, written
+// atomically (a reader sees the old file or the new one, never a mix).
+//
+// A pid alone does not name a process: pids are reused. A record keeps the
+// process's start time (field 22 of /proc/<pid>/stat, clock ticks since boot)
+// and same_process() checks both before anything is adopted or signalled.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace arbor::keeper {
+
+/// One app instance as the daemon last saw it.
+struct instance_record {
+  std::string app;                 ///< "web.api"
+  uint32_t index = 0;              ///< instance number: "web.api#1" has 1
+  int32_t pid = 0;                 ///< 0: not running
+  uint64_t start_time = 0;         ///< /proc/<pid>/stat field 22 (clock ticks since boot)
+  int64_t started_unix_ms = 0;     ///< wall clock of the (re)start, for display
+  uint32_t restarts = 0;
+  std::string state;               ///< "running", "ready", "backoff"... as the daemon names it
+  bool want_up = true;
+  bool ready = false;
+  std::string last_exit;           ///< e.g. "exited 1", "killed by SIGSEGV"; "" if none yet
+
+  bool operator==(const instance_record& o) const;
+  bool operator!=(const instance_record& o) const { return !(*this == o); }
+};
+
+struct journal {
+  int version = 1;                           ///< format version; read_journal accepts <= 1
+  int32_t daemon_pid = 0;                    ///< the daemon that wrote it
+  std::string config;                        ///< the config file the daemon ran
+  std::map<std::string, uint32_t> scale;     ///< app -> instances wanted (after `arbor scale`)
+  std::vector<instance_record> instances;    ///< sorted by (app, index) when written by journal_store
+
+  bool operator==(const journal& o) const;
+  bool operator!=(const journal& o) const { return !(*this == o); }
+};
+
+/// The journal as JSON text (one line, '\n' at the end).
+std::string encode(const journal& j);
+
+/// Parses JSON text. Never throws: on malformed text, a wrong type, a missing
+/// required field or a version > 1 returns nullopt with `err` saying why
+/// (e.g. "journal: instances[2].pid: type must be number, but is string").
+std::optional<journal> decode(std::string_view text, std::string& err);
+
+/// Writes `j` to `path` atomically: a new file `<path>.tmp.<pid>.<n>` in the
+/// same directory (mode 0600), all of it written, then rename()d over `path`.
+/// With `sync`, the file is fdatasync()ed before the rename and the directory
+/// fsync()ed after it (survives power loss; costs milliseconds). Returns
+/// false with `err` set ("write /h/state.json.tmp.12.3: No space left on
+/// device"); the temporary file is removed then and `path` is unchanged.
+/// Never throws.
+bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync = false);
+
+/// Reads `path`. A missing file is no error: nullopt with `err` empty. An
+/// unreadable or corrupt one: nullopt with `err` set. Never throws.
+std::optional<journal> read_journal(const std::string& path, std::string& err);
+
+/// What the journal needs from /proc/<pid>/stat.
+struct proc_stat {
+  char state = '?';                ///< 'R', 'S', 'D', 'Z', 'T', 'X'...
+  uint64_t start_time = 0;         ///< field 22
+};
+
+/// Parses the text of a /proc/<pid>/stat file. The command name (field 2)
+/// may hold spaces and ')' itself: the fields are counted from the LAST ')'.
+/// nullopt if the text is not such a line.
+std::optional<proc_stat> parse_proc_stat(std::string_view text);
+
+/// Field 22 of /proc/<pid>/stat, or nullopt if there is no such process (or
+/// /proc cannot be read).
+std::optional<uint64_t> proc_start_time(pid_t pid);
+
+/// True if `pid` is alive, not a zombie, and started at `start_time`: the
+/// process a record names, not a stranger that was given the same pid.
+bool same_process(pid_t pid, uint64_t start_time);
+
+} // namespace arbor::keeper

@@ -1,0 +1,87 @@
+#pragma once
+
+// arbor-keeper's server: one per ARBOR_HOME. It holds a copy of the read end
+// of every app output pipe the daemon gives it, so that when the daemon dies
+// the apps neither get SIGPIPE nor block on a full pipe: it drains the pipes
+// into the log files until a new daemon says hello, then hands every pipe
+// over (see wire.hpp for the messages).
+//
+// Rules:
+// - While a daemon is connected the keeper never reads the pipes.
+// - A daemon's connection that ends without bye (it died) starts draining.
+// - hello (from a new connection; an older daemon connection is closed, the
+//   newest daemon wins) stops draining: partial lines are written, files
+//   closed, then every stream is sent with its descriptor. The keeper keeps
+//   its copies: a stream stays held until release (or end of stream while
+//   draining), and a hold with the same id replaces it.
+// - bye: answer, close everything, exit 0.
+// - No daemon connected and nothing held: exit 0 (at startup only after
+//   `startup_grace` without a hello).
+
+#include "keeper/streams.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace arbor::keeper {
+
+struct keeper_options {
+  std::string home;                              ///< the ARBOR_HOME (must exist)
+  uint64_t outage_cap = 64ull << 20;             ///< bytes per log file per outage
+  std::chrono::milliseconds idle_flush{500};     ///< a partial line is written after this
+  std::chrono::milliseconds startup_grace{10000};///< exit if no daemon says hello by then
+};
+
+/// Exit codes of arbor-keeper.
+enum : int { keeper_exit_ok = 0, keeper_exit_error = 1, keeper_exit_busy = 3 };
+
+class keeper_server {
+public:
+  explicit keeper_server(keeper_options opts);
+  ~keeper_server();
+  keeper_server(const keeper_server&) = delete;
+  keeper_server& operator=(const keeper_server&) = delete;
+
+  /// Locks <home>/keeper.lock (flock) and listens on <home>/keeper.sock
+  /// (mode 0600). Returns keeper_exit_ok, keeper_exit_busy if another keeper
+  /// holds the lock, or keeper_exit_error with `error` set.
+  int open(std::string& error);
+
+  /// Serves until bye, or until there is nothing left to keep. Returns the
+  /// exit code. Removes the socket file before returning.
+  int run();
+
+private:
+  struct connection {
+    int fd = -1;
+    bool daemon = false;       // said hello
+    int32_t pid = 0;           // from hello
+  };
+
+  void accept_all();
+  void on_message(uint64_t id);
+  void handle(uint64_t id, const std::string& text, std::vector<int>& fds);
+  void on_hello(uint64_t id, int32_t pid);
+  void take_pending(uint64_t id);
+  bool send_streams(connection& c);
+  void drop(uint64_t id, const char* why);
+  bool should_exit(std::chrono::steady_clock::time_point now) const;
+
+  keeper_options opts_;
+  int lock_fd_ = -1;
+  int listen_fd_ = -1;
+  int epfd_ = -1;
+  std::map<uint64_t, connection> conns_;
+  uint64_t next_conn_ = 1;
+  uint64_t daemon_conn_ = 0;   // 0: no daemon connected
+  bool had_daemon_ = false;
+  bool bye_ = false;
+  std::chrono::steady_clock::time_point started_{};
+  detail::stream_table streams_;
+};
+
+} // namespace arbor::keeper

@@ -1,0 +1,310 @@
+#include "keeper/keeper_client.hpp"
+
+#include "keeper/wire.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace arbor::keeper {
+
+using json = nlohmann::json;
+
+keeper_client::~keeper_client() {
+  close();
+}
+
+bool keeper_client::connected() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return fd_ >= 0;
+}
+
+pid_t keeper_client::keeper_pid() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return keeper_pid_;
+}
+
+void keeper_client::close() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  close_locked();
+}
+
+void keeper_client::close_locked() {
+  if (fd_ >= 0)
+    ::close(fd_);
+  fd_ = -1;
+  keeper_pid_ = 0;
+}
+
+bool keeper_client::connect(const std::string& home, std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return connect_locked(home, error);
+}
+
+bool keeper_client::connect_locked(const std::string& home, std::string& error) {
+  close_locked();
+  auto path = detail::socket_path(home);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    error = "keeper socket path too long: " + path;
+    return false;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::string{"socket: "} + std::strerror(errno);
+    return false;
+  }
+  int rc;
+  do
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    error = "connect " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  timeval rcv{5, 0}, snd{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+    keeper_pid_ = cred.pid;
+  fd_ = fd;
+  return true;
+}
+
+namespace {
+
+/// The "op" of a message; "" if it is not an object with a string "op".
+std::string op_of(const json& j) {
+  if (!j.is_object())
+    return "";
+  auto it = j.find("op");
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+/// Runs `bin [args...] home` in a clean state (no inherited descriptors,
+/// default signals, empty mask) and waits for it: arbor-keeper forks the
+/// real keeper and exits once that one listens. Returns its exit code, or -1
+/// with `error` set.
+int run_keeper(const std::string& home, const std::string& bin,
+               const std::vector<std::string>& args, std::string& error) {
+  std::vector<std::string> words{bin};
+  words.insert(words.end(), args.begin(), args.end());
+  words.push_back(home);
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  for (int fd = 0; fd < 3; ++fd)
+    posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    error = "cannot start " + bin + ": " + std::strerror(rc);
+    return -1;
+  }
+  int status = 0;
+  pid_t w;
+  do
+    w = ::waitpid(pid, &status, 0);
+  while (w < 0 && errno == EINTR);
+  if (w < 0) // reaped by someone else: whether it came up, connecting will tell
+    return 0;
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  error = bin + " died of signal " + std::to_string(WTERMSIG(status));
+  return -1;
+}
+
+} // namespace
+
+bool keeper_client::connect_or_spawn(const std::string& home, const std::string& keeper_binary,
+                                     std::string& error, std::chrono::milliseconds timeout,
+                                     const std::vector<std::string>& args) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(5);
+  for (;;) {
+    if (connect_locked(home, error))
+      return true;
+    std::string spawn_error;
+    int code = run_keeper(home, keeper_binary, args, spawn_error);
+    if (code == 0 && connect_locked(home, error))
+      return true;
+    if (code != 0 && code != 3) { // 3: another keeper holds the lock (starting or leaving)
+      error = code < 0 ? spawn_error
+                       : keeper_binary + " exited " + std::to_string(code) + "; see "
+                           + detail::log_path(home);
+      return false;
+    }
+    if (std::chrono::steady_clock::now() + pause > deadline) {
+      error = "no keeper answers on " + detail::socket_path(home) + " (last: " + error + ")";
+      return false;
+    }
+    std::this_thread::sleep_for(pause); // a keeper is on its way in or out
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
+std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  json msg{{"op", "hello"}, {"pid", static_cast<int>(::getpid())}};
+  if (!send_locked(msg.dump(), nullptr, 0, error))
+    return std::nullopt;
+  std::vector<handed_stream> out;
+  auto fail = [&](const std::string& why) {
+    for (auto& s : out)
+      ::close(s.fd);
+    error = why;
+    close_locked();
+    return std::nullopt;
+  };
+  for (;;) {
+    std::string text;
+    std::vector<int> fds;
+    int r = detail::recv_message(fd_, text, fds);
+    if (r == 0)
+      return fail("the keeper closed the connection");
+    if (r < 0)
+      return fail(std::string{"keeper: "} + std::strerror(-r));
+    json reply = json::parse(text, nullptr, false);
+    if (op_of(reply) != "streams") {
+      detail::close_all(fds); // an answer to something else (an error about a hold): skip
+      continue;
+    }
+    try {
+      const json& list = reply.at("streams");
+      if (!list.is_array() || list.size() != fds.size()) {
+        detail::close_all(fds);
+        return fail("keeper: malformed streams message");
+      }
+      for (size_t i = 0; i < list.size(); ++i) {
+        handed_stream s;
+        s.fd = fds[i];
+        fds[i] = -1;
+        out.push_back(s); // owned by `out` from here: fail() closes it
+        handed_stream& h = out.back();
+        h.id = list[i].at("id").get<std::string>();
+        h.path = list[i].value("path", "");
+        h.prefix = list[i].value("prefix", "");
+        h.date_format = list[i].value("date_format", "");
+        h.drained = list[i].value("drained", uint64_t{0});
+        h.dropped = list[i].value("dropped", uint64_t{0});
+      }
+      auto more = reply.find("more");
+      if (more == reply.end() || !more->is_boolean() || !more->get<bool>())
+        return out;
+    } catch (const std::exception& e) {
+      for (int fd : fds)
+        if (fd >= 0)
+          ::close(fd);
+      return fail(std::string{"keeper: malformed streams message: "} + e.what());
+    }
+  }
+}
+
+std::optional<std::vector<handed_stream>> keeper_client::start(
+  const std::string& home, const std::string& keeper_binary, std::string& error,
+  std::chrono::milliseconds timeout, const std::vector<std::string>& args) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!connect_or_spawn(home, keeper_binary, error, timeout, args))
+      return std::nullopt;
+    if (auto handed = hello(error))
+      return handed;
+  }
+  return std::nullopt;
+}
+
+bool keeper_client::send_locked(const std::string& text, const int* fds, size_t nfds,
+                                std::string& error) {
+  if (fd_ < 0) {
+    error = "not connected to the keeper";
+    return false;
+  }
+  int rc = detail::send_message(fd_, text, fds, nfds);
+  if (rc == 0)
+    return true;
+  error = std::string{"keeper: "} + std::strerror(rc);
+  if (rc == EPIPE || rc == ECONNRESET || rc == ENOTCONN)
+    close_locked();
+  return false;
+}
+
+bool keeper_client::hold(const std::string& id, int fd, const std::string& path,
+                         const std::string& prefix, const std::string& date_format,
+                         std::string& error) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    error = "hold " + id + ": not a pipe";
+    return false;
+  }
+  if (id.empty() || path.empty() || path.size() > detail::max_path
+      || prefix.size() > detail::max_prefix || date_format.size() > detail::max_date_format) {
+    error = "hold " + id + ": empty or too long id/path/prefix/date_format";
+    return false;
+  }
+  json msg{{"op", "hold"}, {"id", id}, {"path", path}, {"prefix", prefix},
+           {"date_format", date_format}};
+  std::lock_guard<std::mutex> guard{mtx_};
+  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), &fd, 1, error);
+}
+
+bool keeper_client::release(const std::string& id, std::string& error) {
+  json msg{{"op", "release"}, {"id", id}};
+  std::lock_guard<std::mutex> guard{mtx_};
+  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), nullptr, 0, error);
+}
+
+bool keeper_client::bye(std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!send_locked(R"({"op":"bye"})", nullptr, 0, error))
+    return false;
+  for (;;) {
+    std::string text;
+    std::vector<int> fds;
+    int r = detail::recv_message(fd_, text, fds);
+    detail::close_all(fds);
+    if (r < 0) {
+      error = std::string{"keeper: no answer to bye: "} + std::strerror(-r);
+      close_locked();
+      return false;
+    }
+    json reply = json::parse(text, nullptr, false);
+    if (r == 0 || op_of(reply) == "bye") {
+      close_locked();
+      return true;
+    }
+  }
+}
+
+} // namespace arbor::keeper

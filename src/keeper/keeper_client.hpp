@@ -1,0 +1,105 @@
+#pragma once
+
+// The daemon's side of the keeper (see keeper.hpp for what the keeper does).
+//
+//   keeper_client k;
+//   auto handed = k.start(home, keeper_binary, error);   // spawns it if needed
+//   for (auto& s : *handed) ...   // pipes that outlived the previous daemon: yours now
+//   k.hold("web.api#0.out", read_fd, "/l/web.api.out.log", "web.api#0 | ", "", error);
+//   k.release("web.api#0.out", error);                   // when that pipe is closed
+//   k.bye(error);                                        // clean stop: the keeper exits
+//
+// Thread-safe: one mutex serializes the calls (hold/release only send one
+// small message; hello and bye wait for the keeper's answer, bounded by a
+// 5 s receive timeout). Never throws: every failure is a false/nullopt with
+// `error` set. If the keeper is gone, calls fail cleanly (EPIPE) and
+// connected() turns false: reconnect with start().
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace arbor::keeper {
+
+/// A pipe the keeper held across a daemon's absence, handed to the new one.
+struct handed_stream {
+  std::string id;            ///< as given to hold()
+  int fd = -1;               ///< the read end (close-on-exec, non-blocking); the caller owns it
+  std::string path;          ///< the log file it was drained to
+  std::string prefix;
+  std::string date_format;
+  uint64_t drained = 0;      ///< bytes the keeper read from it during the last outage
+  uint64_t dropped = 0;      ///< of those, bytes it discarded (per-file cap, write errors)
+};
+
+class keeper_client {
+public:
+  keeper_client() = default;
+  /// Closes the connection without bye: the keeper takes that as the
+  /// daemon's death and starts draining.
+  ~keeper_client();
+  keeper_client(const keeper_client&) = delete;
+  keeper_client& operator=(const keeper_client&) = delete;
+
+  /// Connects to <home>/keeper.sock. False with `error` if nothing listens.
+  bool connect(const std::string& home, std::string& error);
+
+  /// Connects; if nothing listens, runs `keeper_binary [args...] home` (it
+  /// detaches into its own session and returns once it listens) and connects
+  /// again, retrying (e.g. while an old keeper is exiting) until `timeout`.
+  bool connect_or_spawn(const std::string& home, const std::string& keeper_binary,
+                        std::string& error,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                        const std::vector<std::string>& args = {});
+
+  /// Says hello as this process: the keeper stops draining and answers with
+  /// every stream it holds (it keeps its own copies: they stay held until
+  /// release()). The returned descriptors belong to the caller. On failure
+  /// the connection is closed.
+  std::optional<std::vector<handed_stream>> hello(std::string& error);
+
+  /// connect_or_spawn() then hello(); once more if the keeper closed the
+  /// connection at once (it was exiting just then).
+  std::optional<std::vector<handed_stream>> start(
+    const std::string& home, const std::string& keeper_binary, std::string& error,
+    std::chrono::milliseconds timeout = std::chrono::seconds(5),
+    const std::vector<std::string>& args = {});
+
+  /// Gives the keeper a copy of `fd` (a pipe's read end; the caller keeps
+  /// its own) to drain into `path` as `<date ><prefix>line` if this daemon
+  /// dies. `date_format`: strftime format, "" for no date. Replaces a stream
+  /// with the same id. Fails on a descriptor that is not a pipe, on fields
+  /// that are too long (path > 4096, prefix > 1024, date_format > 128), or if
+  /// not connected.
+  bool hold(const std::string& id, int fd, const std::string& path, const std::string& prefix,
+            const std::string& date_format, std::string& error);
+
+  /// The keeper closes its copy. Releasing an unknown id is no error.
+  bool release(const std::string& id, std::string& error);
+
+  /// Clean stop: the keeper closes everything and exits. Waits for its answer
+  /// (or the end of the connection), then closes the connection.
+  bool bye(std::string& error);
+
+  bool connected() const;
+  /// The keeper's pid (SO_PEERCRED at connect); 0 when not connected.
+  pid_t keeper_pid() const;
+  /// Closes the connection without bye.
+  void close();
+
+private:
+  bool connect_locked(const std::string& home, std::string& error);
+  bool send_locked(const std::string& text, const int* fds, size_t nfds, std::string& error);
+  void close_locked();
+
+  mutable std::mutex mtx_;
+  int fd_ = -1;
+  pid_t keeper_pid_ = 0;
+};
+
+} // namespace arbor::keeper

@@ -1,0 +1,381 @@
+#include <catch2/catch.hpp>
+
+#include "keeper/keeper_client.hpp"
+#include "helpers.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+using namespace arbor::keeper;
+using namespace arbor::keeper::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string keeper_bin = ARBOR_KEEPER_BIN;
+
+// A keeper detaches: its launcher exits and it is orphaned. Adopt orphans, so
+// the guards below reap the keepers whatever pid 1 does with zombies.
+const bool adopting = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+
+/// Starts (or finds) the keeper of `home` as a daemon would; `k` watches it.
+std::optional<std::vector<handed_stream>> start_daemon(keeper_client& d, const std::string& home,
+                                                       std::unique_ptr<process>& k,
+                                                       std::vector<std::string> args = {}) {
+  std::string err;
+  args.insert(args.end(), {"--idle-flush", "50"});
+  auto handed = d.start(home, keeper_bin, err, 5s, args);
+  INFO(err);
+  REQUIRE(handed);
+  REQUIRE(adopting);
+  if (!k) // our child now (we adopt orphans): the guard kills and reaps it
+    k = std::make_unique<process>(d.keeper_pid(), true);
+  REQUIRE(k->pid == d.keeper_pid());
+  return handed;
+}
+
+struct pipe_pair {
+  int r = -1, w = -1;
+  pipe_pair() {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    r = p[0];
+    w = p[1];
+  }
+  ~pipe_pair() {
+    close_r();
+    close_w();
+  }
+  void close_r() {
+    if (r >= 0)
+      ::close(r);
+    r = -1;
+  }
+  void close_w() {
+    if (w >= 0)
+      ::close(w);
+    w = -1;
+  }
+};
+
+std::vector<std::string> strip(const std::vector<std::string>& lines, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (auto& l : lines) {
+    REQUIRE(l.compare(0, prefix.size(), prefix) == 0);
+    out.push_back(l.substr(prefix.size()));
+  }
+  return out;
+}
+
+/// Reads `fd` until end of file (every writer gone), bounded in time.
+std::string read_to_eof(int fd, std::chrono::milliseconds timeout) {
+  std::string data;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0)
+      return data;
+    if (n > 0)
+      data.append(buf, static_cast<size_t>(n));
+  }
+  FAIL("no end of file within the timeout");
+  return data;
+}
+
+} // namespace
+
+TEST_CASE("keeper: with the daemon gone it drains the pipe, the writer never blocks nor dies") {
+  temp_dir home;
+  auto log = home / "app.out.log";
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  auto handed = start_daemon(d1, home.path, k);
+  CHECK(handed->empty());
+  pipe_pair p;
+  std::string err;
+  REQUIRE(d1.hold("app#0.out", p.r, log, "app#0 | ", "", err));
+
+  const uint64_t lines = 150000; // 1.2 MB: far more than the pipe holds
+  process writer{spawn_writer(p.w, 0, lines), true};
+  p.close_w();
+  // While the daemon is connected the keeper leaves the pipe alone: it fills.
+  const int capacity = ::fcntl(p.r, F_GETPIPE_SZ);
+  REQUIRE(wait_until([&] { return unread(p.r) >= capacity - 4096; }));
+  CHECK_FALSE(exists(log));
+  CHECK_FALSE(writer.gone(0ms));
+
+  // The daemon dies: its read end and its connection go, without bye.
+  p.close_r();
+  d1.close();
+  int status = writer.wait_status(10s);
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status)); // not SIGPIPE
+  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE(wait_until([&] { return lines_of(log).size() == lines; }));
+  auto got = strip(lines_of(log), "app#0 | ");
+  for (uint64_t i = 0; i < lines; ++i) {
+    if (got[i] + "\n" != number_line(i)) {
+      FAIL("line " << i << " is '" << got[i] << "'");
+    }
+  }
+  struct stat st{};
+  REQUIRE(::stat(log.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+  // Every writer gone: the pipe reached its end, nothing is held, no daemon: it leaves.
+  CHECK(k->wait_status(5s) == 0);
+  CHECK_FALSE(exists(home / "keeper.sock"));
+}
+
+TEST_CASE("keeper: a new daemon gets the pipe back, nothing lost or doubled at the handover") {
+  temp_dir home;
+  auto log = home / "app.out.log";
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k);
+  pipe_pair p, gate;
+  std::string err;
+  REQUIRE(d1.hold("app#0.out", p.r, log, "app#0 | ", "", err));
+  // Writes numbered lines without pause until the gate closes, then "end".
+  process writer{spawn_writer(p.w, 0, UINT64_MAX / 2, gate.r), true};
+  p.close_w();
+  gate.close_r();
+  p.close_r();
+  d1.close(); // dies mid-stream
+
+  REQUIRE(wait_until([&] { return lines_of(log).size() >= 20000; }));
+  keeper_client d2;
+  auto handed = start_daemon(d2, home.path, k);
+  REQUIRE(handed->size() == 1);
+  handed_stream s = handed->at(0);
+  CHECK(s.id == "app#0.out");
+  CHECK(s.path == log);
+  CHECK(s.prefix == "app#0 | ");
+  CHECK(s.drained > 0);
+  CHECK(s.dropped == 0);
+  CHECK((::fcntl(s.fd, F_GETFD) & FD_CLOEXEC) != 0);
+  const auto in_file = lines_of(log);
+
+  gate.close_w(); // the writer stops soon and says "end"
+  std::string rest = read_to_eof(s.fd, 20s);
+  ::close(s.fd);
+  REQUIRE(writer.wait_status(5s) == 0);
+  CHECK(lines_of(log) == in_file); // the keeper stopped reading at hello
+
+  std::vector<std::string> all = strip(in_file, "app#0 | ");
+  std::istringstream more{rest};
+  size_t after = 0;
+  for (std::string line; std::getline(more, line); ++after)
+    all.push_back(line);
+  CHECK(after > 0);
+  REQUIRE(all.size() >= 2);
+  REQUIRE(all.back() == "end");
+  all.pop_back();
+  INFO("in the file: " << in_file.size() << ", read after the handover: " << after);
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i] + "\n" != number_line(i)) {
+      FAIL("line " << i << " is '" << all[i] << "'");
+    }
+  }
+  REQUIRE(d2.bye(err));
+  CHECK(k->wait_status(5s) == 0);
+}
+
+TEST_CASE("keeper: partial lines are written after a pause, long lines are cut") {
+  temp_dir home;
+  auto log = home / "app.err.log";
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k);
+  pipe_pair p;
+  std::string err;
+  REQUIRE(d1.hold("app#1.err", p.r, log, "app#1 | ", "", err));
+  p.close_r();
+  d1.close();
+  REQUIRE(put(p.w, "prompt> "));
+  REQUIRE(wait_until([&] { return lines_of(log) == std::vector<std::string>{"app#1 | prompt> "}; }));
+  REQUIRE(put(p.w, std::string(40000, 'x') + "\n"));
+  REQUIRE(wait_until([&] { return lines_of(log).size() == 4; }));
+  auto lines = lines_of(log);
+  CHECK(lines[1] == "app#1 | " + std::string(16384, 'x'));
+  CHECK(lines[2] == "app#1 | " + std::string(16384, 'x'));
+  CHECK(lines[3] == "app#1 | " + std::string(40000 - 2 * 16384, 'x'));
+  p.close_w(); // end of stream: dropped; nothing left: the keeper leaves
+  CHECK(k->wait_status(5s) == 0);
+}
+
+TEST_CASE("keeper: past the per-file cap output is read and counted, not written") {
+  temp_dir home;
+  auto log = home / "app.out.log";
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k, {"--outage-cap", "100000"});
+  pipe_pair p;
+  std::string err;
+  REQUIRE(d1.hold("app#0.out", p.r, log, "app#0 | ", "", err));
+  p.close_r();
+  d1.close();
+  std::string data;
+  for (uint64_t i = 0; i < 40000; ++i)
+    data += number_line(i); // 320000 bytes
+  REQUIRE(put(p.w, data));   // would block forever without the keeper draining
+  REQUIRE(wait_until([&] { return unread(p.w) == 0; }));
+
+  keeper_client d2;
+  auto handed = start_daemon(d2, home.path, k);
+  REQUIRE(handed->size() == 1);
+  CHECK(handed->at(0).drained == data.size());
+  CHECK(handed->at(0).dropped > 0);
+  const uint64_t kept_lines = (data.size() - handed->at(0).dropped) / 8;
+  auto lines = lines_of(log);
+  REQUIRE(lines.size() == kept_lines + 1); // and the notice
+  CHECK_THAT(lines.back(), Catch::Contains("[arbor-keeper]"));
+  CHECK(slurp(log).size() <= 100000 + 200);
+  ::close(handed->at(0).fd);
+  REQUIRE(d2.bye(err));
+  CHECK(k->wait_status(5s) == 0);
+}
+
+TEST_CASE("keeper: hold replaces, release forgets, many streams come back in batches") {
+  // 450 write ends + 450 handed read ends: past the usual soft limit of 1024.
+  rlimit rl{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  rlimit raised = rl;
+  raised.rlim_cur = std::max<rlim_t>(rl.rlim_cur, std::min<rlim_t>(rl.rlim_max, 4096));
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &raised) == 0);
+  REQUIRE(raised.rlim_cur >= 2048);
+
+  temp_dir home;
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k);
+  std::string err;
+  const size_t count = 450; // three messages of at most 200 descriptors
+  std::vector<int> writers;
+  for (size_t i = 0; i < count; ++i) {
+    pipe_pair p;
+    std::string id = "app#" + std::to_string(i) + ".out";
+    REQUIRE(d1.hold(id, p.r, home / "app.out.log", "app#" + std::to_string(i) + " | ", "%F", err));
+    writers.push_back(p.w);
+    p.w = -1; // kept; the read end is closed: the keeper has its copy
+  }
+  pipe_pair replaced, extra;
+  REQUIRE(d1.hold("app#7.out", replaced.r, home / "other.log", "app#7 | ", "", err));
+  REQUIRE(d1.hold("extra", extra.r, home / "extra.log", "x | ", "", err));
+  REQUIRE(d1.release("extra", err));
+  REQUIRE(d1.release("never-held", err)); // no error
+  d1.close();
+
+  keeper_client d2;
+  auto handed = start_daemon(d2, home.path, k);
+  REQUIRE(handed->size() == count);
+  size_t checked = 0;
+  for (auto& s : *handed) {
+    INFO(s.id);
+    REQUIRE(s.id.size() > 8);
+    size_t i = std::stoul(s.id.substr(4));
+    CHECK(s.id == "app#" + std::to_string(i) + ".out");
+    // Which pipe is it? Write to the one it should be and read it back.
+    REQUIRE(i < count);
+    REQUIRE(put(i == 7 ? replaced.w : writers[i], i == 7 ? "replacement\n" : std::to_string(i) + "\n"));
+    char buf[64] = {};
+    ssize_t n = ::read(s.fd, buf, sizeof buf - 1);
+    if (i == 7) {
+      CHECK(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) == "replacement\n");
+      CHECK(s.path == home / "other.log");
+      CHECK(s.date_format.empty());
+    } else {
+      CHECK(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) == std::to_string(i) + "\n");
+      CHECK(s.prefix == "app#" + std::to_string(i) + " | ");
+      CHECK(s.date_format == "%F");
+    }
+    ::close(s.fd);
+    ++checked;
+  }
+  CHECK(checked == count);
+  REQUIRE(d2.bye(err));
+  CHECK(k->wait_status(5s) == 0);
+  for (int w : writers)
+    ::close(w);
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+TEST_CASE("keeper: bye makes it exit at once, held pipes and all") {
+  temp_dir home;
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k);
+  pipe_pair p;
+  std::string err;
+  REQUIRE(d1.hold("a#0.out", p.r, home / "a.log", "a#0 | ", "", err));
+  REQUIRE(d1.bye(err));
+  CHECK_FALSE(d1.connected());
+  CHECK(k->wait_status(5s) == 0);
+  CHECK_FALSE(exists(home / "keeper.sock"));
+  // The keeper is gone: calls fail cleanly.
+  CHECK_FALSE(d1.hold("a#0.out", p.r, home / "a.log", "a#0 | ", "", err));
+  CHECK_FALSE(d1.release("a#0.out", err));
+}
+
+TEST_CASE("keeper: one per home, the newest daemon wins, unused it leaves after its grace") {
+  temp_dir home;
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  start_daemon(d1, home.path, k);
+  // A second keeper on the same home exits 3, in both modes.
+  for (bool foreground : {true, false}) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 2);
+      if (foreground)
+        ::execl(keeper_bin.c_str(), "arbor-keeper", "--foreground", home.path.c_str(), nullptr);
+      else
+        ::execl(keeper_bin.c_str(), "arbor-keeper", home.path.c_str(), nullptr);
+      ::_exit(127);
+    }
+    process second{pid, true};
+    int status = second.wait_status(5s);
+    REQUIRE(status != -1);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 3);
+  }
+  CHECK_FALSE(k->gone(0ms));
+
+  keeper_client d2;
+  start_daemon(d2, home.path, k); // same keeper
+  std::string err;
+  // d1's connection is closed by the keeper: its calls start failing.
+  CHECK(wait_until([&] { return !d1.release("x", err); }, 5s));
+  REQUIRE(d2.bye(err));
+  CHECK(k->wait_status(5s) == 0);
+
+  // Started with nobody saying hello, it leaves after its grace.
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int log = ::open((home / "keeper.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(log, 2);
+    ::execl(keeper_bin.c_str(), "arbor-keeper", "--foreground", "--startup-grace", "100",
+            home.path.c_str(), nullptr);
+    ::_exit(127);
+  }
+  process idle{pid, true};
+  CHECK(idle.wait_status(5s) == 0);
+  CHECK_FALSE(exists(home / "keeper.sock"));
+  CHECK_THAT(slurp(home / "keeper.log"), Catch::Contains("event=listening")
+                                           && Catch::Contains("reason=nothing_to_keep"));
+}
