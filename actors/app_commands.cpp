@@ -84,6 +84,10 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
   auto spec = std::make_shared<app_spec>(*s.spec);
   spec->instances = n;
   s.spec = spec;
+  if (s.rt->persist) {
+    s.rt->persist->set_scale(spec->name, n);
+    for (auto i = n; i < before; ++i) s.rt->persist->erase(spec->name, i);
+  }
   if (n >= before) {
     std::vector<size_t> added;
     for (auto i = before; i < n; ++i) {

@@ -22,6 +22,8 @@ json instance_json(const instance_status& x, const std::string& app) {
          {"reason", x.reason}};
   j["memory_bytes"] = x.memory_bytes >= 0 ? json(x.memory_bytes) : json(nullptr);
   j["cpu_percent"] = x.cpu_percent >= 0 ? json(x.cpu_percent) : json(nullptr);
+  j["port"] = x.port ? json(x.port) : json(nullptr);
+  j["health"] = x.health;
   return j;
 }
 

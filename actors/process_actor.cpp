@@ -92,9 +92,12 @@ void enter_failed(self_ptr self, std::string why) {
   s.want_up = false;
   s.reason = why;
   s.plan.reset(); // a later start resolves the command again
+  journal(self);
   self->send(s.parent, spawn_failed{s.index, why});
   emit(self, "spawn_failed", std::move(why));
 }
+
+} // namespace
 
 child_exited make_exit_msg(const os::exit_record& r) {
   child_exited m;
@@ -113,6 +116,8 @@ child_exited make_exit_msg(const os::exit_record& r) {
   return m;
 }
 
+namespace {
+
 /// A standing order for the exit watcher, when this app's policy can ever
 /// restart at once; nullptr otherwise.
 std::shared_ptr<os::respawn_order> make_order(const process_state& s) {
@@ -126,6 +131,7 @@ std::shared_ptr<os::respawn_order> make_order(const process_state& s) {
   o->decide = [spec = s.spec](const os::exit_record& r, std::chrono::milliseconds up) {
     return restarts_at_once(*spec, run_facts{r.signaled, r.code, up});
   };
+  o->spawned = journal_respawns(s);
   return o;
 }
 
@@ -184,8 +190,10 @@ void spawn_now(self_ptr self, const std::string* why = nullptr) {
     set_pid(s, 0);
     return enter_failed(self, "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message());
   }
+  s.adopted = false;
   emit(self, "child_started");
   begin_run(self);
+  journal(self);
 }
 
 /// want down; replies once the process is gone (at once if there is none).
@@ -199,6 +207,7 @@ caf::result<bool> stop(self_ptr self, std::string why) {
       s.state = proc_state::stopped;
       emit(self, "stopped", why.empty() ? "stop requested" : why);
     }
+    journal(self);
     return true;
   }
   auto rp = self->make_response_promise<bool>();
@@ -218,7 +227,7 @@ bool start(self_ptr self, const std::string* why) {
   s.want_up = true;
   if (s.pid != 0) return true; // running or stopping: nothing to start
   ++s.gen;
-  spawn_now(self, why);
+  if (!try_adopt(self)) spawn_now(self, why);
   return s.pid != 0;
 }
 
@@ -302,6 +311,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
         emit(self, "restarting", ev.description);
         emit(self, "child_started");
         begin_run(self);
+        journal(self);
         if (unwanted) begin_stop(self); // lost a race with a stop: end this run too
         return;
       }
@@ -322,6 +332,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
         s.reason = "stopped";
         if (!s.stop_why.empty()) s.last_exit = s.stop_why + " (" + ev.description + ")";
         emit(self, "stopped", s.last_exit, ev.pid); // before the reply: log order = causal order
+        journal(self);
         finish_stop(self);
         auto why = std::move(s.stop_why);
         s.stop_why.clear();
@@ -333,6 +344,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
         return;
       }
       s.state = proc_state::stopped;
+      journal(self);
       // Decision first (the fast path), the event after.
       self->send(s.parent, run_ended{s.index, ev.signaled, ev.code, uptime.count(),
                                      ev.description});
@@ -377,6 +389,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
       s.state = proc_state::failed;
       s.want_up = false;
       s.reason = why;
+      journal(self);
       emit(self, "gave_up", std::move(why));
     },
     [=](stay_down_atom, std::string& why) {

@@ -72,6 +72,11 @@ struct process_state {
   std::string health_detail;             ///< last check's outcome (status)
   std::string notify_key;                ///< registered sd_notify socket ("" = none)
 
+  // Re-adoption after a daemon crash (process_adopt.cpp).
+  uint64_t start_time = 0;               ///< /proc start time of `pid` (journal)
+  int32_t start_time_pid = 0;            ///< the pid start_time belongs to
+  bool adopted = false;                  ///< the current run was adopted (not our child)
+
   process_state() = default;
   process_state(const process_state&) = delete;
   process_state& operator=(const process_state&) = delete;

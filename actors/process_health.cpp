@@ -29,6 +29,7 @@ void mark_ready(process_self self, std::string how) {
   s.state = proc_state::ready;
   emit(self, "ready", how + " (" + std::to_string(ms_since(s.started)) + "ms after start)");
   self->send(s.parent, ready_atom::value, s.index, true);
+  journal(self);
 }
 
 } // namespace
@@ -77,8 +78,12 @@ void begin_run(process_self self) {
     else s.health.emplace(s.spec->health, s.started);
     schedule_probe(self);
   }
-  if (ready_mode_of(*s.spec) == ready_mode::uptime)
-    self->delayed_send(self, s.spec->min_uptime, uptime_atom::value, s.run);
+  if (ready_mode_of(*s.spec) == ready_mode::uptime) {
+    // An adopted run may have been up for long already.
+    auto left = s.spec->min_uptime - std::chrono::milliseconds{ms_since(s.started)};
+    self->delayed_send(self, std::max(left, std::chrono::milliseconds{0}), uptime_atom::value,
+                       s.run);
+  }
 }
 
 void end_run(process_self self) {

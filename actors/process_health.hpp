@@ -4,10 +4,14 @@
 // sd_notify READY=1, or min_uptime. Called by process_actor.cpp.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include <sys/types.h>
 
 #include <caf/all.hpp>
 
+#include "internal_messages.hpp"
 #include "process_actor.hpp"
 
 namespace arbor::detail {
@@ -16,6 +20,9 @@ using process_self = caf::stateful_actor<process_state>*;
 
 /// Publishes an event about this instance (pid -1: its current pid).
 void emit(process_self self, const char* what, std::string reason = {}, int32_t pid = -1);
+
+/// The actor message for an exit the watcher saw.
+child_exited make_exit_msg(const os::exit_record& r);
 
 /// How an app's instances become ready.
 enum class ready_mode { check, notify, uptime };
@@ -37,5 +44,20 @@ void on_probe_due(process_self self, uint64_t run);
 void on_probed(process_self self, uint64_t run, bool ok, std::string& detail, int64_t took_ms);
 void on_notify(process_self self, bool ready, std::string& status);
 void on_uptime(process_self self, uint64_t run);
+
+} // namespace arbor::detail
+
+namespace arbor::detail {
+
+// Journal and re-adoption (process_adopt.cpp).
+
+/// Writes this instance's record to the journal (no-op without one).
+void journal(process_self self);
+/// At a start from nothing: the previous daemon's record of this instance,
+/// if any. Adopts its process if still alive (true: nothing to spawn), or
+/// carries its counters over; keeps it down if it was stopped (true).
+bool try_adopt(process_self self);
+/// For a standing respawn order: records the respawned pid at once.
+std::function<void(pid_t)> journal_respawns(const process_state& s);
 
 } // namespace arbor::detail

@@ -19,6 +19,7 @@
 #include "logs/log_pump.hpp"
 #include "probe/notify_listener.hpp"
 #include "probe/prober.hpp"
+#include "persistence.hpp"
 #include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/proc_stats.hpp"
@@ -59,6 +60,7 @@ struct runtime {
   std::unique_ptr<os::sampler> sampler;  ///< memory/CPU of every watched process tree
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
   readiness_board board;                 ///< which apps are ready (depends_on)
+  std::unique_ptr<persistence> persist;  ///< journal + keeper (daemons only; else null)
   /// Where notify sockets go ("" = a private directory made when first needed).
   std::string runtime_dir;
   std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)

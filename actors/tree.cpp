@@ -7,6 +7,7 @@
 #include "internal_messages.hpp"
 #include "group_supervisor.hpp"
 #include "os/spawn.hpp"
+#include "os/orphans.hpp"
 #include "runtime.hpp"
 
 namespace arbor {
@@ -47,6 +48,18 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     });
   rt->base_env = os::current_environment();
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
+  if (!opts.state_dir.empty()) {
+    auto keeper = opts.keeper_binary;
+    if (keeper.empty()) {
+      std::error_code ec;
+      auto self_exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+      keeper = (self_exe.parent_path() / "arbor-keeper").string();
+    }
+    // What our apps orphan (double forks) is ours to reap, not init's.
+    if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
+    rt->persist = std::make_unique<detail::persistence>(opts.state_dir, keeper);
+    rt->persist->recover(impl_->spec, rt->pump.get(), rt->log_dir);
+  }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,
                           std::make_shared<const group_spec>(impl_->spec.root), caf::actor{},
@@ -70,7 +83,10 @@ bool supervision_tree::stop(std::chrono::milliseconds timeout) {
   bool ok = false;
   self->request(impl_->root, timeout, stop_atom::value)
     .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
-  if (ok) impl_->stopped = true;
+  if (ok) {
+    impl_->stopped = true;
+    if (impl_->rt->persist) impl_->rt->persist->close_clean();
+  }
   return ok;
 }
 

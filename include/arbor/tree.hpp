@@ -37,6 +37,14 @@ struct tree_options {
   /// Private directory for the sd_notify sockets of `ready = "notify"` apps
   /// (created, mode 0700). "" = a temporary one, made when first needed.
   std::string runtime_dir;
+  /// Survive a crash of this process: keep a journal of every instance in
+  /// `<state_dir>/state.json` and the apps' output pipes in an arbor-keeper
+  /// process, and on construction re-adopt what a previous, crashed tree
+  /// with the same state_dir left running. Also makes this process a child
+  /// subreaper that reaps what the apps orphan. "" = off (embedded trees).
+  std::string state_dir;
+  /// The arbor-keeper binary ("" = next to this executable).
+  std::string keeper_binary;
 };
 
 /// A supervision tree of OS processes: root → groups → apps → instances.

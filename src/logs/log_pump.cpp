@@ -40,6 +40,7 @@ struct log_pump::impl {
     stream kind = stream::out;
     std::string prefix;          // "web.api#0 | "
     std::string partial;         // pump thread only; at most max_line bytes
+    std::string key;             // for the hook (keeper)
   };
 
   enum class served : uint8_t { more, idle, closed };
@@ -52,6 +53,39 @@ struct log_pump::impl {
   std::unordered_map<uint64_t, std::unique_ptr<stream_entry>> streams; // id -> stream; id 0 is wakefd
   uint64_t next_id = 1;
   std::thread thread;
+  std::function<void(const stream_change&)> hook; // set before streams open
+
+  /// Registers a read end (non-blocking) under a new id; false with errno.
+  bool add_stream(std::unique_ptr<stream_entry> entry) {
+    std::lock_guard<std::mutex> guard{mtx};
+    uint64_t id = next_id++;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = id;
+    if (::epoll_ctl(epfd, EPOLL_CTL_ADD, entry->fd, &ev) != 0)
+      return false;
+    streams.emplace(id, std::move(entry));
+    return true;
+  }
+
+  void tell(const stream_entry& e, int fd) {
+    if (!hook)
+      return;
+    stream_change c;
+    c.key = e.key;
+    c.fd = fd;
+    if (fd >= 0) {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto paths = log_pump::paths(e.app->cfg.dir, e.app->cfg.app);
+      c.path = e.kind == stream::out ? paths.first : paths.second;
+      c.date_format = e.app->cfg.date_format;
+    }
+    c.prefix = e.prefix;
+    try {
+      hook(c);
+    } catch (...) {
+    }
+  }
 
   // Pump thread only.
   std::unique_ptr<char[]> buf{new char[read_chunk]};
@@ -147,10 +181,16 @@ struct log_pump::impl {
       s.partial.clear();
       write_out(*s.app, a, s.kind, out);
     }
-    std::lock_guard<std::mutex> guard{mtx};
-    ::epoll_ctl(epfd, EPOLL_CTL_DEL, s.fd, nullptr);
-    ::close(s.fd);
-    streams.erase(id); // destroys s
+    std::unique_ptr<stream_entry> gone;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ::epoll_ctl(epfd, EPOLL_CTL_DEL, s.fd, nullptr);
+      ::close(s.fd);
+      auto it = streams.find(id);
+      gone = std::move(it->second);
+      streams.erase(it);
+    }
+    tell(*gone, -1);
     return served::closed;
   }
 
@@ -288,20 +328,52 @@ int log_pump::open_stream(const std::string& app, uint32_t instance, stream s) {
     return -1;
   }
   entry->fd = fds[0];
-  std::lock_guard<std::mutex> guard{impl_->mtx};
-  uint64_t id = impl_->next_id++;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = id;
-  if (::epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, fds[0], &ev) != 0) {
+  static std::atomic<uint64_t> serial{0};
+  entry->key = app + "#" + std::to_string(instance) + (s == stream::out ? ".out." : ".err.")
+               + std::to_string(::getpid()) + "." + std::to_string(++serial);
+  auto* e = entry.get();
+  if (!impl_->add_stream(std::move(entry))) {
     int err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
     errno = err;
     return -1;
   }
-  impl_->streams.emplace(id, std::move(entry));
+  // The write end is not out yet: the pump cannot have seen EOF and freed e.
+  impl_->tell(*e, fds[0]);
   return fds[1];
+}
+
+void log_pump::set_hook(std::function<void(const stream_change&)> hook) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->hook = std::move(hook);
+}
+
+bool log_pump::adopt_stream(const std::string& app, uint32_t instance, stream s, int fd,
+                            const std::string& key) {
+  auto entry = std::make_unique<impl::stream_entry>();
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    auto it = impl_->apps.find(app);
+    if (it == impl_->apps.end()) {
+      ::close(fd);
+      errno = ENOENT;
+      return false;
+    }
+    entry->app = it->second;
+  }
+  entry->kind = s;
+  entry->prefix = app + "#" + std::to_string(instance) + " | ";
+  entry->key = key;
+  entry->fd = fd;
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  if (!impl_->add_stream(std::move(entry))) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return false;
+  }
+  return true;
 }
 
 bool log_pump::flush(const std::string& app) {

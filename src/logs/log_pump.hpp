@@ -15,6 +15,7 @@
 // recovery, are unaffected.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -38,6 +39,17 @@ struct app_stats {
   uint64_t bytes_dropped = 0;  ///< bytes lost to open/write errors (ENOSPC, EACCES, EIO...)
   uint64_t rotations = 0;
   std::string last_error;      ///< e.g. "open /l/web.err.log: Is a directory"; "" if none yet
+};
+
+/// A stream's read end was opened (fd >= 0) or forgotten (fd == -1), for a
+/// keeper that holds a copy while the daemon is away. `key` names the stream
+/// uniquely ("web.api#0.out.<daemon pid>.<n>"); `path` is its live log file.
+struct stream_change {
+  std::string key;
+  int fd = -1;
+  std::string path;
+  std::string prefix;
+  std::string date_format;
 };
 
 class log_pump {
@@ -72,6 +84,17 @@ public:
   /// forgets the stream. Returns -1 with errno set on failure (ENOENT: app not
   /// configured; EMFILE...). Thread-safe; never waits on file I/O.
   int open_stream(const std::string& app, uint32_t instance, stream s);
+
+  /// Called for every stream opened (on open_stream's caller thread) and
+  /// forgotten at EOF (on the pump thread); set it before any stream opens.
+  void set_hook(std::function<void(const stream_change&)> hook);
+
+  /// Reads an existing pipe read end (handed back by the keeper after a
+  /// daemon restart) as stream `key` of `app`'s instance: like open_stream,
+  /// without a write end. Takes ownership of `fd` (closed on failure).
+  /// Returns false with errno set (ENOENT: app not configured).
+  bool adopt_stream(const std::string& app, uint32_t instance, stream s, int fd,
+                    const std::string& key);
 
   /// Truncates both live files of `app` and removes its rotated files.
   /// Returns false if the app is unknown or a file could not be truncated or

@@ -1,5 +1,6 @@
 #include "os/exit_watcher.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "os/orphans.hpp"
 #include "os/spawn.hpp"
 
 #include <sys/epoll.h>
@@ -77,6 +79,8 @@ std::string signal_text(int sig) {
 } // namespace
 
 std::string describe(const exit_record& r) {
+  if (r.unknown)
+    return "exited (status unknown: adopted after a daemon restart)";
   if (!r.signaled && r.code < 0)
     return "unknown (status lost)";
   if (!r.signaled)
@@ -115,6 +119,7 @@ struct exit_watcher::impl {
     callback on_exit;
     std::shared_ptr<respawn_order> order;
     std::chrono::steady_clock::time_point started;
+    bool adopted = false;  // not our child: its status cannot be had
   };
 
   int epfd = -1;
@@ -122,6 +127,8 @@ struct exit_watcher::impl {
   mutable std::mutex mtx;
   std::unordered_map<int, entry> watched; // pidfd -> child
   std::thread thread;
+  std::atomic<bool> sweep{false};         // reap adopted orphans (subreaper)
+  std::chrono::steady_clock::time_point swept{};
 
   ~impl() {
     for (auto& kv : watched)
@@ -135,11 +142,20 @@ struct exit_watcher::impl {
   void run() {
     epoll_event events[64];
     for (;;) {
-      int n = ::epoll_wait(epfd, events, 64, -1);
+      int n = ::epoll_wait(epfd, events, 64, sweep ? 1000 : -1);
       if (n < 0) {
         if (errno == EINTR)
           continue;
         return; // EBADF/EINVAL: nothing sensible left to do
+      }
+      if (sweep && std::chrono::steady_clock::now() - swept >= std::chrono::seconds(1)) {
+        swept = std::chrono::steady_clock::now();
+        std::vector<pid_t> mine;
+        {
+          std::lock_guard<std::mutex> guard{mtx};
+          for (auto& kv : watched) mine.push_back(kv.second.pid);
+        }
+        reap_orphans(mine);
       }
       for (int i = 0; i < n; ++i) {
         if (events[i].data.fd == wakefd)
@@ -199,6 +215,12 @@ struct exit_watcher::impl {
       return;
     }
     r.respawned_pid = res.pid;
+    if (o.spawned) {
+      try {
+        o.spawned(res.pid);
+      } catch (...) {
+      }
+    }
   }
 
   void reap(int fd) {
@@ -239,8 +261,10 @@ struct exit_watcher::impl {
           break;
       }
     } else {
-      // Reaped by someone else (a stray waitpid(-1)): the status is lost.
+      // Adopted from a previous daemon (its parent is init), or reaped by
+      // someone else (a stray waitpid(-1)): the status is lost.
       r.code = -1;
+      r.unknown = true;
     }
     if (e.order)
       respawn(e, r);
@@ -292,6 +316,23 @@ std::error_code exit_watcher::watch(pid_t pid, callback on_exit,
     return {-fd, std::generic_category()};
   std::lock_guard<std::mutex> guard{impl_->mtx};
   return impl_->add_locked(fd, impl::entry{pid, std::move(on_exit), std::move(order), started});
+}
+
+std::error_code exit_watcher::adopt(pid_t pid, callback on_exit,
+                                    std::chrono::steady_clock::time_point started) {
+  if (pid <= 1)
+    return std::make_error_code(std::errc::invalid_argument);
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0)
+    return {errno, std::generic_category()};
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl::entry e{pid, std::move(on_exit), nullptr, started};
+  e.adopted = true;
+  return impl_->add_locked(fd, std::move(e));
+}
+
+void exit_watcher::reap_adopted_orphans() {
+  impl_->sweep = true; // the next epoll_wait picks up the timeout
 }
 
 std::vector<pid_t> exit_watcher::disarm(respawn_order* order) {

@@ -22,6 +22,7 @@ struct exit_record {
   bool signaled = false;   ///< killed by a signal (then `code` is the signal)
   bool core_dumped = false;
   int code = 0;            ///< exit code, or the signal number when `signaled`
+  bool unknown = false;    ///< not our child (adopted): exited, status unknown (code -1)
   std::chrono::steady_clock::time_point at; ///< when the watcher reaped it
 
   // Set when a respawn_order restarted the child on the watcher thread.
@@ -43,6 +44,9 @@ struct respawn_order {
   /// thread with the watcher's lock held; must be quick and not throw.
   std::function<bool(const exit_record&, std::chrono::milliseconds uptime)> decide;
   bool armed = true;   ///< guarded by the watcher: change it only through disarm()
+  /// Called on the watcher thread right after a respawn (e.g. to persist the
+  /// new pid before anything else can happen); optional, must not throw.
+  std::function<void(pid_t)> spawned;
 };
 
 /// A description such as "exit(1)", "exit(0)", "signal(SIGKILL)",
@@ -75,6 +79,16 @@ public:
   /// reports both in one exit_record. `started` is when this run began.
   std::error_code watch(pid_t pid, callback on_exit, std::shared_ptr<respawn_order> order,
                         std::chrono::steady_clock::time_point started);
+
+  /// Watches `pid` that is NOT our child (a process re-adopted after the
+  /// daemon restarted): its exit is seen through a pidfd, but the status is
+  /// lost (exit_record::unknown). Its process group is killed as usual.
+  std::error_code adopt(pid_t pid, callback on_exit, std::chrono::steady_clock::time_point started);
+
+  /// As a child subreaper (PR_SET_CHILD_SUBREAPER), orphans of our apps
+  /// become our children: reap the ones that exit (checked once a second;
+  /// see reap_orphans for which zombies are left to their owners).
+  void reap_adopted_orphans();
 
   /// Cancels `order`: once this returns, the watcher neither runs nor will run
   /// a respawn for it. Returns the pids still watched under it (normally the

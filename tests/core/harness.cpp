@@ -35,8 +35,11 @@ harness::harness(const std::string& toml, std::chrono::milliseconds sample_inter
     for (auto& e : res.errors) UNSCOPED_INFO(e.to_string());
     FAIL("test config does not load");
   }
-  tree = std::make_unique<supervision_tree>(
-    sys, std::move(*res.tree), tree_options{dir.file("logs"), false, sample_interval, dir.file("run")});
+  tree_options opts;
+  opts.log_dir = dir.file("logs");
+  opts.sample_interval = sample_interval;
+  opts.runtime_dir = dir.file("run");
+  tree = std::make_unique<supervision_tree>(sys, std::move(*res.tree), std::move(opts));
   bool ok = false;
   self->request(tree->events(), 5s, subscribe_atom::value)
     .receive([&](bool b) { ok = b; }, [&](caf::error&) {});

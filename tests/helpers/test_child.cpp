@@ -31,6 +31,7 @@ int usage() {
     "                         fork a child in the same process group, write its\n"
     "                         pid to PIDFILE, then pause (or exit 0 with 'exit')\n"
     "  print TEXT             TEXT to stdout, \"err: TEXT\" to stderr, pause\n"
+    "  tick [MS]              \"tick N\" (N = 0, 1, ...) to stdout every MS ms (1)\n"
     "  env                    print the environment, exit 0\n"
     "  pwd                    print the working directory, exit 0\n"
     "  fds                    print the open descriptors, exit 0\n"
@@ -290,6 +291,15 @@ int main(int argc, char** argv) {
   }
   if (mode == "grandchild")
     return mode_grandchild(argc, argv);
+  if (mode == "tick") {
+    // "tick N" lines on stdout, one write each, every MS milliseconds.
+    int ms = argc > 2 ? std::atoi(argv[2]) : 1;
+    for (unsigned long n = 0;; ++n) {
+      write_all(STDOUT_FILENO, "tick " + std::to_string(n) + "\n");
+      timespec t{ms / 1000, (ms % 1000) * 1000000L};
+      ::nanosleep(&t, nullptr);
+    }
+  }
   if (mode == "print") {
     if (argc < 3)
       return usage();

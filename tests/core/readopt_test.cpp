@@ -1,0 +1,183 @@
+// The daemon's own crash: SIGKILL it, start it again, and every instance is
+// still the same process, re-adopted, with its counters; output kept flowing
+// through the keeper meanwhile.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <dirent.h>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "cli_util.hpp"
+#include "harness.hpp"
+
+using namespace arbor::test;
+
+namespace {
+
+/// Kills whatever a failing test leaves behind: the instances' groups.
+struct group_guard {
+  std::vector<int> pids;
+  ~group_guard() {
+    for (auto p : pids)
+      if (p > 0) ::kill(-p, SIGKILL);
+  }
+};
+
+uintmax_t size_of(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+/// Processes running the test child in `mode` (not zombies).
+int count_children(const std::string& mode) {
+  int n = 0;
+  DIR* d = ::opendir("/proc");
+  while (auto* e = d ? ::readdir(d) : nullptr) {
+    if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+    std::ifstream in(std::string{"/proc/"} + e->d_name + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string want = std::string{ARBOR_TEST_CHILD} + '\0' + mode + '\0';
+    if (cmd.compare(0, want.size(), want) != 0) continue;
+    std::ifstream st(std::string{"/proc/"} + e->d_name + "/stat");
+    std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close != std::string::npos && text[close + 2] != 'Z') ++n;
+  }
+  if (d) ::closedir(d);
+  return n;
+}
+
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds timeout = 15s) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return p();
+}
+
+nlohmann::json instance(const std::string& home, const std::string& id) {
+  auto st = arbor_json({"status"}, home);
+  for (auto& i : st["instances"])
+    if (i["id"] == id) return i;
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, output flows") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  group_guard groups;
+  auto cfg = d.file("arbor.toml");
+  std::ofstream(cfg) << "[ticker]\nargs = " << child_args({"tick", "1"})
+                     << "\ninstances = 2\nmin_uptime = 100\n"
+                     << "[idle]\nargs = " << child_args({"sleep"}) << "\n";
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  auto before = pids_of(home);
+  for (auto& [id, pid] : before) groups.pids.push_back(pid);
+  // One restart first, so there is a counter to carry over.
+  REQUIRE(::kill(before["ticker#1"], SIGKILL) == 0);
+  REQUIRE(eventually([&] {
+    auto i = instance(home, "ticker#1");
+    return i["pid"] != before["ticker#1"] && i["pid"].get<int>() > 0 && i["restarts"] == 1;
+  }));
+  before = pids_of(home);
+  groups.pids.push_back(before["ticker#1"]);
+
+  int daemon = 0;
+  std::ifstream(home + "/arbor.pid") >> daemon;
+  REQUIRE(daemon > 0);
+  REQUIRE(::kill(daemon, SIGKILL) == 0);
+  REQUIRE(wait_gone(daemon));
+  // Nobody reads the pipes but the keeper: the apps must not block (a pipe
+  // holds 64 KiB) nor die of SIGPIPE, and their lines still reach the file.
+  auto log = home + "/logs/ticker.out.log";
+  auto at_kill = size_of(log);
+  CHECK(eventually([&] { return size_of(log) > at_kill + 160 * 1024; }, 30s));
+  for (auto& [id, pid] : before) CHECK(::kill(pid, 0) == 0);
+
+  up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  CHECK(pids_of(home) == before); // the same processes, no new ones
+  CHECK(count_children("tick") == 2);
+  CHECK(count_children("sleep") == 1);
+  CHECK(instance(home, "ticker#1")["restarts"] == 1);
+  auto events = run_arbor({"events", "--json"}, home);
+  CHECK(events.out.find("\"adopted\"") != std::string::npos);
+
+  // Output flows through the new daemon, and no line was lost or doubled.
+  auto at_up = size_of(log);
+  REQUIRE(eventually([&] { return size_of(log) > at_up + 20 * 1024; }));
+  std::ifstream in(log);
+  std::string line;
+  long last = -1, lines = 0, broken = 0;
+  std::regex tick{R"(^ticker#0 \| tick (\d+)$)"};
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (line.rfind("ticker#0 | ", 0) != 0) continue;
+    if (!std::regex_match(line, m, tick)) {
+      ++broken;
+      continue;
+    }
+    long n = std::stol(m[1]);
+    if (last >= 0 && n != last + 1) {
+      INFO("gap or duplicate after tick " << last << ": " << n);
+      CHECK(n == last + 1);
+    }
+    last = n;
+    ++lines;
+  }
+  CHECK(broken == 0);
+  CHECK(lines > 1000);
+
+  // An adopted instance that dies is restarted (its exit status is lost).
+  REQUIRE(::kill(before["ticker#0"], SIGKILL) == 0);
+  REQUIRE(eventually([&] {
+    auto i = instance(home, "ticker#0");
+    return i["pid"] != before["ticker#0"] && i["pid"].get<int>() > 0;
+  }));
+  CHECK(instance(home, "ticker#0")["last_exit"].get<std::string>().find("status unknown")
+        != std::string::npos);
+  groups.pids.push_back(instance(home, "ticker#0")["pid"].get<int>());
+
+  auto down = run_arbor({"down"}, home);
+  REQUIRE(down.rc == 0);
+  for (auto p : groups.pids) CHECK(wait_gone(p));
+  CHECK_FALSE(std::filesystem::exists(home + "/state.json"));
+  CHECK(eventually([&] { return !std::filesystem::exists(home + "/keeper.sock"); }));
+}
+
+TEST_CASE("readopt: an orphaned grandchild is reaped by the daemon (subreaper)") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto pidfile = d.file("grandchild.pid");
+  auto cfg = d.file("arbor.toml");
+  // The app forks a grandchild in its group and exits; the grandchild is
+  // orphaned while its group is killed. It must not stay a zombie.
+  std::ofstream(cfg) << "[forker]\nargs = " << child_args({"grandchild", pidfile, "exit"})
+                     << "\nrestart = \"never\"\n";
+  auto up = run_arbor({"up", cfg}, home);
+  REQUIRE(up.rc == 0);
+  auto text = wait_file(pidfile);
+  REQUIRE_FALSE(text.empty());
+  int grandchild = std::stoi(text);
+  int daemon = 0;
+  std::ifstream(home + "/arbor.pid") >> daemon;
+  // Gone entirely: killed with its group and reaped (no zombie left with
+  // the daemon as its parent).
+  CHECK(eventually([&] { return ::kill(grandchild, 0) != 0; }, 10s));
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+}
