@@ -34,8 +34,9 @@ uintmax_t size_of(const std::string& path) {
   return ec ? 0 : n;
 }
 
-/// Processes running the test child in `mode` (not zombies).
-int count_children(const std::string& mode) {
+/// Processes running the test child in `mode` in directory `cwd` (an app's
+/// cwd is its config's directory: unique per test), zombies not counted.
+int count_children(const std::string& mode, const std::string& cwd) {
   int n = 0;
   DIR* d = ::opendir("/proc");
   while (auto* e = d ? ::readdir(d) : nullptr) {
@@ -44,6 +45,9 @@ int count_children(const std::string& mode) {
     std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::string want = std::string{ARBOR_TEST_CHILD} + '\0' + mode + '\0';
     if (cmd.compare(0, want.size(), want) != 0) continue;
+    std::error_code ec;
+    auto where = std::filesystem::read_symlink(std::string{"/proc/"} + e->d_name + "/cwd", ec);
+    if (ec || where != std::filesystem::path(cwd)) continue;
     std::ifstream st(std::string{"/proc/"} + e->d_name + "/stat");
     std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
     auto close = text.rfind(')');
@@ -111,8 +115,8 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   INFO(up.err);
   REQUIRE(up.rc == 0);
   CHECK(pids_of(home) == before); // the same processes, no new ones
-  CHECK(count_children("tick") == 2);
-  CHECK(count_children("sleep") == 1);
+  CHECK(count_children("tick", d.path.string()) == 2);
+  CHECK(count_children("sleep", d.path.string()) == 1);
   CHECK(instance(home, "ticker#1")["restarts"] == 1);
   auto events = run_arbor({"events", "--json"}, home);
   CHECK(events.out.find("\"adopted\"") != std::string::npos);
