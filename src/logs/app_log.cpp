@@ -28,8 +28,8 @@ std::string remove_rotated(const std::string& path, uint64_t from, uint64_t at_l
     if (::unlink(f.c_str()) != 0) {
       if (errno != ENOENT)
         error = errno_text("unlink", f, errno);
-      else if (k >= at_least)
-        break;
+      if (k >= at_least)
+        break; // missing, or cannot be removed (ENOTDIR, EROFS...): the sweep ends
     }
   }
   return error;
