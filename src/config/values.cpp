@@ -8,6 +8,7 @@
 #include <limits>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/detail.hpp"
@@ -178,11 +179,19 @@ std::optional<std::string> host_port_error(std::string_view text, bool allow_por
 }
 
 std::optional<std::string> read_whole_file(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking open: a FIFO must not hang the reader; only regular files.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     error = std::strerror(errno);
     return std::nullopt;
   }
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file";
+    ::close(fd);
+    return std::nullopt;
+  }
+  constexpr size_t max_size = 16u << 20; // a config is kilobytes; refuse /dev/zero-like input
   std::string out;
   char buf[65536];
   for (;;) {
@@ -195,6 +204,11 @@ std::optional<std::string> read_whole_file(const std::string& path, std::string&
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_size) {
+      error = "larger than 16 MiB";
+      ::close(fd);
+      return std::nullopt;
+    }
   }
   ::close(fd);
   return out;

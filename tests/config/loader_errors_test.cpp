@@ -298,6 +298,10 @@ TEST_CASE("loader errors: a missing or unreadable file") {
   r = arbor::config::load_file(data_dir);
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].to_string() == data_dir + ": cannot read: Is a directory");
+  // Endless or blocking inputs are refused without reading them.
+  r = arbor::config::load_file("/dev/zero");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].to_string() == "/dev/zero: cannot read: not a regular file");
 }
 
 TEST_CASE("loader errors: every problem at once, sorted by position, and no tree") {
