@@ -156,7 +156,7 @@ TEST_CASE("render_status: one aligned row per instance, '-' for what is not know
   CHECK_FALSE(has_escape(render_status(result, false)));
 }
 
-TEST_CASE("render_status: no NOTE column when nothing is down; colour only when asked") {
+TEST_CASE("render_status: no NOTE column when nothing is down, colour only when asked") {
   json result = {{"instances", {api0()}}};
   auto plain = render_status(result, false);
   CHECK(plain
@@ -260,7 +260,7 @@ TEST_CASE("render_tree: colour on request, states coloured, same visible text") 
     CHECK(display_width(visible[i]) == display_width(plain[i]));
 }
 
-TEST_CASE("render_tree: a crash loop's reason is shortened; status keeps it whole") {
+TEST_CASE("render_tree: a crash loop's reason is shortened, status keeps it whole") {
   auto loop = instance("w", 0, "backoff", 0, 0, 4, null, null, "exit(1)",
                        "crash loop: 4 consecutive runs shorter than min_uptime, restart in 800ms");
   json tree = {{"root", group("", "one_for_one", "running", {app("w", "backoff", {loop})})}};
@@ -375,7 +375,7 @@ TEST_CASE("render_apply: added, removed, changed, then the unchanged count") {
   CHECK(coloured.find("\x1b[31m- jobs.old\x1b[0m") != std::string::npos);
 }
 
-TEST_CASE("render_event: a log line; listings align; at_ns stands in for at") {
+TEST_CASE("render_event: a log line, listings align, at_ns stands in for at") {
   json exited = {{"at", "2026-11-21T12:00:03.412Z"},
                  {"at_ns", 1795262403412000000LL},
                  {"supervisor", "web.api"},

@@ -71,7 +71,7 @@ TEST_CASE("client verbs: bad arguments fail in parsing, before any daemon call")
   CHECK_THROWS_AS(parse("events -n lots"), CLI::ParseError);
 }
 
-TEST_CASE("client verbs: every verb has --json and help; ls is status") {
+TEST_CASE("client verbs: every verb has --json and help, ls is status") {
   CLI::App app{"arbor"};
   add_client_verbs(app);
   for (const char* verb : {"status", "tree", "show", "start", "stop", "restart", "scale", "signal",

@@ -67,7 +67,7 @@ TEST_CASE("targets: unknown names suggest the closest") {
   CHECK(resolve_targets(t.root, {"migrat"}).error.find("'migrate'") != std::string::npos);
 }
 
-TEST_CASE("targets: duplicates collapse; app_paths and finders walk the tree in order") {
+TEST_CASE("targets: duplicates collapse, app_paths and finders walk the tree in order") {
   auto t = tree();
   auto r = resolve_targets(t.root, {"api", "web.api"});
   REQUIRE(r.ok());

@@ -144,7 +144,7 @@ TEST_CASE("daemon: up, status, stop/start/restart/scale, apply, logs, down") {
   CHECK(gone.err.find("no arbor daemon") != std::string::npos);
 }
 
-TEST_CASE("daemon: a second daemon on the same home is refused; up applies instead") {
+TEST_CASE("daemon: a second daemon on the same home is refused, up applies instead") {
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
@@ -181,7 +181,7 @@ TEST_CASE("daemon: garbage on the socket gets an error reply and the daemon keep
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
-TEST_CASE("daemon: a crash loop exhausts a group's intensity; the escalation shows in events and tree") {
+TEST_CASE("daemon: a crash loop exhausts a group's intensity, the escalation shows in events and tree") {
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};

@@ -189,7 +189,7 @@ TEST_CASE("notify: arbor run sends READY=1 once the tree is up, STOPPING=1 on SI
   CHECK(sock.receive(100ms).empty()); // nothing after STOPPING=1
 }
 
-TEST_CASE("notify: arbor-daemon daemon (the unit's ExecStart) notifies; `arbor down` is a stop") {
+TEST_CASE("notify: arbor-daemon daemon (the unit's ExecStart) notifies, `arbor down` is a stop") {
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
@@ -304,7 +304,7 @@ TEST_CASE("systemd: `arbor startup --install --user` writes the unit under XDG_C
   CHECK(json["timeout_stop_sec"] == 35);
 }
 
-TEST_CASE("systemd: `arbor startup` for an unreadable config warns and uses 90 s; bad names fail") {
+TEST_CASE("systemd: `arbor startup` for an unreadable config warns and uses 90 s, bad names fail") {
   temp_dir d;
   auto r = run_arbor({"startup", d.file("missing.toml")}, d.file("home"));
   CHECK(r.rc == 0);

@@ -86,7 +86,7 @@ TEST_CASE("tree: apps stop in reverse start order, file order is start order") {
   CHECK(stopping == std::vector<std::string>{"mid.beta#0", "alpha#0", "zeta#0"});
 }
 
-TEST_CASE("tree: instances get ARBOR_APP, ARBOR_INSTANCE, PORT; their output merges with prefixes") {
+TEST_CASE("tree: instances get ARBOR_APP, ARBOR_INSTANCE, PORT, their output merges with prefixes") {
   harness h{"[grp.envy]\nargs = " + child_args({"env"})
             + "\ninstances = 2\nport = 4100\nrestart = \"never\"\n"
               "env = { GREETING = \"hi there\" }\n"};

@@ -70,7 +70,7 @@ TEST_CASE("exposition: HELP and TYPE once per family, then its samples") {
            "arbor_instance_up{app=\"web\",index=\"1\"} 0\n");
 }
 
-TEST_CASE("exposition: label values escape backslash, quote and newline; HELP escapes "
+TEST_CASE("exposition: label values escape backslash, quote and newline, HELP escapes "
           "backslash and newline") {
   CHECK(escape_label_value(R"(a\b)") == R"(a\\b)");
   CHECK(escape_label_value(R"(say "hi")") == R"(say \"hi\")");
@@ -201,7 +201,7 @@ TEST_CASE("restart counter: immediate, delayed (backoff) and commanded restarts"
   CHECK(c.all().count("web.api#2") == 0);
 }
 
-TEST_CASE("families: per instance, per group, daemon; unknown samples left out") {
+TEST_CASE("families: per instance, per group, daemon, unknown samples left out") {
   auto running = inst("web.api", 0, proc_state::running);
   running.pid = 100;
   running.uptime_ms = 4500;

@@ -276,7 +276,7 @@ TEST_CASE("sampler: a spinning child shows CPU use (above 5%, on a loaded machin
   CHECK(u->at <= std::chrono::steady_clock::now());
 }
 
-TEST_CASE("sampler: on_sample gets every root in order; latest() knows only those",
+TEST_CASE("sampler: on_sample gets every root in order, latest() knows only those",
           "[proc_stats][sampler]") {
   child a{{"alloc", "8"}};
   child t{{"tree", "2", "4"}};
@@ -344,7 +344,7 @@ TEST_CASE("sampler: no roots, no /proc, no on_sample", "[proc_stats][sampler]") 
   CHECK_FALSE(s.latest(getpid()).has_value());
 }
 
-TEST_CASE("sampler: poke samples at once; the destructor is prompt", "[proc_stats][sampler]") {
+TEST_CASE("sampler: poke samples at once, the destructor is prompt", "[proc_stats][sampler]") {
   using clock = std::chrono::steady_clock;
   child a{{"alloc", "8"}};
   REQUIRE(a.ready());

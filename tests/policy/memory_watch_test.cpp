@@ -41,7 +41,7 @@ TEST_CASE("memory_watch: after firing, a restart needs consecutive fresh samples
   CHECK(w.add(200 * mib));
 }
 
-TEST_CASE("memory_watch: consecutive 1 fires on every sample above; 0 means 1") {
+TEST_CASE("memory_watch: consecutive 1 fires on every sample above, 0 means 1") {
   for (uint32_t n : {0u, 1u}) {
     INFO(n);
     memory_watch w{100, n};

@@ -91,7 +91,7 @@ TEST_CASE("check_http: a hung endpoint times out after the timeout") {
   CHECK(r.took >= 190ms);
 }
 
-TEST_CASE("check_http: a closed port fails fast; bad targets are refused") {
+TEST_CASE("check_http: a closed port fails fast, bad targets are refused") {
   auto r = check_http("http://127.0.0.1:" + std::to_string(closed_port()) + "/", 2000ms);
   CHECK_FALSE(r.ok);
   CHECK(r.detail.rfind("connect:", 0) == 0);
