@@ -15,10 +15,21 @@
 # the 1.15 target, then the command to reproduce.
 # Environment: ROUNDS (4), SETTLE_MS (30; must exceed min_uptime), WARMUP
 # (5 unrecorded kills per target and round), KEEP_TMP=1 keeps the work dir.
+# `--json FILE` (anywhere in the arguments) also writes the summaries, the
+# raw latencies (us) and the verdict as JSON (needs jq).
 # Exit status: 0 (ratio met, or arbor missing), 3 ratio missed, 1 failure.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+json_out=""
+positional=()
+while (($#)); do
+  case $1 in
+    --json) json_out=${2:?--json needs a FILE}; shift 2 ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+set -- "${positional[@]+"${positional[@]}"}"
 build_arg=${1:-build}
 runs=${2:-200}
 rounds=${ROUNDS:-4}
@@ -31,6 +42,7 @@ die() { echo "crash_respawn: $*" >&2; exit 1; }
 [[ $runs =~ ^[0-9]+$ && $runs -gt 0 ]] || die "RUNS must be a positive integer, got '$runs'"
 [[ $rounds =~ ^[0-9]+$ && $rounds -gt 0 && $rounds -le $runs ]] || die "bad ROUNDS '$rounds'"
 [[ $settle =~ ^[0-9]+$ && $warmup =~ ^[0-9]+$ ]] || die "bad SETTLE_MS or WARMUP"
+[[ -z $json_out ]] || command -v jq >/dev/null || die "--json needs jq"
 [[ -d $build_arg ]] || die "no build directory '$build_arg' (build first: cmake --build $build_arg --target bench-ref-loop bench-stamp-app bench-respawn-driver arbor)"
 build=$(cd "$build_arg" && pwd)
 
@@ -216,5 +228,32 @@ else
   echo "arbor median / floor median: not available"
   if [[ -x $arbor || -n ${failed[floor]:-} ]]; then status=1; fi
 fi
-echo "reproduce: ROUNDS=$rounds SETTLE_MS=$settle WARMUP=$warmup $here/crash_respawn.sh $build $runs"
+reproduce="ROUNDS=$rounds SETTLE_MS=$settle WARMUP=$warmup $here/crash_respawn.sh $build $runs"
+if [[ -n $json_out ]]; then
+  # One object per target: the driver's summary plus the raw latencies.
+  target_json() {
+    local raw=$tmp/$1.raw
+    if [[ -s $raw ]]; then
+      jq -n --argjson s "$("$drv" --summarize "$1" "$raw" --json)" \
+        --argjson raw "$(jq -s . "$raw")" --argjson failed "${failed[$1]:-0}" \
+        '$s + {complete: ($failed == 0), latencies_us: $raw}'
+    else
+      echo null
+    fi
+  }
+  jq -n --argjson floor "$(target_json floor)" --argjson arbor "$(target_json arbor)" \
+    --argjson target "$target_ratio" --argjson status "$status" --arg cmd "$reproduce" \
+    --argjson runs "$runs" --argjson rounds "$rounds" --argjson settle "$settle" \
+    --argjson warmup "$warmup" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --argjson nproc "$(nproc)" --arg kernel "$(uname -sr)" \
+    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    '{bench: "crash_respawn", machine: {date: $date, nproc: $nproc, kernel: $kernel,
+      loadavg: $load}, runs: $runs, rounds: $rounds, settle_ms: $settle, warmup: $warmup,
+      floor: $floor, arbor: $arbor, target_ratio: $target,
+      ratio: (if $floor != null and $arbor != null then $arbor.median_us / $floor.median_us
+              else null end),
+      pass: ($status == 0 and $arbor != null), reproduce: $cmd}' >"$json_out"
+  echo "json: $json_out"
+fi
+echo "reproduce: $reproduce"
 exit "$status"
