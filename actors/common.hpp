@@ -37,10 +37,13 @@ void gather(Self* self, const std::vector<caf::actor>& xs,
     done(*out);
     return;
   }
+  // One shared copy of `done`: it may hold O(n) data (ids), and every
+  // request's continuation copies its closure (n requests → n² otherwise).
+  auto fin = std::make_shared<std::function<void(std::vector<T>&)>>(std::move(done));
   for (size_t i = 0; i < xs.size(); ++i) {
-    auto one = [=](T* x) {
+    auto one = [out, left, fin, i](T* x) {
       if (x) (*out)[i] = std::move(*x);
-      if (--*left == 0) done(*out);
+      if (--*left == 0) (*fin)(*out);
     };
     self->request(xs[i], timeout, msg)
       .then([=](T& x) { one(&x); }, [=](caf::error&) { one(nullptr); });

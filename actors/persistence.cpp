@@ -61,7 +61,10 @@ void stop_strays(std::vector<keeper::instance_record> strays) {
 
 persistence::persistence(std::string dir, std::string keeper_binary)
   : dir_(std::move(dir)), keeper_binary_(std::move(keeper_binary)),
-    store_(dir_ + "/state.json") {}
+    // Bursts (a mass crash respawns hundreds at once) are gathered into one
+    // write per 20 ms: rewriting the whole journal per respawn slowed the
+    // recovery of 1000 instances by ~1 s on 2 cores.
+    store_(dir_ + "/state.json", keeper::store_options{false, std::chrono::milliseconds(20)}) {}
 
 void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
   std::string err;
