@@ -39,8 +39,22 @@ std::string parse_reason(const std::string& what) {
   auto echo = reason.find("; last read: '");
   if (echo == std::string::npos)
     return reason;
-  auto expected = reason.find("'; expected", echo);
-  std::string tail = expected == std::string::npos ? "" : reason.substr(expected + 1);
+  // The echo is raw input and may itself hold "'; expected ..." (and invalid
+  // UTF-8): only the last one, naming one of nlohmann's tokens, is the tail.
+  static const char* const tokens[] = {
+    "<uninitialized>", "true literal",  "false literal", "null literal",
+    "string literal",  "number literal", "'['",          "'{'",
+    "']'",             "'}'",           "':'",           "','",
+    "<parse error>",   "end of input",  "'[', '{', or a literal", "unknown token"};
+  const std::string marker = "'; expected ";
+  std::string tail;
+  auto expected = reason.rfind(marker);
+  if (expected != std::string::npos && expected >= echo) {
+    auto token = reason.substr(expected + marker.size());
+    for (const char* t : tokens)
+      if (token == t)
+        tail = reason.substr(expected + 1);
+  }
   return reason.substr(0, echo) + tail;
 }
 

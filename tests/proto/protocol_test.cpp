@@ -119,6 +119,29 @@ TEST_CASE("protocol: invalid UTF-8 is a bad_request", "[protocol]") {
   CHECK_THAT(e.message, Catch::Contains("ill-formed UTF-8"));
 }
 
+TEST_CASE("protocol: an error message never echoes the input", "[protocol]") {
+  // Found by fuzzing: input holding "'; expected" was taken for nlohmann's
+  // own "; expected <token>" tail, so raw (here invalid UTF-8) bytes of the
+  // line leaked into the message.
+  auto e = decode_fails("\"ju'; expected st\xa1\xb2\"");
+  CHECK(e.code == "bad_request");
+  CHECK(e.message
+        == "request is not valid JSON: syntax error at byte 18 "
+           "(invalid string: ill-formed UTF-8 byte)");
+  std::string err;
+  auto reply = decode_response(body(encode_error(e.id, e.code, e.message)), err);
+  REQUIRE(reply);
+  CHECK(reply->error_message == e.message);
+
+  auto quoted = decode_fails(R"("a'; expected end of input)");
+  CHECK(quoted.message
+        == "request is not valid JSON: syntax error at byte 27 "
+           "(invalid string: missing closing quote)");
+  // The real tail after an echo is still kept.
+  auto kept = decode_fails(R"({"v":1,"id":3,"cmd":"ping"} x)");
+  CHECK_THAT(kept.message, Catch::EndsWith("; expected end of input)"));
+}
+
 TEST_CASE("protocol: a number out of range is a bad_request, not an exception", "[protocol]") {
   auto e = decode_fails(R"({"v":1,"id":6,"cmd":"x","args":{"n":1e999}})");
   CHECK(e.code == "bad_request");
