@@ -14,6 +14,12 @@
 
 using namespace arbor::test;
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+
 namespace {
 
 uint64_t rotations(const fault_daemon& fd, const std::string& app) {
@@ -56,7 +62,11 @@ TEST_CASE("fault: stdout floods keep the daemon's memory bounded and a neighbour
                                            << recovery_ms[4]);
   // ~5 ms on an idle machine (a CLI status round trip included); 15-30 ms
   // median, single outliers up to ~1.2 s with two suites at once at load 12.
-  CHECK(recovery_ms[2] < 250);
+  // Under AddressSanitizer every allocation is slower and the daemon's RSS
+  // is ASan's (its quarantine keeps up to 256 MB of freed memory by design):
+  // time bounds are looser there and RSS is judged by the plain build only
+  // (LeakSanitizer covers leaks in that build).
+  CHECK(recovery_ms[2] < (sanitized ? 1000 : 250));
   CHECK(recovery_ms[4] < 2500);
 
   // Keep flooding until many more MiB went through the pump.
@@ -65,8 +75,10 @@ TEST_CASE("fault: stdout floods keep the daemon's memory bounded and a neighbour
                      20s));
   const long rss_end = rss_kib(fd.pid);
   INFO("daemon RSS " << rss_start << " KiB -> " << rss_end << " KiB");
-  CHECK(rss_end < rss_start + 16 * 1024);
-  CHECK(rss_end < 96 * 1024);
+  if (!sanitized) {
+    CHECK(rss_end < rss_start + 16 * 1024);
+    CHECK(rss_end < 96 * 1024);
+  }
 
   // Nothing restarted the flooders; disk use bounded (live + one rotated).
   CHECK(fd.instance("flood#0")["pid"] == flood_pids.first);
