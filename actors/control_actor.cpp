@@ -218,13 +218,18 @@ void do_scale(call c, const json& args) {
 /// detached actor of its own thread, never on the scheduler threads the tree
 /// uses; `then` runs back on the control actor.
 void off_thread(call c, std::function<void()> job, std::function<void()> then) {
-  auto worker = c.self->spawn<caf::detached>([](caf::event_based_actor* w) -> caf::behavior {
-    return {[w](io_job& j) {
-      j.run();
-      w->quit();
-      return true;
-    }};
-  });
+  // The unused int: CAF 0.17 dereferences a null shared_ptr<std::tuple<>>
+  // when a function actor is spawned without arguments (UBSan: "reference
+  // binding to null pointer" in init_fun_factory); one argument avoids it.
+  auto worker = c.self->spawn<caf::detached>(
+    [](caf::event_based_actor* w, int) -> caf::behavior {
+      return {[w](io_job& j) {
+        j.run();
+        w->quit();
+        return true;
+      }};
+    },
+    0);
   c.self->request(worker, caf::infinite, io_job{std::move(job)})
     .then([then](bool) { then(); }, [c](caf::error& e) { c.fail(e); });
 }

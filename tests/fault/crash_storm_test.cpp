@@ -46,7 +46,7 @@ TEST_CASE("fault: a crash storm of 50 instances: the daemon answers, counts and 
   std::set<int> zombies_before;
   int lingering = -1;
   auto storm_end = std::chrono::steady_clock::now() + 2s;
-  while (std::chrono::steady_clock::now() < storm_end) {
+  while (std::chrono::steady_clock::now() < storm_end || status_ms.size() < 3) {
     auto t0 = std::chrono::steady_clock::now();
     auto st = fd.json({"status"});
     status_ms.push_back(
@@ -69,14 +69,25 @@ TEST_CASE("fault: a crash storm of 50 instances: the daemon answers, counts and 
                                           << status_ms.back() << " ms");
   // A few ms on an idle machine (CLI start included); 30-500 ms measured
   // with the machine at load 10-15. Generous for a loaded CI box.
-  CHECK(status_ms[status_ms.size() / 2] < 500);
-  CHECK(status_ms.back() < 2500);
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long slow = 3; // ASan-built CLI and daemon: ~3x slower
+#else
+  constexpr long slow = 1;
+#endif
+  CHECK(status_ms[status_ms.size() / 2] < 500 * slow);
+  CHECK(status_ms.back() < 2500 * slow);
 
   // End the storm; every process is gone when `stop` replies.
   auto stop = fd.cli({"stop", "storm"});
   INFO(stop.err);
   REQUIRE(stop.rc == 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan, run-for children leave zombies in the daemon's own group
+  // that the orphan sweep (once a second) reaps: allow it one sweep.
+  CHECK(wait_until([&] { return zombie_children(fd.pid).empty(); }, 3s));
+#else
   CHECK(zombie_children(fd.pid).empty());
+#endif
   auto st = fd.json({"status"});
 
   // Account: per instance, every pid that started ended exactly once, and
