@@ -41,17 +41,23 @@ int count_children(const std::string& mode, const std::string& cwd) {
   DIR* d = ::opendir("/proc");
   while (auto* e = d ? ::readdir(d) : nullptr) {
     if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-    std::ifstream in(std::string{"/proc/"} + e->d_name + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // A process may exit while we read it (libstdc++ throws on ESRCH).
+    std::string cmd, text;
+    try {
+      std::ifstream in(std::string{"/proc/"} + e->d_name + "/cmdline");
+      cmd.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      std::ifstream st(std::string{"/proc/"} + e->d_name + "/stat");
+      text.assign(std::istreambuf_iterator<char>(st), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;
+    }
     std::string want = std::string{ARBOR_TEST_CHILD} + '\0' + mode + '\0';
     if (cmd.compare(0, want.size(), want) != 0) continue;
     std::error_code ec;
     auto where = std::filesystem::read_symlink(std::string{"/proc/"} + e->d_name + "/cwd", ec);
     if (ec || where != std::filesystem::path(cwd)) continue;
-    std::ifstream st(std::string{"/proc/"} + e->d_name + "/stat");
-    std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
     auto close = text.rfind(')');
-    if (close != std::string::npos && text[close + 2] != 'Z') ++n;
+    if (close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z') ++n;
   }
   if (d) ::closedir(d);
   return n;
