@@ -61,10 +61,11 @@ void stop_strays(std::vector<keeper::instance_record> strays) {
 
 persistence::persistence(std::string dir, std::string keeper_binary)
   : dir_(std::move(dir)), keeper_binary_(std::move(keeper_binary)),
-    // Bursts (a mass crash respawns hundreds at once) are gathered into one
-    // write per 20 ms: rewriting the whole journal per respawn slowed the
-    // recovery of 1000 instances by ~1 s on 2 cores.
-    store_(dir_ + "/state.json", keeper::store_options{false, std::chrono::milliseconds(20)}) {}
+    // Written as soon as anything changes (no gathering delay): a daemon
+    // killed right after a respawn must find the new pid, or the next daemon
+    // starts a duplicate (readopt_test caught a 20 ms delay doing exactly
+    // that). The cost: a mass crash rewrites the file back to back.
+    store_(dir_ + "/state.json") {}
 
 void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
   std::string err;
