@@ -20,57 +20,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../logs/helpers.hpp"
+
 namespace arbor::keeper::test {
+
+using logs::test::lines_of;
+using logs::test::put;
+using logs::test::slurp;
+using logs::test::wait_until;
 
 /// A fresh directory under /tmp (short: it holds a socket), removed with
 /// everything in it.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string tmpl = "/tmp/arbor-keeper-XXXXXX";
-    if (::mkdtemp(tmpl.data()))
-      path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path.empty())
-      std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+struct temp_dir : logs::test::temp_dir {
+  temp_dir() : logs::test::temp_dir("/tmp/arbor-keeper") {}
 };
-
-inline std::string slurp(const std::string& file) {
-  std::ifstream in{file, std::ios::binary};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-inline std::vector<std::string> lines_of(const std::string& file) {
-  std::vector<std::string> lines;
-  std::istringstream in{slurp(file)};
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
 
 inline bool exists(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-/// Polls `pred` every 2 ms until it holds or `timeout` passes (tests only).
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return pred();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
 }
 
 /// Bytes waiting in a pipe (FIONREAD works on either end).
@@ -78,17 +45,6 @@ inline int unread(int fd) {
   int n = -1;
   ::ioctl(fd, FIONREAD, &n);
   return n;
-}
-
-inline bool put(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    ssize_t w = ::write(fd, s.data() + done, s.size() - done);
-    if (w <= 0)
-      return false;
-    done += static_cast<size_t>(w);
-  }
-  return true;
 }
 
 /// "0001234": the numbered lines the writers produce, 8 bytes with '\n'.

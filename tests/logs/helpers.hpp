@@ -15,14 +15,21 @@
 
 namespace arbor::logs::test {
 
-/// A fresh directory under $TMPDIR, removed with everything in it.
+/// A fresh directory under $TMPDIR (or at `prefix` + a random suffix),
+/// removed with everything in it.
 struct temp_dir {
   std::string path;
-  temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string{base && *base ? base : "/tmp"} + "/arbor-logs-XXXXXX";
+  temp_dir() : temp_dir(tmp_base() + "/arbor-logs") {}
+  explicit temp_dir(const std::string& prefix) {
+    std::string tmpl = prefix + "-XXXXXX";
     if (::mkdtemp(tmpl.data()))
       path = tmpl;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  static std::string tmp_base() {
+    const char* base = std::getenv("TMPDIR");
+    return base && *base ? base : "/tmp";
   }
   ~temp_dir() {
     std::error_code ec;
