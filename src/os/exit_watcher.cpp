@@ -215,12 +215,6 @@ struct exit_watcher::impl {
       return;
     }
     r.respawned_pid = res.pid;
-    if (o.spawned) {
-      try {
-        o.spawned(res.pid);
-      } catch (...) {
-      }
-    }
   }
 
   void reap(int fd) {
@@ -266,8 +260,17 @@ struct exit_watcher::impl {
       r.code = -1;
       r.unknown = true;
     }
-    if (e.order)
+    if (e.order) {
       respawn(e, r);
+      // Outside the lock respawn() holds (disarm() waits on it); `spawned`
+      // is set once when the order is made, so reading it here is safe.
+      if (r.respawned_pid > 0 && e.order->spawned) {
+        try {
+          e.order->spawned(r.respawned_pid);
+        } catch (...) {
+        }
+      }
+    }
     try {
       if (e.on_exit)
         e.on_exit(r);
