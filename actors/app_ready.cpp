@@ -14,10 +14,6 @@ namespace arbor::detail {
 
 namespace {
 
-bool sent_by(app_self self, const caf::actor& a) {
-  return a && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(a);
-}
-
 /// The app is ready when every instance is; the board tells dependents.
 void publish(app_self self) {
   auto& s = self->state;
@@ -33,6 +29,10 @@ std::string joined(const std::vector<std::string>& xs) {
 }
 
 } // namespace
+
+bool sent_by(app_self self, const caf::actor& a) {
+  return a && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(a);
+}
 
 void app_event(app_self self, const char* what, std::string reason) {
   auto& s = self->state;
@@ -98,7 +98,7 @@ void cancel_waiting(app_self self) {
 
 void on_instance_ready(app_self self, uint32_t index, bool ok) {
   auto& s = self->state;
-  if (index < s.instances.size() && sent_by(self, s.instances[index])) {
+  if (from_instance(self, index)) {
     if (s.ready.size() < s.instances.size()) s.ready.resize(s.instances.size(), false);
     s.ready[index] = ok;
     return publish(self);

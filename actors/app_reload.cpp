@@ -123,9 +123,7 @@ caf::result<ids> reload(app_self self, const std::string& addr, std::string why)
 
 bool reload_event(app_self self, bool ready, const std::string& what) {
   auto& s = self->state;
-  if (!s.reload || !s.reload->repl
-      || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(s.reload->repl))
-    return false;
+  if (!s.reload || !sent_by(self, s.reload->repl)) return false;
   if (ready) swap_in(self);
   else abort_reload(self, "replacement " + what + " before it was ready");
   return true;

@@ -57,12 +57,11 @@ void report(app_self self, bool gave_up, std::string reason, std::function<void(
 
 void on_run_ended(app_self self, run_ended& ev) {
   auto& s = self->state;
-  if (ev.index < s.instances.size()
-      && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(s.instances[ev.index])) {
+  if (!from_instance(self, ev.index)) {
     reload_event(self, false, "exited (" + ev.description + ")");
     return; // a reload's replacement, or an instance retired meanwhile
   }
-  if (ev.index >= s.instances.size() || !s.want_up) return; // stopping: no decision
+  if (!s.want_up) return; // stopping: no decision
   auto d = s.trackers[ev.index].on_exit(
     {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
   auto id = s.spec->name + "#" + std::to_string(ev.index);
@@ -249,10 +248,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     },
     [=](run_ended& ev) { on_run_ended(self, ev); },
     [=](spawn_failed& ev) {
-      auto& s = self->state;
-      if (ev.index < s.instances.size()
-          && self->current_sender()
-               != caf::actor_cast<caf::strong_actor_ptr>(s.instances[ev.index])) {
+      if (!from_instance(self, ev.index)) {
         reload_event(self, false, "could not start (" + ev.reason + ")");
         return;
       }

@@ -101,6 +101,14 @@ void on_memory(app_self self, uint32_t index, uint64_t rss);
 
 // Readiness and dependencies (app_ready.cpp).
 
+/// Whether the current message comes from `a`.
+bool sent_by(app_self self, const caf::actor& a);
+/// Whether it comes from the actor now at `index` (not from a reload's
+/// replacement, nor from an instance retired meanwhile).
+inline bool from_instance(app_self self, uint32_t index) {
+  return index < self->state.instances.size() && sent_by(self, self->state.instances[index]);
+}
+
 /// Publishes an event about the app itself.
 void app_event(app_self self, const char* what, std::string reason);
 

@@ -100,42 +100,30 @@ bool selected(const json& inst, const std::vector<config::target>& ts) {
   return false;
 }
 
-/// Sends `atom` for each address in turn (stop/start/restart), collecting
-/// the affected instance ids, then replies.
-template <class Atom>
-void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
-                 std::shared_ptr<ids> acc) {
-  if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
-  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i],
-                  std::string{"manual"})
-    .then(
-      [=](ids& xs) {
-        acc->insert(acc->end(), xs.begin(), xs.end());
-        each_target(c, atom, addrs, i + 1, acc);
-      },
-      [=](caf::error& e) { c.fail(e); });
-}
-
 /// The text of an error the tree made with make_error(code, text).
 std::string error_text(const caf::actor_system& sys, const caf::error& e) {
   if (e.context().match_element<std::string>(0)) return e.context().get_as<std::string>(0);
   return sys.render(e);
 }
 
-/// Reloads each address in turn (apps, or instances), stopping at the first
-/// that aborts: the rest keep running as they are.
-void reload_each(call c, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
-                 std::shared_ptr<ids> acc) {
+/// Sends `atom` for each address in turn (start/stop/restart/reload),
+/// collecting the affected instance ids, then replies. The first error ends
+/// it: the rest keep running as they are. `fail_code` "" reports it as an
+/// internal error, else under that code with the ids affected so far.
+template <class Atom>
+void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
+                 std::shared_ptr<ids> acc, std::string fail_code = {}) {
   if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
-  c.self->request(c.self->state.tree->root(), caf::infinite, reload_atom::value, (*addrs)[i],
+  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i],
                   std::string{"manual"})
     .then(
       [=](ids& xs) {
         acc->insert(acc->end(), xs.begin(), xs.end());
-        reload_each(c, addrs, i + 1, acc);
+        each_target(c, atom, addrs, i + 1, acc, fail_code);
       },
       [=](caf::error& e) {
-        c.fail("reload_aborted", error_text(c.self->system(), e), json{{"affected", *acc}});
+        if (fail_code.empty()) return c.fail(e);
+        c.fail(fail_code, error_text(c.self->system(), e), json{{"affected", *acc}});
       });
 }
 
@@ -331,7 +319,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
         for (auto& t : *ts) named = named || (!t.is_group && t.instance && t.path == a);
         if (!named) addrs->push_back(a);
       }
-      reload_each(c, addrs, 0, std::make_shared<ids>());
+      each_target(c, reload_atom::value, addrs, 0, std::make_shared<ids>(), "reload_aborted");
     } else if (cmd == "scale") {
       do_scale(c, args);
     } else if (cmd == "signal") {

@@ -30,9 +30,9 @@ bool parse_key(const std::string& key, std::string& app, uint32_t& index, logs::
   return true;
 }
 
-void collect(const group_spec& g, std::map<std::string, app_spec*>& out) {
+void collect(group_spec& g, std::map<std::string, app_spec*>& out) {
   for (auto& c : g.children) {
-    if (c.type == node_spec::kind::app) out[c.app.name] = const_cast<app_spec*>(&c.app);
+    if (c.type == node_spec::kind::app) out[c.app.name] = &c.app;
     else collect(c.group, out);
   }
 }
