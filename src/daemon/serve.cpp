@@ -21,6 +21,7 @@
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
+#include "os/crash_report.hpp"
 #include "os/sd_notify.hpp"
 #include "os/signals.hpp"
 
@@ -75,6 +76,7 @@ void raise_fd_limit() {
 int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
+  os::install_crash_report();
   // systemd's channel is ours, not the apps': out of the environment before
   // the tree copies it (and before any thread exists).
   auto notify_socket = os::take_notify_socket();

@@ -179,6 +179,7 @@ TEST_CASE("arbor run: the root supervisor giving up exits non-zero") {
   int status = wait_exit(c, 30s);
   INFO(slurp(d.file("err")));
   REQUIRE(status != -1);
+  INFO("killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(slurp(d.file("err")).find("root supervisor exceeded its intensity") != std::string::npos);
