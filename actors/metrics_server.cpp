@@ -1,6 +1,5 @@
 #include "metrics_server.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -8,17 +7,16 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <dirent.h>
 #include <unistd.h>
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
+#include "http/loader.hpp"
 #include "metrics/exposition.hpp"
 
 namespace arbor::detail {
@@ -113,9 +111,7 @@ struct metrics_server::impl {
   caf::actor_system& sys;
   supervision_tree& tree;
   caf::actor counter;
-  httplib::Server http;
-  std::thread thread;
-  std::atomic<bool> finished{false};
+  http::server* http = nullptr; ///< running, or nullptr
   bool serving = false;
   uint16_t port = 0;
 
@@ -171,48 +167,38 @@ struct metrics_server::impl {
                     spec.listen, err);
       return;
     }
-    // Two workers, one request per connection: a slow client holds a worker
-    // for at most the read/write timeouts.
-    http.new_task_queue = [] { return new httplib::ThreadPool(2); };
-    http.set_keep_alive_max_count(1);
-    http.set_read_timeout(std::chrono::seconds(5));
-    http.set_write_timeout(std::chrono::seconds(5));
-    http.set_payload_max_length(4096);
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::string why;
+    auto* mod = http::module(&why);
+    if (mod == nullptr) {
+      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+                    "(serving no metrics; the tree runs on)",
+                    spec.listen, why);
+      return;
+    }
+    http::server_options o;
+    o.host = addr->host;
+    o.port = addr->port;
+    o.path = "/metrics";
+    o.content_type = content_type;
+    o.workers = 2;
+    o.body = [this]() -> std::pair<int, std::string> {
       try {
-        res.set_content(scrape(), content_type);
+        return {200, scrape()};
       } catch (const std::exception& e) {
         spdlog::error("supervisor=root event=metrics_scrape_failed reason=\"{}\"", e.what());
-        res.status = 500;
-        res.set_content(std::string{"scrape failed: "} + e.what() + "\n", "text/plain");
+        return {500, std::string{"scrape failed: "} + e.what() + "\n"};
       }
-    });
-    errno = 0;
-    int bound = addr->port == 0 ? http.bind_to_any_port(addr->host)
-                                : (http.bind_to_port(addr->host, addr->port) ? addr->port : -1);
-    if (bound <= 0) {
-      int e = errno;
-      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"cannot bind "
-                    "{}:{}{}\" (serving no metrics; the tree runs on)",
-                    spec.listen, addr->host, addr->port,
-                    e != 0 ? std::string{": "} + std::strerror(e) : std::string{});
+    };
+    uint16_t bound = 0;
+    http = mod->serve(std::move(o), bound, why);
+    if (http == nullptr) {
+      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+                    "(serving no metrics; the tree runs on)",
+                    spec.listen, why);
       return;
     }
-    port = static_cast<uint16_t>(bound);
-    thread = std::thread([this] {
-      http.listen_after_bind();
-      finished = true;
-    });
-    // httplib ignores a stop() that comes before its loop runs: wait for it.
-    while (!http.is_running() && !finished)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    serving = !finished;
-    if (!serving) {
-      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"the HTTP "
-                    "server stopped at once\" (serving no metrics)",
-                    spec.listen);
-      return;
-    }
+    port = bound;
+    serving = true;
     if (metrics::is_loopback(addr->host))
       spdlog::info("supervisor=root event=metrics_listening listen={}:{} path=/metrics",
                    addr->host, port);
@@ -250,12 +236,7 @@ metrics_server::metrics_server(caf::actor_system& sys, supervision_tree& tree,
 
 metrics_server::~metrics_server() {
   auto& d = *impl_;
-  if (d.thread.joinable()) {
-    while (!d.http.is_running() && !d.finished)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    d.http.stop();
-    d.thread.join();
-  }
+  if (d.http != nullptr) http::module()->stop(d.http); // loaded: it made the server
   if (d.counter) caf::anon_send_exit(d.counter, caf::exit_reason::user_shutdown);
 }
 

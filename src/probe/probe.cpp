@@ -3,7 +3,7 @@
 #include "os/exit_watcher.hpp"
 #include "os/spawn.hpp"
 
-#include <httplib.h>
+#include "http/loader.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -123,28 +123,23 @@ probe_result check_http(const std::string& url, milliseconds timeout) {
     if (host.empty())
       return finish(false, "bad target: '" + url + "' (no host)", start);
 
-    httplib::Client cli(host, port);
-    cli.set_connection_timeout(timeout);
-    cli.set_read_timeout(timeout);
-    cli.set_write_timeout(timeout);
-    cli.set_keep_alive(false);
-    cli.set_follow_location(false);
-    auto deadline = start + timeout;
-    bool cancelled = false;
-    auto res = cli.Get(path.c_str(), [&](uint64_t, uint64_t) {
-      if (clock::now() < deadline) return true;
-      cancelled = true;
-      return false;
-    });
-    if (!res) {
-      if (cancelled || clock::now() >= deadline) return finish(false, timed_out(timeout), start);
-      auto err = res.error();
-      if (err == httplib::Error::Connection)
+    std::string why;
+    auto* mod = http::module(&why);
+    if (mod == nullptr)
+      return finish(false, "http: " + why, start);
+    auto res = mod->get(host, port, path, timeout);
+    switch (res.what) {
+      case http::get_result::outcome::ok:
+        return finish(res.status >= 200 && res.status < 400, "HTTP " + std::to_string(res.status),
+                      start);
+      case http::get_result::outcome::timed_out:
+        return finish(false, timed_out(timeout), start);
+      case http::get_result::outcome::connect_failed:
         return finish(false, "connect: cannot connect to " + authority, start);
-      return finish(false, "http: " + httplib::to_string(err), start);
+      case http::get_result::outcome::failed:
+        break;
     }
-    int status = res->status;
-    return finish(status >= 200 && status < 400, "HTTP " + std::to_string(status), start);
+    return finish(false, "http: " + res.error, start);
   } catch (const std::exception& e) {
     return finish(false, std::string{"http: "} + e.what(), start);
   }

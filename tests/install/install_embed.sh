@@ -48,6 +48,36 @@ if grep -lE '#include *[<"](toml\+\+|spdlog|httplib|nlohmann)' "$prefix"/include
   fail "a public header includes toml++/spdlog/httplib/nlohmann"
 fi
 "$prefix/bin/arbor" --help >/dev/null || fail "installed bin/arbor does not run"
+module=$(find "$prefix" -path '*/arbor/libarbor-http.so' -print -quit)
+[[ -n $module ]] || fail "libarbor-http.so not installed under <libdir>/arbor"
+
+step "the installed daemon loads the installed HTTP module ([metrics])"
+# ARBOR_HTTP_MODULE unset and the build tree out of reach by name: the daemon
+# must find <prefix>/<libdir>/arbor/libarbor-http.so from its own location.
+mkdir -p "$work/home"
+# A port nothing listens on now (/proc/net/tcp*: local port in hex, state 0A).
+listening=" "
+for f in /proc/net/tcp /proc/net/tcp6; do
+  [[ -r $f ]] || continue
+  while read -r _ local _ st _; do
+    if [[ $st == 0A ]]; then listening+="$((16#${local##*:})) "; fi
+  done < <(tail -n +2 "$f")
+done
+port=$((20000 + RANDOM % 30000))
+while [[ $listening == *" $port "* ]]; do port=$((port + 1)); done
+printf '[metrics]\nlisten = "127.0.0.1:%s"\n[idle]\ncommand = "sleep 600"\n' "$port" >"$work/metrics.toml"
+env -u ARBOR_HTTP_MODULE ARBOR_HOME="$work/home" "$prefix/bin/arbor" up "$work/metrics.toml" \
+  >"$work/up.out" 2>&1 || { cat "$work/up.out" >&2; fail "arbor up (installed)"; }
+daemon_pid=$(cat "$work/home/arbor.pid")
+for _ in $(seq 1 200); do # the log line comes right after start; 10 s at most
+  grep -q 'event=metrics_listening' "$work/home/daemon.log" && break
+  sleep 0.05
+done
+grep -q 'event=metrics_listening' "$work/home/daemon.log" \
+  || { cat "$work/home/daemon.log" >&2; kill "$daemon_pid"; fail "installed daemon serves no metrics"; }
+grep -q "$module" "/proc/$daemon_pid/maps" \
+  || { kill "$daemon_pid"; fail "the daemon did not map $module"; }
+ARBOR_HOME="$work/home" "$prefix/bin/arbor" down >/dev/null || fail "arbor down (installed)"
 
 step "configuring examples/embed against the package"
 # A clean environment for find_package: only the temporary prefix (and the

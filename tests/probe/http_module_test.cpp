@@ -1,0 +1,89 @@
+#include <catch2/catch.hpp>
+
+#include "http/loader.hpp"
+#include "test_servers.hpp"
+
+#include <fstream>
+#include <string>
+
+using namespace arbor;
+using namespace std::chrono_literals;
+
+TEST_CASE("http module: found from the build tree, with the ABI this arbor wants") {
+  std::string err;
+  auto* api = http::module(&err);
+  INFO(err);
+  REQUIRE(api != nullptr);
+  CHECK(api->abi == http::module_abi);
+  CHECK(http::module_loaded());
+  CHECK(http::module() == api); // loaded once
+}
+
+TEST_CASE("http module: a missing, broken or foreign file is refused with the reason") {
+  std::string err;
+  CHECK(http::load_module_from("/nonexistent/libarbor-http.so", err) == nullptr);
+  CHECK(err == "/nonexistent/libarbor-http.so: not found");
+
+  auto junk = std::string{"/tmp/arbor-http-junk-"} + std::to_string(::getpid()) + ".so";
+  { std::ofstream(junk) << "not an ELF file\n"; }
+  err.clear();
+  CHECK(http::load_module_from(junk, err) == nullptr);
+  CHECK(err.find(junk) != std::string::npos); // dlopen names the file
+  ::unlink(junk.c_str());
+
+  err.clear();
+  CHECK(http::load_module_from(ARBOR_TEST_LIBM, err) == nullptr);
+  CHECK(err == std::string{ARBOR_TEST_LIBM} + ": no arbor_http_module symbol");
+}
+
+TEST_CASE("http module: get() reports status, refused connections and timeouts") {
+  auto* api = http::module();
+  REQUIRE(api != nullptr);
+  probe_test::http_server srv;
+  auto port = static_cast<uint16_t>(srv.port);
+  auto ok = api->get("127.0.0.1", port, "/ok", 2s);
+  CHECK(ok.what == http::get_result::outcome::ok);
+  CHECK(ok.status == 200);
+  auto bad = api->get("127.0.0.1", port, "/fail", 2s);
+  CHECK(bad.what == http::get_result::outcome::ok);
+  CHECK(bad.status == 500);
+  auto refused = api->get("127.0.0.1", probe_test::closed_port(), "/", 2s);
+  CHECK(refused.what == http::get_result::outcome::connect_failed);
+  auto t0 = std::chrono::steady_clock::now();
+  auto hung = api->get("127.0.0.1", port, "/hang", 200ms);
+  CHECK(hung.what == http::get_result::outcome::timed_out);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  srv.release();
+}
+
+TEST_CASE("http module: serve() answers its one path, 404 elsewhere, stop() frees the port") {
+  auto* api = http::module();
+  REQUIRE(api != nullptr);
+  http::server_options o;
+  o.host = "127.0.0.1";
+  o.path = "/metrics";
+  o.content_type = "text/plain; version=0.0.4";
+  int calls = 0;
+  o.body = [&calls]() -> std::pair<int, std::string> { return {200, "n " + std::to_string(++calls) + "\n"}; };
+  uint16_t port = 0;
+  std::string err;
+  auto* s = api->serve(o, port, err);
+  INFO(err);
+  REQUIRE(s != nullptr);
+  REQUIRE(port != 0);
+  auto r = api->get("127.0.0.1", port, "/metrics", 2s);
+  CHECK(r.status == 200);
+  CHECK(calls == 1);
+  CHECK(api->get("127.0.0.1", port, "/other", 2s).status == 404);
+
+  // A second server on the same port cannot bind: refused with the reason.
+  o.port = port;
+  uint16_t again = 0;
+  std::string err2;
+  CHECK(api->serve(o, again, err2) == nullptr);
+  CHECK(err2.find("cannot bind 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+
+  api->stop(s);
+  CHECK(api->get("127.0.0.1", port, "/metrics", 1s).what
+        == http::get_result::outcome::connect_failed);
+}
