@@ -74,7 +74,7 @@ void spawn_instance(app_self self) {
     process_actor, s.spec, i, caf::actor_cast<caf::actor>(self), s.rt, s.strict, port));
   s.ports.push_back(port);
   s.ready.resize(s.instances.size(), false);
-  s.trackers.emplace_back(*s.spec);
+  s.trackers.emplace_back(s.spec);
   if (s.spec->max_memory > 0) s.memory.emplace_back(s.spec->max_memory);
 }
 

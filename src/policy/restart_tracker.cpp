@@ -44,36 +44,39 @@ bool restarts_at_once(const app_spec& spec, const run_facts& run) {
 }
 
 restart_tracker::restart_tracker(const app_spec& spec)
-  : spec_(spec), backoff_(spec.backoff_base, spec.backoff_max) {
+  : restart_tracker(std::make_shared<const app_spec>(spec)) {}
+
+restart_tracker::restart_tracker(std::shared_ptr<const app_spec> spec)
+  : spec_(std::move(spec)), backoff_(spec_->backoff_base, spec_->backoff_max) {
 }
 
 restart_decision restart_tracker::on_exit(const run_facts& run) {
   using verdict = restart_decision::verdict;
   restart_decision d;
-  bool stable = run.uptime >= spec_.min_uptime;
+  bool stable = run.uptime >= spec_->min_uptime;
   short_runs_ = stable ? 0 : short_runs_ + 1;
   std::string why_not;
-  if (!wants_restart(spec_, run, why_not)) {
+  if (!wants_restart(*spec_, run, why_not)) {
     d.what = verdict::stay_down;
     d.reason = std::move(why_not);
     return d;
   }
   // `sh -c` reports a command it cannot run as 126/127: retrying won't help.
-  if (spec_.shell && !stable && !run.signaled && (run.code == 126 || run.code == 127)) {
+  if (spec_->shell && !stable && !run.signaled && (run.code == 126 || run.code == 127)) {
     d.what = verdict::give_up;
     d.reason = run.code == 127 ? "command not found (sh exit code 127)"
                                : "command not executable (sh exit code 126)";
     return d;
   }
-  if (!stable && short_runs_ > spec_.max_restarts) {
+  if (!stable && short_runs_ > spec_->max_restarts) {
     d.what = verdict::give_up;
     d.reason = "max_restarts reached: " + std::to_string(short_runs_)
                + " consecutive runs shorter than min_uptime ("
-               + std::to_string(spec_.min_uptime.count()) + "ms), last " + describe(run);
+               + std::to_string(spec_->min_uptime.count()) + "ms), last " + describe(run);
     return d;
   }
   d.what = verdict::restart;
-  d.delay = spec_.restart_delay;
+  d.delay = spec_->restart_delay;
   if (!stable) {
     auto b = backoff_.delay(short_runs_ - 1);
     if (b > d.delay) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "arbor/spec.hpp"
@@ -40,6 +41,9 @@ bool restarts_at_once(const app_spec& spec, const run_facts& run);
 
 class restart_tracker {
 public:
+  /// Shares the app's spec (one per app, not one copy per instance).
+  explicit restart_tracker(std::shared_ptr<const app_spec> spec);
+  /// Keeps a copy of `spec`.
   explicit restart_tracker(const app_spec& spec);
 
   /// Records a run that ended and decides. A run of at least min_uptime is
@@ -56,7 +60,7 @@ public:
   uint32_t restarts() const { return restarts_; }
 
 private:
-  app_spec spec_;
+  std::shared_ptr<const app_spec> spec_; ///< never null
   backoff backoff_;
   uint32_t short_runs_ = 0;
   uint32_t restarts_ = 0;
