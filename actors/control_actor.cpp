@@ -273,7 +273,7 @@ void do_events(call c, const json& args) {
   if (last < 0) throw bad_argument("'last' must not be negative");
   auto n = std::min<size_t>(static_cast<size_t>(last), s.recent.size());
   json evs = json::array();
-  for (auto i = s.recent.size() - n; i < s.recent.size(); ++i) evs.push_back(s.recent[i]);
+  for (auto i = s.recent.size() - n; i < s.recent.size(); ++i) evs.push_back(event_json(s.recent[i]));
   if (!follow) return c.ok(json{{"events", evs}});
   for (auto& e : evs) s.sink->send(c.conn, proto::encode_item(c.id, e));
   s.followers[c.conn] = c.id;
@@ -381,9 +381,11 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
       auto& s = self->state;
       if (e.supervisor.empty() && e.what == "gave_up" && s.opts.on_root_gave_up)
         s.opts.on_root_gave_up();
-      auto j = event_json(e);
-      for (auto& [conn, id] : s.followers) s.sink->send(conn, proto::encode_item(id, j));
-      s.recent.push_back(std::move(j));
+      if (!s.followers.empty()) {
+        auto j = event_json(e);
+        for (auto& [conn, id] : s.followers) s.sink->send(conn, proto::encode_item(id, j));
+      }
+      s.recent.push_back(std::move(e));
       if (s.recent.size() > recent_events) s.recent.pop_front();
     },
     [=](bool) {}, // the bus's answer to subscribe
