@@ -88,9 +88,16 @@ TEST_CASE("daemon: a metrics section loads the HTTP module at start and serves t
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  CHECK(wait_module(home));
-  auto log = read_text(home + "/daemon.log");
+  // The module is mapped before the server binds: wait for the log line.
+  std::string log;
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < until) {
+    log = read_text(home + "/daemon.log");
+    if (log.find("event=metrics_") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms); // another process's log file
+  }
   INFO(log);
+  CHECK(maps_of(home).find("libarbor-http.so") != std::string::npos);
   CHECK(log.find("event=metrics_listening listen=127.0.0.1:" + std::to_string(port))
         != std::string::npos);
   CHECK(run_arbor({"down"}, home).rc == 0);
