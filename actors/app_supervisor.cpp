@@ -276,7 +276,8 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;
       auto rp = self->make_response_promise<node_status>();
-      gather<instance_status>(self, s.instances, std::chrono::seconds(5), status_atom::value,
+      // No timer per instance (see gather): the status caller holds the deadline.
+      gather<instance_status>(self, s.instances, caf::infinite, status_atom::value,
                               [rp, name = s.spec->name, waiting = s.waiting,
                                deps = s.spec->depends_on,
                                board = &s.rt->board](std::vector<instance_status>& xs) mutable {

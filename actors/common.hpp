@@ -26,10 +26,13 @@ inline void log_unexpected(caf::scheduled_actor* self, std::string who) {
 /// Sends `msg` as a request to every actor in `xs` and calls `done` once all
 /// have answered, with the answers in the order of `xs` (a slot whose actor
 /// failed or timed out keeps a default T). Calls `done` at once if `xs` is
-/// empty. Never blocks.
+/// empty. Never blocks. `timeout` is per request; `caf::infinite` sets no
+/// timer (a dead actor still answers, with an error): CAF 0.17 cannot cancel
+/// a request's timer, so each one fires later as a message to `self` even
+/// when the answer came long before (a status of 1000 instances would leave
+/// 1000 timers behind). For fan-outs whose caller holds the deadline.
 template <class T, class Self, class Msg>
-void gather(Self* self, const std::vector<caf::actor>& xs,
-            std::chrono::milliseconds timeout, Msg msg,
+void gather(Self* self, const std::vector<caf::actor>& xs, caf::duration timeout, Msg msg,
             std::function<void(std::vector<T>&)> done) {
   auto out = std::make_shared<std::vector<T>>(xs.size());
   auto left = std::make_shared<size_t>(xs.size());
@@ -48,6 +51,12 @@ void gather(Self* self, const std::vector<caf::actor>& xs,
     self->request(xs[i], timeout, msg)
       .then([=](T& x) { one(&x); }, [=](caf::error&) { one(nullptr); });
   }
+}
+
+template <class T, class Self, class Msg>
+void gather(Self* self, const std::vector<caf::actor>& xs, std::chrono::milliseconds timeout,
+            Msg msg, std::function<void(std::vector<T>&)> done) {
+  gather<T>(self, xs, caf::duration{timeout}, std::move(msg), std::move(done));
 }
 
 } // namespace arbor::detail

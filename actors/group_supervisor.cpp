@@ -331,7 +331,8 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;
       auto rp = self->make_response_promise<node_status>();
-      gather<node_status>(self, s.children, std::chrono::seconds(10), status_atom::value,
+      // No timer per child (see gather): the status caller holds the deadline.
+      gather<node_status>(self, s.children, caf::infinite, status_atom::value,
                           [self, rp](std::vector<node_status>& xs) mutable {
                             auto& s = self->state;
                             node_status out;

@@ -416,7 +416,9 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                                                                             - s.started)
                         .count();
         if (s.rt->sampler) {
-          if (auto u = s.rt->sampler->latest(s.pid)) {
+          // Fresh numbers (a few /proc reads of this tree at most once a
+          // second): only apps with max_memory are sampled periodically.
+          if (auto u = s.rt->sampler->sample_now(s.pid, std::chrono::seconds(1))) {
             x.memory_bytes = static_cast<int64_t>(u->rss_bytes);
             if (u->cpu_percent) x.cpu_percent = *u->cpu_percent;
           }

@@ -5,6 +5,7 @@
 // all of it outlives the last of them.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,17 +28,28 @@
 namespace arbor::detail {
 
 /// Which app supervisor wants the memory samples of which pid (apps with
-/// max_memory). Written by process actors, read on the sampler thread.
+/// max_memory): the sampler's periodic roots. Written by process actors, read
+/// on the sampler thread.
 class memory_registry {
 public:
   struct entry {
     caf::actor app;
     uint32_t index = 0;
   };
+  /// Called (outside the lock) when the first pid is registered: the sampler
+  /// sleeps while there is nothing to watch, so this wakes it. Set before
+  /// any set(), never after.
+  void on_first(std::function<void()> f) { on_first_ = std::move(f); }
   void set(int32_t old_pid, int32_t new_pid, const caf::actor& app, uint32_t index) {
-    std::lock_guard<std::mutex> g{m_};
-    if (old_pid > 0) by_pid_.erase(old_pid);
-    if (new_pid > 0) by_pid_[new_pid] = entry{app, index};
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> g{m_};
+      const bool was_empty = by_pid_.empty();
+      if (old_pid > 0) by_pid_.erase(old_pid);
+      if (new_pid > 0) by_pid_[new_pid] = entry{app, index};
+      first = was_empty && !by_pid_.empty();
+    }
+    if (first && on_first_) on_first_();
   }
   std::optional<entry> find(int32_t pid) const {
     std::lock_guard<std::mutex> g{m_};
@@ -45,10 +57,18 @@ public:
     if (i == by_pid_.end()) return std::nullopt;
     return i->second;
   }
+  std::vector<pid_t> pids() const {
+    std::lock_guard<std::mutex> g{m_};
+    std::vector<pid_t> out;
+    out.reserve(by_pid_.size());
+    for (auto& kv : by_pid_) out.push_back(kv.first);
+    return out;
+  }
 
 private:
   mutable std::mutex m_;
   std::unordered_map<int32_t, entry> by_pid_;
+  std::function<void()> on_first_;
 };
 
 struct runtime {
@@ -57,7 +77,9 @@ struct runtime {
   caf::actor bus;                        ///< event_bus
   std::string log_dir;                   ///< "" = children's output is discarded
   std::unique_ptr<logs::log_pump> pump;  ///< set when log_dir is
-  std::unique_ptr<os::sampler> sampler;  ///< memory/CPU of every watched process tree
+  /// Memory/CPU of the watched process trees: a periodic pass for the
+  /// `memory` pids only; status samples the others on demand (sample_now).
+  std::unique_ptr<os::sampler> sampler;
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
   readiness_board board;                 ///< which apps are ready (depends_on)
   std::unique_ptr<persistence> persist;  ///< journal + keeper (daemons only; else null)

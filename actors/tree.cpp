@@ -37,15 +37,19 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   if (!opts.log_dir.empty()) rt->pump = std::make_unique<logs::log_pump>();
   os::exit_watcher* watcher = &rt->watcher;
   detail::memory_registry* memory = &rt->memory;
+  // Periodic passes only for the apps with max_memory (none: the sampler
+  // thread sleeps); `arbor status` samples every other tree on demand.
   rt->sampler = std::make_unique<os::sampler>(
-    [watcher] { return watcher->pids(); }, opts.sample_interval,
+    [memory] { return memory->pids(); }, opts.sample_interval,
     [memory](const std::vector<std::pair<pid_t, os::usage>>& xs) {
       // On the sampler thread: hand each watched tree's RSS to its app.
       for (auto& [pid, u] : xs)
         if (u.processes > 0)
           if (auto e = memory->find(pid))
             caf::anon_send(e->app, detail::memory_sample{e->index, pid, u.rss_bytes});
-    });
+    },
+    [watcher] { return watcher->pids(); });
+  rt->memory.on_first([s = rt->sampler.get()] { s->poke(); });
   rt->base_env = os::current_environment();
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
   if (!opts.state_dir.empty()) {

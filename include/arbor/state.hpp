@@ -32,7 +32,10 @@ struct instance_status {
   int64_t started_at_ms = 0;   ///< wall clock (ms since epoch) of the last spawn
   int64_t uptime_ms = 0;       ///< of the current run; 0 when no process
   int64_t memory_bytes = -1;   ///< RSS of the instance's process tree; -1 = not sampled
-  double cpu_percent = -1;     ///< over the last sampling interval (100 = a core); -1 = unknown
+  /// 100 = a core; -1 = unknown. Over the time since the previous sample of
+  /// this instance (a status samples it if that is older than 1 s); on its
+  /// first sample, the average since the process started.
+  double cpu_percent = -1;
   std::string last_exit;       ///< "exit(1)", "signal(SIGKILL)", "" if none
   std::string reason;          ///< why the state is what it is (failures, stay-down)
   uint16_t port = 0;           ///< PORT of the current run (app key `port`); 0 = none

@@ -31,8 +31,10 @@ struct tree_options {
   std::string log_dir;
   /// Write every event as an OTP-style line through spdlog's default logger.
   bool log_events = false;
-  /// How often memory and CPU of every process tree are sampled (one timer
-  /// for all of them).
+  /// How often the process trees of apps with `max_memory` are sampled (one
+  /// timer for all of them; none of them: no timer). Every other tree is
+  /// sampled when a status asks, at most once a second. A CPU% needs a
+  /// window of at least half of this.
   std::chrono::milliseconds sample_interval{2000};
   /// Private directory for the sd_notify sockets of `ready = "notify"` apps
   /// (created, mode 0700). "" = a temporary one, made when first needed.

@@ -4,16 +4,20 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
 #include "os/orphans.hpp"
+#include "os/signals.hpp"
 #include "os/spawn.hpp"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,42 +131,79 @@ struct exit_watcher::impl {
   mutable std::mutex mtx;
   std::unordered_map<int, entry> watched; // pidfd -> child
   std::thread thread;
-  std::atomic<bool> sweep{false};         // reap adopted orphans (subreaper)
-  std::chrono::steady_clock::time_point swept{};
+  // Orphan reaping, set up once by reap_adopted_orphans (another thread).
+  std::mutex setup_mtx;
+  std::atomic<int> sigfd{-1};              // SIGCHLD, in event-driven mode
+  std::atomic<int> timerfd{-1};            // when to sweep: one-shot or every second
+  std::atomic<orphan_reaping> mode{orphan_reaping::off};
+  bool timer_armed = false;                // watcher thread only (event-driven mode)
 
   ~impl() {
     for (auto& kv : watched)
       ::close(kv.first);
-    if (wakefd >= 0)
-      ::close(wakefd);
-    if (epfd >= 0)
-      ::close(epfd);
+    for (int fd : {wakefd, epfd, sigfd.load(), timerfd.load()})
+      if (fd >= 0)
+        ::close(fd);
   }
 
   void run() {
     epoll_event events[64];
     for (;;) {
-      int n = ::epoll_wait(epfd, events, 64, sweep ? 1000 : -1);
+      int n = ::epoll_wait(epfd, events, 64, -1);
       if (n < 0) {
         if (errno == EINTR)
           continue;
         return; // EBADF/EINVAL: nothing sensible left to do
       }
-      if (sweep && std::chrono::steady_clock::now() - swept >= std::chrono::seconds(1)) {
-        swept = std::chrono::steady_clock::now();
-        std::vector<pid_t> mine;
-        {
-          std::lock_guard<std::mutex> guard{mtx};
-          for (auto& kv : watched) mine.push_back(kv.second.pid);
-        }
-        reap_orphans(mine);
-      }
+      bool sweep_now = false;
       for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == wakefd)
+        const int fd = events[i].data.fd;
+        if (fd == wakefd)
           return; // the only use of the eventfd is "stop"
-        reap(events[i].data.fd);
+        if (fd == sigfd.load())
+          on_sigchld();
+        else if (fd == timerfd.load())
+          sweep_now |= on_timer();
+        else
+          reap(fd);
       }
+      if (sweep_now)
+        sweep(); // after this batch's own children are reaped
     }
+  }
+
+  /// Some child exited: sweep soon, once per burst. Drained first, so a
+  /// SIGCHLD that comes later makes the signalfd readable again.
+  void on_sigchld() {
+    while (read_signal(sigfd.load()) > 0) {
+    }
+    if (timer_armed)
+      return;
+    const auto ns = std::chrono::nanoseconds(sweep_delay).count();
+    itimerspec once{};
+    once.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+    once.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+    timer_armed = ::timerfd_settime(timerfd.load(), 0, &once, nullptr) == 0;
+  }
+
+  /// The sweep timer fired (false if it had not: a spurious wake-up).
+  bool on_timer() {
+    uint64_t expirations = 0;
+    if (::read(timerfd.load(), &expirations, sizeof expirations) != sizeof expirations)
+      return false;
+    timer_armed = false;
+    return true;
+  }
+
+  void sweep() {
+    std::vector<pid_t> mine;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      mine.reserve(watched.size());
+      for (auto& kv : watched)
+        mine.push_back(kv.second.pid);
+    }
+    reap_orphans(std::move(mine));
   }
 
   /// Registers a child; the caller holds `mtx`. Closes fd on failure.
@@ -335,7 +376,43 @@ std::error_code exit_watcher::adopt(pid_t pid, callback on_exit,
 }
 
 void exit_watcher::reap_adopted_orphans() {
-  impl_->sweep = true; // the next epoll_wait picks up the timeout
+  impl& m = *impl_;
+  std::lock_guard<std::mutex> guard{m.setup_mtx};
+  if (m.mode.load() != orphan_reaping::off)
+    return;
+  const int tfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (tfd < 0)
+    return; // EMFILE at startup: orphans stay zombies until we exit
+  // SIGCHLD stays pending for a signalfd only if no thread can take it.
+  int sfd = -1;
+  if (blocked_in_every_thread(SIGCHLD)) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sfd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
+  if (sfd < 0) {
+    itimerspec every{};
+    every.it_interval.tv_sec = 1;
+    every.it_value.tv_sec = 1;
+    ::timerfd_settime(tfd, 0, &every, nullptr);
+  }
+  m.timerfd = tfd;
+  m.sigfd = sfd;
+  for (int fd : {tfd, sfd}) {
+    if (fd < 0)
+      continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(m.epfd, EPOLL_CTL_ADD, fd, &ev);
+  }
+  // A SIGCHLD pending from before is still there: the signalfd reports it.
+  m.mode = sfd >= 0 ? orphan_reaping::on_sigchld : orphan_reaping::every_second;
+}
+
+exit_watcher::orphan_reaping exit_watcher::orphan_mode() const {
+  return impl_->mode.load();
 }
 
 std::vector<pid_t> exit_watcher::disarm(respawn_order* order) {

@@ -85,10 +85,26 @@ public:
   /// lost (exit_record::unknown). Its process group is killed as usual.
   std::error_code adopt(pid_t pid, callback on_exit, std::chrono::steady_clock::time_point started);
 
+  /// How adopted orphans are reaped (see reap_adopted_orphans).
+  enum class orphan_reaping { off, on_sigchld, every_second };
+
   /// As a child subreaper (PR_SET_CHILD_SUBREAPER), orphans of our apps
-  /// become our children: reap the ones that exit (checked once a second;
-  /// see reap_orphans for which zombies are left to their owners).
+  /// become our children: reap the ones that exit (see reap_orphans for
+  /// which zombies are left to their owners). Event-driven when SIGCHLD is
+  /// blocked in every thread of the process (the daemon blocks it first
+  /// thing in main, before any thread exists): the watcher reads SIGCHLD
+  /// from a signalfd and sweeps sweep_delay after the first SIGCHLD of a
+  /// burst (time for an owner blocked in waitpid to collect its own child
+  /// first); nothing else in the process may consume SIGCHLD (sigwait, a
+  /// signalfd). Otherwise (e.g. embedded in a program that does not block
+  /// it) a sweep once a second. A second call does nothing.
   void reap_adopted_orphans();
+
+  /// Which of the two reap_adopted_orphans chose; `off` before it is called.
+  orphan_reaping orphan_mode() const;
+
+  /// Between the first SIGCHLD of a burst and the sweep (event-driven mode).
+  static constexpr std::chrono::milliseconds sweep_delay{100};
 
   /// Cancels `order`: once this returns, the watcher neither runs nor will run
   /// a respawn for it. Returns the pids still watched under it (normally the

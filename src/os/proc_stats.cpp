@@ -1,13 +1,21 @@
 #include "os/proc_stats.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace arbor::os {
@@ -44,8 +52,8 @@ bool parse_stat(std::string_view line, stat_fields& out) {
     pos = end;
     if (field == 3)
       continue; // state, a letter
-    if (field != 4 && field != 14 && field != 15 && field != 16 && field != 17 && field != 22
-        && field != 24)
+    if (field != 4 && field != 14 && field != 15 && field != 16 && field != 17 && field != 20
+        && field != 22 && field != 24)
       continue;
     if (!to_int(tok, v))
       return false;
@@ -56,6 +64,7 @@ bool parse_stat(std::string_view line, stat_fields& out) {
       case 15: f.stime = u; break;
       case 16: f.cutime = u; break;
       case 17: f.cstime = u; break;
+      case 20: f.threads = static_cast<uint32_t>(u); break;
       case 22: f.start = u; break;
       case 24: f.rss_pages = u; break;
       default: break;
@@ -69,18 +78,48 @@ bool parse_stat(std::string_view line, stat_fields& out) {
 
 namespace {
 
-/// Reads /proc/<name>/stat relative to the /proc descriptor. False if the
-/// process is gone (or unreadable): the caller skips it.
-bool read_stat(int proc_fd, const char* name, detail::stat_fields& out) {
-  char path[32];
-  const size_t len = std::strlen(name);
-  if (len + sizeof "/stat" > sizeof path)
+thread_local uint64_t stat_read_count = 0;
+std::atomic<bool> full_scan_forced{false};
+
+struct dir_closer {
+  void operator()(DIR* d) const { closedir(d); }
+};
+using dir_ptr = std::unique_ptr<DIR, dir_closer>;
+
+/// Reads the file at `path` (relative to `dir_fd`) into `out`, whole.
+/// False if it cannot be opened or read (the process is gone, or has no
+/// such file).
+bool read_file(int dir_fd, const char* path, std::string& out) {
+  out.clear();
+  const int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return false;
-  std::memcpy(path, name, len);
-  std::memcpy(path + len, "/stat", sizeof "/stat");
+  char buf[4096];
+  bool ok = true;
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    ok = n == 0;
+    break;
+  }
+  close(fd);
+  return ok;
+}
+
+/// Reads /proc/<pid>/stat relative to the /proc descriptor. False if the
+/// process is gone (or unreadable): the caller skips it.
+bool read_stat(int proc_fd, pid_t pid, detail::stat_fields& out) {
+  char path[32];
+  std::snprintf(path, sizeof path, "%d/stat", static_cast<int>(pid));
   const int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
+  ++stat_read_count;
   // One read: the kernel formats the whole line at once. 1 KiB reaches well
   // past field 24 even with a 64-byte comm and 20-digit numbers.
   char buf[1024];
@@ -91,7 +130,62 @@ bool read_stat(int proc_fd, const char* name, detail::stat_fields& out) {
   close(fd);
   if (n <= 0) // ESRCH: exited between open and read
     return false;
-  return detail::parse_stat(std::string_view(buf, static_cast<size_t>(n)), out);
+  return detail::parse_stat(std::string_view(buf, static_cast<size_t>(n)), out) && out.pid == pid;
+}
+
+/// Appends the pids listed in a children file ("12 345 ").
+void parse_pids(const std::string& text, std::vector<pid_t>& out) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    int v = 0;
+    auto [next, ec] = std::from_chars(p, end, v);
+    if (ec == std::errc{} && v > 0)
+      out.push_back(static_cast<pid_t>(v));
+    p = next == p ? p + 1 : next;
+  }
+}
+
+/// Appends the children of `pid` (which has `threads` threads): a child is
+/// listed under the thread that forked it, so a multi-threaded process needs
+/// every /proc/<pid>/task/<tid>/children.
+void children_of(int proc_fd, pid_t pid, uint32_t threads, std::string& buf,
+                 std::vector<pid_t>& out) {
+  char path[sizeof(dirent::d_name) + 32];
+  if (threads <= 1) {
+    std::snprintf(path, sizeof path, "%d/task/%d/children", static_cast<int>(pid),
+                  static_cast<int>(pid));
+    if (read_file(proc_fd, path, buf))
+      parse_pids(buf, out);
+    return;
+  }
+  std::snprintf(path, sizeof path, "%d/task", static_cast<int>(pid));
+  const int task_fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (task_fd < 0)
+    return;
+  const dir_ptr dir{fdopendir(task_fd)};
+  if (!dir) {
+    close(task_fd);
+    return;
+  }
+  while (const dirent* ent = readdir(dir.get())) {
+    if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
+      continue;
+    std::snprintf(path, sizeof path, "%s/children", ent->d_name);
+    if (read_file(task_fd, path, buf))
+      parse_pids(buf, out);
+  }
+}
+
+/// Whether this kernel has /proc/<pid>/task/<tid>/children
+/// (CONFIG_PROC_CHILDREN); checked once, on ourselves.
+bool have_children_files() {
+  static const bool have = [] {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/task/%ld/children", syscall(SYS_gettid));
+    return access(path, R_OK) == 0;
+  }();
+  return have && !full_scan_forced.load(std::memory_order_relaxed);
 }
 
 uint64_t page_size() {
@@ -102,30 +196,72 @@ uint64_t page_size() {
   return size;
 }
 
-} // namespace
+void add(proc_sample& s, const detail::stat_fields& p) {
+  s.rss_bytes += p.rss_pages * page_size();
+  s.cpu_ticks += p.utime + p.stime;
+  s.reaped_ticks += p.cutime + p.cstime;
+  ++s.processes;
+}
 
-std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots) {
-  std::vector<proc_sample> result(roots.size());
-  for (size_t i = 0; i < roots.size(); ++i)
-    result[i].root = roots[i];
-  if (roots.empty())
-    return result;
+/// Each root's tree by walking down from it: reads only its descendants.
+void walk(int proc_fd, const std::vector<pid_t>& roots, std::vector<proc_sample>& result) {
+  std::unordered_map<pid_t, size_t> done; // root -> its entry (a root listed twice)
+  std::unordered_set<pid_t> seen;          // per root: a pid reused mid-walk cannot loop
+  std::vector<std::pair<pid_t, pid_t>> stack; // (pid, the parent it must name)
+  std::vector<pid_t> kids;
+  std::string buf;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    if (auto it = done.find(roots[r]); it != done.end()) {
+      result[r] = result[it->second];
+      continue;
+    }
+    done.emplace(roots[r], r);
+    proc_sample& s = result[r];
+    detail::stat_fields f;
+    if (roots[r] <= 0 || !read_stat(proc_fd, roots[r], f))
+      continue; // no such process: zeros
+    s.root_start = f.start;
+    seen.clear();
+    stack.assign(1, {roots[r], 0});
+    while (!stack.empty()) {
+      const auto [pid, parent] = stack.back();
+      stack.pop_back();
+      if (parent != 0) { // the root's stat was read above
+        if (!seen.insert(pid).second || !read_stat(proc_fd, pid, f) || f.ppid != parent)
+          continue; // gone, or its pid now names another process
+      } else {
+        seen.insert(pid);
+      }
+      add(s, f);
+      kids.clear();
+      children_of(proc_fd, pid, f.threads, buf, kids);
+      for (pid_t k : kids)
+        stack.emplace_back(k, pid);
+    }
+  }
+}
 
-  // One scan: every process's stat, read once.
-  DIR* dir = opendir("/proc");
-  if (dir == nullptr)
-    return result;
-  const int proc_fd = dirfd(dir);
+/// Every root's tree from ONE scan of all of /proc, linked by ppid: for a
+/// kernel without the children files.
+void scan(int proc_fd, const std::vector<pid_t>& roots, std::vector<proc_sample>& result) {
+  const int fd = dup(proc_fd);
+  if (fd < 0)
+    return;
+  dir_ptr dir{fdopendir(fd)};
+  if (!dir) {
+    close(fd);
+    return;
+  }
   std::vector<detail::stat_fields> procs;
   procs.reserve(1024);
-  while (const dirent* ent = readdir(dir)) {
+  while (const dirent* ent = readdir(dir.get())) {
     if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
       continue; // ".", "self", "sys", ...
     detail::stat_fields f;
-    if (read_stat(proc_fd, ent->d_name, f))
+    if (read_stat(proc_fd, static_cast<pid_t>(std::atoi(ent->d_name)), f))
       procs.push_back(f);
   }
-  closedir(dir);
+  dir.reset();
 
   // /proc lists pids in ascending order; sort anyway if it ever does not.
   auto by_pid = [](const detail::stat_fields& a, const detail::stat_fields& b) {
@@ -160,7 +296,6 @@ std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots) {
 
   // Sum per root. `seen` guards against a cycle that a pid reused mid-scan
   // could fake; it is stamped per root, so overlapping trees are fine.
-  const uint64_t page = page_size();
   std::vector<uint32_t> seen(n, 0);
   std::vector<uint32_t> stack;
   for (size_t r = 0; r < roots.size(); ++r) {
@@ -175,11 +310,7 @@ std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots) {
     while (!stack.empty()) {
       const uint32_t i = stack.back();
       stack.pop_back();
-      const detail::stat_fields& p = procs[i];
-      s.rss_bytes += p.rss_pages * page;
-      s.cpu_ticks += p.utime + p.stime;
-      s.reaped_ticks += p.cutime + p.cstime;
-      ++s.processes;
+      add(s, procs[i]);
       for (uint32_t k = first[i]; k < first[i + 1]; ++k)
         if (seen[kids[k]] != stamp) {
           seen[kids[k]] = stamp;
@@ -187,123 +318,42 @@ std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots) {
         }
     }
   }
+}
+
+} // namespace
+
+namespace detail {
+
+uint64_t stat_reads() {
+  return stat_read_count;
+}
+
+void force_full_scan(bool on) {
+  full_scan_forced.store(on, std::memory_order_relaxed);
+}
+
+} // namespace detail
+
+std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots) {
+  std::vector<proc_sample> result(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i)
+    result[i].root = roots[i];
+  if (roots.empty())
+    return result;
+  const int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0)
+    return result;
+  try {
+    if (have_children_files())
+      walk(proc_fd, roots, result);
+    else
+      scan(proc_fd, roots, result);
+  } catch (...) {
+    close(proc_fd);
+    throw; // bad_alloc
+  }
+  close(proc_fd);
   return result;
-}
-
-// --- sampler -----------------------------------------------------------------
-
-sampler::sampler(roots_fn roots, std::chrono::milliseconds interval, sample_fn on_sample)
-    : roots_(std::move(roots)),
-      on_sample_(std::move(on_sample)),
-      interval_(std::max(interval, std::chrono::milliseconds(1))),
-      ticks_per_second_([] {
-        const long t = sysconf(_SC_CLK_TCK);
-        return t > 0 ? static_cast<double>(t) : 100.0;
-      }()),
-      thread_([this] { run(); }) {}
-
-sampler::~sampler() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-std::optional<usage> sampler::latest(pid_t root) const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto it = table_.find(root);
-  if (it == table_.end())
-    return std::nullopt;
-  return it->second.last;
-}
-
-void sampler::poke() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    poked_ = true;
-  }
-  cv_.notify_all();
-}
-
-void sampler::run() {
-  using clock = std::chrono::steady_clock;
-  std::unique_lock<std::mutex> lock{mtx_};
-  auto next = clock::now() + interval_;
-  while (!stop_) {
-    if (!poked_ && clock::now() < next) {
-      cv_.wait_until(lock, next, [&] { return stop_ || poked_; });
-      continue;
-    }
-    poked_ = false;
-    next = clock::now() + interval_;
-    lock.unlock();
-    try {
-      pass();
-    } catch (...) {
-      // A throwing provider or listener, or bad_alloc: skip this pass.
-    }
-    lock.lock();
-  }
-}
-
-void sampler::pass() {
-  using clock = std::chrono::steady_clock;
-  const std::vector<pid_t> roots = roots_ ? roots_() : std::vector<pid_t>{};
-  if (roots.empty()) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    table_.clear();
-    return;
-  }
-  const std::vector<proc_sample> samples = sample_trees(roots);
-  const auto now = clock::now();
-
-  std::vector<std::pair<pid_t, usage>> report;
-  report.reserve(samples.size());
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    std::unordered_map<pid_t, history> next;
-    next.reserve(samples.size());
-    for (const proc_sample& s : samples) {
-      if (auto dup = next.find(s.root); dup != next.end()) {
-        report.emplace_back(s.root, dup->second.last);
-        continue;
-      }
-      const uint64_t ticks = s.cpu_ticks + s.reaped_ticks;
-      usage u;
-      u.rss_bytes = s.rss_bytes;
-      u.processes = s.processes;
-      u.at = now;
-      history h;
-      auto old = table_.find(s.root);
-      if (s.processes == 0) {
-        // Gone: nothing to measure a window from.
-      } else if (old == table_.end() || old->second.last.processes == 0
-                 || old->second.start != s.root_start) {
-        h.ticks = ticks; // first sample of this process: open the window
-        h.start = s.root_start;
-        h.since = now;
-      } else {
-        h = old->second;
-        const std::chrono::duration<double> window = now - h.since;
-        if (window >= interval_ / 2) {
-          const double delta = ticks >= h.ticks ? static_cast<double>(ticks - h.ticks) : 0.0;
-          u.cpu_percent = delta / ticks_per_second_ / window.count() * 100.0;
-          h.ticks = ticks;
-          h.since = now;
-        } else {
-          u.cpu_percent = h.last.cpu_percent; // too short to tell: keep the window open
-        }
-      }
-      h.last = u;
-      next.emplace(s.root, h);
-      report.emplace_back(s.root, u);
-    }
-    table_.swap(next);
-  }
-  if (on_sample_)
-    on_sample_(report);
 }
 
 } // namespace arbor::os

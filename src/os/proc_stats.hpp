@@ -1,7 +1,8 @@
 #pragma once
 
-// Memory and CPU of whole process trees, read from /proc in one pass, and the
-// one sampler thread that does it for every instance on a single timer.
+// Memory and CPU of whole process trees, read from /proc by walking each
+// root's descendants, and the sampler that keeps them: one thread for the
+// roots that need a periodic watch, and fresh samples on demand.
 
 #include <chrono>
 #include <condition_variable>
@@ -20,7 +21,7 @@
 namespace arbor::os {
 
 /// The sum over a root process and all its live descendants (children,
-/// grandchildren, ... as linked by their ppid at the time of the scan).
+/// grandchildren, ... whose parent link holds at the time of the walk).
 /// RSS is summed per process, so pages shared between them (libraries,
 /// copy-on-write pages after fork) count once per process that maps them.
 struct proc_sample {
@@ -37,67 +38,90 @@ struct proc_sample {
   uint64_t root_start = 0;
 };
 
-/// Samples the trees below `roots` with ONE scan of /proc: every
-/// /proc/<pid>/stat is read once, whatever the number of roots. Returns one
+/// Samples the trees below `roots`: each root's /proc/<pid>/stat, then its
+/// descendants found through /proc/<pid>/task/<tid>/children, recursively
+/// (a child counts only if its stat still names that parent). Nothing else
+/// in /proc is read, so the cost grows with the size of the trees, not with
+/// the number of processes on the machine. (A kernel without
+/// CONFIG_PROC_CHILDREN has no such files: then one scan of every
+/// /proc/<pid>/stat, linked by ppid, serves all roots.) Returns one
 /// proc_sample per root, in the order of `roots` (a root listed twice gets two
-/// identical entries). A process that vanishes mid-scan is skipped; a root
-/// that does not exist, or every root if /proc cannot be read, yields
-/// processes 0 and zeros. Never touches /proc when `roots` is empty. Does not
-/// throw except std::bad_alloc.
+/// identical entries). A process that vanishes mid-walk is skipped; a root
+/// that does not exist yields processes 0 and zeros. Never touches /proc when
+/// `roots` is empty. Does not throw except std::bad_alloc.
 std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots);
 
 /// The latest measurement of one root.
 struct usage {
   uint64_t rss_bytes = 0;
-  /// CPU use since the previous sample, 100 = one full core. Empty on the
-  /// first sample of a root (or of a new process that reused its pid) and
-  /// while the root does not exist.
+  /// CPU use, 100 = one full core: over the window since the previous sample
+  /// of this root that gave a CPU% of its own; on the first sample of a
+  /// process (a new root, or a new process that reused its pid), its average
+  /// since it started. A window shorter than half the sampler's interval is
+  /// too short to tell (ticks are 10 ms): such a sample repeats the previous
+  /// value and keeps the window open. Empty while the root does not exist and
+  /// on the first sample of a process younger than half an interval.
   std::optional<double> cpu_percent;
   uint32_t processes = 0;                ///< 0: the root does not exist
   std::chrono::steady_clock::time_point at; ///< when this sample was taken
 };
 
-/// One thread that samples every root on one timer. Each pass: ask `roots`
-/// for the current roots (an empty list ends the pass: /proc is not read and
-/// on_sample is not called), sample them with sample_trees, store the result
-/// for latest(), then call `on_sample` with one entry per root, in the order
-/// the provider gave. The first pass happens one interval after construction
-/// (or at the first poke()); then one interval after the start of the
-/// previous pass. Idle cost: one wake-up and one provider call per interval.
+/// Memory and CPU of process trees, sampled two ways that share one table
+/// (and so one CPU window per root):
+/// - periodically, on its own thread, for the roots that need watching (e.g.
+///   instances of apps with max_memory): each pass asks `periodic` for the
+///   roots, samples them, stores the result for latest() and calls
+///   `on_sample` with one entry per root, in the order the provider gave.
+///   The first pass happens one interval after construction (or at the first
+///   poke()); then one interval after the start of the previous pass. A pass
+///   whose provider returns no roots reads nothing, calls nobody, and puts
+///   the thread to sleep until poke(): with nothing to watch it does not wake.
+/// - on demand, on the caller's thread: sample_now() for a status request.
 ///
-/// `roots` and `on_sample` run on the sampler thread with no sampler lock
-/// held (they may call latest() and poke()); keep them short, and never
-/// destroy the sampler from them. An exception thrown by either, or
-/// std::bad_alloc in a pass, abandons that pass; the thread carries on.
+/// `periodic`, `known` and `on_sample` run with no sampler lock held (they may
+/// call latest() and poke()); keep them short, and never destroy the sampler
+/// from them. An exception thrown by the periodic provider or the listener,
+/// or std::bad_alloc in a pass, abandons that pass; the thread carries on.
 class sampler {
 public:
   using roots_fn = std::function<std::vector<pid_t>()>;
   using sample_fn = std::function<void(const std::vector<std::pair<pid_t, usage>>&)>;
 
   /// Starts the thread. `interval` must be > 0 (a smaller value is taken as
-  /// 1 ms). Throws std::system_error if the thread cannot start (startup only).
-  explicit sampler(roots_fn roots, std::chrono::milliseconds interval = std::chrono::seconds(2),
-                   sample_fn on_sample = {});
+  /// 1 ms). `known` lists every root sample_now() may be asked about (e.g.
+  /// every watched pid): latest() forgets a root once neither provider lists
+  /// it; without `known`, only the periodic roots of the latest pass are kept
+  /// past it. Throws std::system_error if the thread cannot start (startup
+  /// only).
+  explicit sampler(roots_fn periodic, std::chrono::milliseconds interval = std::chrono::seconds(2),
+                   sample_fn on_sample = {}, roots_fn known = {});
   /// Stops the thread promptly (it waits on a condition variable, never in a
   /// sleep); a pass in progress finishes first (milliseconds).
   ~sampler();
   sampler(const sampler&) = delete;
   sampler& operator=(const sampler&) = delete;
 
-  /// The latest sample of `root`; empty if it was not among the roots of the
-  /// latest pass (the table holds only those: a root that left the provider's
-  /// list is forgotten).
+  /// The latest sample of `root`, periodic or on demand; empty if there is
+  /// none (never sampled, or forgotten: see the constructor).
   std::optional<usage> latest(pid_t root) const;
 
-  /// Asks for a pass now instead of at the next tick; the timer restarts from
-  /// it. Returns at once; pokes before the pass starts coalesce into one. For
-  /// callers that need fresh data, e.g. a status request that finds
-  /// latest()->at older than one interval: poke, then answer with what
-  /// latest() has, or wait for on_sample. Listeners see poked passes like any
-  /// other (a trigger counting "consecutive samples" should mind `at`).
-  /// A CPU% over a window shorter than half the interval would be noise: such
-  /// a pass repeats the previous cpu_percent and keeps the window open.
+  /// Fresh numbers for a status request: latest(root) if it is at most
+  /// `max_age` old, else a new sample of root's tree taken now, on the
+  /// calling thread (a few /proc reads per process of the tree; no wait for
+  /// the sampler thread), stored for latest(). on_sample is not called.
+  /// Empty only on std::bad_alloc; a root that does not exist gives
+  /// processes 0.
+  std::optional<usage> sample_now(pid_t root, std::chrono::milliseconds max_age);
+
+  /// Asks for a periodic pass now instead of at the next tick (and wakes a
+  /// sleeping thread: call it when the periodic provider gets its first
+  /// root); the timer restarts from it. Returns at once; pokes before the pass
+  /// starts coalesce into one. Listeners see poked passes like any other (a
+  /// trigger counting "consecutive samples" should mind `at`).
   void poke();
+
+  /// Periodic passes that sampled at least one root (for tests and stats).
+  uint64_t passes() const;
 
   std::chrono::milliseconds interval() const { return interval_; }
 
@@ -110,9 +134,16 @@ private:
   };
 
   void run();
-  void pass();
+  /// One periodic pass; false if the provider had no roots.
+  bool pass();
+  /// Folds `s`, taken at `now`, into table_ (mtx_ held); returns its usage.
+  usage record_locked(const proc_sample& s, std::chrono::steady_clock::time_point now,
+                      double boot_seconds);
+  /// Drops the roots neither `known` nor the latest pass lists (mtx_ not held).
+  void prune();
 
-  roots_fn roots_;
+  roots_fn periodic_;
+  roots_fn known_;
   sample_fn on_sample_;
   std::chrono::milliseconds interval_;
   double ticks_per_second_;
@@ -121,6 +152,9 @@ private:
   std::condition_variable cv_;
   bool stop_ = false;
   bool poked_ = false;
+  uint64_t passes_ = 0;                       ///< guarded by mtx_
+  size_t prune_at_ = 64;                      ///< table size that triggers a prune
+  std::vector<pid_t> last_periodic_;          ///< roots of the latest pass (sorted)
   std::unordered_map<pid_t, history> table_; ///< guarded by mtx_
   std::thread thread_;                        ///< last: starts after the rest
 };
@@ -134,12 +168,21 @@ struct stat_fields {
   uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;
   uint64_t start = 0;
   uint64_t rss_pages = 0;
+  uint32_t threads = 0;   ///< field 20; 0 if unknown
 };
 
 /// Parses a stat line. comm (field 2) may hold spaces and ')': fields are
 /// read from after the LAST ')'. Fields after rss (24) may be cut off.
 /// Returns false on a malformed line.
 bool parse_stat(std::string_view line, stat_fields& out);
+
+/// Test hook: /proc/<pid>/stat files read by sample_trees on this thread.
+uint64_t stat_reads();
+
+/// Test hook: true = sample_trees scans all of /proc as on a kernel without
+/// the children files (process-wide; default false).
+void force_full_scan(bool on);
+
 
 } // namespace detail
 

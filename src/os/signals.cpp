@@ -1,8 +1,12 @@
 #include "os/signals.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <initializer_list>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -20,7 +24,49 @@ sigset_t block_control_signals() {
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
   sigaction(SIGPIPE, &ign, nullptr);
+  sigdelset(&set, SIGCHLD); // blocked, but the exit watcher's to read
   return set;
+}
+
+bool blocked_in_every_thread(int sig) {
+  if (sig < 1 || sig > 64)
+    return false;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr)
+    return false;
+  bool all = true;
+  int threads = 0;
+  while (const dirent* ent = ::readdir(dir)) {
+    if (ent->d_name[0] < '1' || ent->d_name[0] > '9')
+      continue;
+    char path[sizeof ent->d_name + 32];
+    std::snprintf(path, sizeof path, "/proc/self/task/%s/status", ent->d_name);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue; // the thread just ended
+    char buf[4096];
+    ssize_t n;
+    do
+      n = ::read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    ::close(fd);
+    if (n <= 0)
+      continue;
+    buf[n] = '\0';
+    const char* line = std::strstr(buf, "\nSigBlk:");
+    unsigned long long mask = 0;
+    if (line == nullptr || std::sscanf(line + 8, "%llx", &mask) != 1) {
+      all = false;
+      break;
+    }
+    ++threads;
+    if (((mask >> (sig - 1)) & 1) == 0) {
+      all = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return all && threads > 0;
 }
 
 int open_signalfd(const sigset_t& set) {

@@ -1,141 +1,26 @@
+// /proc/<pid>/stat parsing and sample_trees: whole process trees, walked
+// from their roots.
+
 #include <catch2/catch.hpp>
 
-#include "os/proc_stats.hpp"
-#include "util.hpp"
-#include "os/spawn.hpp"
+#include "stats_util.hpp"
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <climits>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
-#include <utility>
+#include <thread>
 #include <vector>
 
 #include <csignal>
 #include <dirent.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace arbor::os;
-using arbor::os::test::read_line;
-using arbor::os::test::reap;
+using namespace arbor::os::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
-const std::string child_bin = ARBOR_TEST_CHILD;
-constexpr uint64_t mib = 1024 * 1024;
-
-
-
-/// A test child in its own process group, stdout on a pipe; the whole group
-/// is killed and the child reaped when this leaves scope.
-class child {
-public:
-  explicit child(std::vector<std::string> args, const std::string& path = child_bin) {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    args.insert(args.begin(), path);
-    spawn_plan plan{path, args, {}, ""};
-    auto res = plan.spawn(fds[1], -1);
-    close(fds[1]);
-    rd_ = fds[0];
-    REQUIRE(res.ok());
-    pid_ = res.pid;
-  }
-  ~child() {
-    if (pid_ > 1) {
-      kill(-pid_, SIGKILL);
-      kill(pid_, SIGKILL);
-      reap(pid_);
-    }
-    if (rd_ >= 0)
-      close(rd_);
-  }
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-
-  pid_t pid() const { return pid_; }
-  /// Waits (bounded) for the child's "ready" line.
-  bool ready() { return read_line(rd_) == "ready"; }
-
-private:
-  pid_t pid_ = -1;
-  int rd_ = -1;
-};
-
-/// A pid that cannot exist: pids are below pid_max.
-pid_t impossible_pid() {
-  long max = 0;
-  std::ifstream in("/proc/sys/kernel/pid_max");
-  in >> max;
-  return max > 0 && max < INT_MAX ? static_cast<pid_t>(max) : INT_MAX;
-}
-
-/// What a sampler reported, for the test thread to wait on.
-struct reports {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<std::vector<std::pair<pid_t, usage>>> seen;
-
-  sampler::sample_fn make() {
-    return [this](const std::vector<std::pair<pid_t, usage>>& r) {
-      std::lock_guard<std::mutex> guard{mtx};
-      seen.push_back(r);
-      cv.notify_all();
-    };
-  }
-
-  /// Waits (bounded) until `pred(seen)` holds; returns whether it did.
-  template <class Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock{mtx};
-    return cv.wait_for(lock, timeout, [&] { return pred(seen); });
-  }
-
-  size_t count() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return seen.size();
-  }
-};
-
-struct temp_dir {
-  std::string path;
-  std::vector<std::string> links;
-  temp_dir() {
-    char tmpl[] = "/tmp/arbor-stats-test.XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    for (const auto& l : links)
-      unlink(l.c_str());
-    rmdir(path.c_str());
-  }
-  std::string link(const std::string& name, const std::string& target) {
-    std::string p = path + "/" + name;
-    REQUIRE(symlink(target.c_str(), p.c_str()) == 0);
-    links.push_back(p);
-    return p;
-  }
-};
-
-} // namespace
 
 // --- parsing -----------------------------------------------------------------
 
@@ -245,155 +130,103 @@ TEST_CASE("sample_trees: a comm with spaces and ')' is read right", "[proc_stats
   CHECK(s[0].rss_bytes >= 16 * mib);
 }
 
-// --- sampler -----------------------------------------------------------------
-
-TEST_CASE("sampler: a spinning child shows CPU use (above 5%, on a loaded machine too)", "[proc_stats][sampler]") {
-  child spin{{"spin"}};
-  const pid_t pid = spin.pid();
-  reports r;
-  sampler s{[pid] { return std::vector<pid_t>{pid}; }, 100ms, r.make()};
-  const bool busy = r.wait([&](const auto& seen) {
-    return !seen.empty() && seen.back().size() == 1 && seen.back()[0].second.cpu_percent
-           && *seen.back()[0].second.cpu_percent > 5.0; // idle is ~0; CI load can starve a spinner to ~10%
-  });
-  {
-    std::lock_guard<std::mutex> guard{r.mtx};
-    std::string cpu;
-    for (const auto& rep : r.seen)
-      if (rep.size() == 1 && rep[0].second.cpu_percent)
-        cpu += std::to_string(static_cast<int>(*rep[0].second.cpu_percent)) + " ";
-    INFO("samples: " << r.seen.size() << ", cpu%: " << cpu);
-    CHECK(busy);
-    REQUIRE(!r.seen.empty());
-    // The first sample of a root has no CPU% yet.
-    CHECK_FALSE(r.seen.front()[0].second.cpu_percent.has_value());
-    CHECK(r.seen.front()[0].second.processes == 1);
-  }
-  auto u = s.latest(pid);
-  REQUIRE(u.has_value());
-  CHECK(u->processes == 1);
-  CHECK(u->cpu_percent.has_value());
-  CHECK(u->at <= std::chrono::steady_clock::now());
-}
-
-TEST_CASE("sampler: on_sample gets every root in order, latest() knows only those",
-          "[proc_stats][sampler]") {
-  child a{{"alloc", "8"}};
-  child t{{"tree", "2", "4"}};
-  REQUIRE(a.ready());
+TEST_CASE("sample_trees: reads the root's descendants only, not the rest of /proc",
+          "[proc_stats]") {
+  child t{{"tree", "2", "0"}};         // the root and 2 children
+  child other{{"tree", "3", "0"}};     // unrelated: never read
   REQUIRE(t.ready());
-  const pid_t none = impossible_pid();
-  std::mutex mtx;
-  std::vector<pid_t> roots{a.pid(), none, t.pid()};
-  reports r;
-  sampler s{[&] {
-              std::lock_guard<std::mutex> guard{mtx};
-              return roots;
-            },
-            20ms, r.make()};
-  REQUIRE(r.wait([](const auto& seen) { return !seen.empty(); }));
-  {
-    std::lock_guard<std::mutex> guard{r.mtx};
-    const auto& first = r.seen.front();
-    REQUIRE(first.size() == 3);
-    CHECK(first[0].first == a.pid());
-    CHECK(first[0].second.processes == 1);
-    CHECK(first[0].second.rss_bytes >= 8 * mib);
-    CHECK(first[1].first == none);
-    CHECK(first[1].second.processes == 0);
-    CHECK(first[1].second.rss_bytes == 0);
-    CHECK_FALSE(first[1].second.cpu_percent.has_value());
-    CHECK(first[2].first == t.pid());
-    CHECK(first[2].second.processes == 3);
-    CHECK(first[2].second.rss_bytes >= 8 * mib);
-  }
-  CHECK(s.latest(a.pid()).has_value());
-  CHECK(s.latest(t.pid()).has_value());
-  CHECK(s.latest(none).has_value()); // asked for, and known to be absent
-  CHECK(s.latest(none)->processes == 0);
-  CHECK_FALSE(s.latest(getpid()).has_value()); // never a root
-  CHECK_FALSE(s.latest(none - 1).has_value());
+  REQUIRE(other.ready());
+  const uint64_t before = detail::stat_reads();
+  auto s = sample_trees({t.pid()});
+  const uint64_t reads = detail::stat_reads() - before;
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].processes == 3);
+  // One stat per member of the tree (a scan of /proc would read every
+  // process on the machine: this test, `other` and its 3 children at least).
+  CHECK(reads == 3);
 
-  SECTION("a root the provider drops is forgotten") {
-    {
-      std::lock_guard<std::mutex> guard{mtx};
-      roots = {t.pid()};
-    }
-    const size_t before = r.count();
-    REQUIRE(r.wait([&](const auto& seen) { return seen.size() > before && seen.back().size() == 1; }));
-    CHECK_FALSE(s.latest(a.pid()).has_value());
-    CHECK(s.latest(t.pid()).has_value());
+  SECTION("a root listed twice is walked once") {
+    const uint64_t again = detail::stat_reads();
+    auto d = sample_trees({t.pid(), t.pid()});
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].processes == 3);
+    CHECK(d[1].processes == 3);
+    CHECK(d[1].root_start == d[0].root_start);
+    CHECK(detail::stat_reads() - again == 3);
   }
 }
 
-TEST_CASE("sampler: no roots, no /proc, no on_sample", "[proc_stats][sampler]") {
+TEST_CASE("sample_trees: the walk and the full scan agree (children forked by a thread too)",
+          "[proc_stats]") {
+  // A child forked by a second thread is listed under that thread's
+  // /proc/<pid>/task/<tid>/children, not the main thread's.
   std::mutex mtx;
   std::condition_variable cv;
-  int asked = 0;
-  std::atomic<int> sampled{0};
-  sampler s{[&] {
-              std::lock_guard<std::mutex> guard{mtx};
-              ++asked;
-              cv.notify_all();
-              return std::vector<pid_t>{};
-            },
-            5ms, [&](const auto&) { ++sampled; }};
-  std::unique_lock<std::mutex> lock{mtx};
-  REQUIRE(cv.wait_for(lock, 10s, [&] { return asked >= 5; }));
-  CHECK(sampled == 0);
-  CHECK_FALSE(s.latest(getpid()).has_value());
-}
-
-TEST_CASE("sampler: poke samples at once, the destructor is prompt", "[proc_stats][sampler]") {
-  using clock = std::chrono::steady_clock;
-  child a{{"alloc", "8"}};
-  REQUIRE(a.ready());
-  const pid_t pid = a.pid();
-  reports r;
-  auto s = std::make_unique<sampler>([pid] { return std::vector<pid_t>{pid}; }, 1h, r.make());
-  CHECK(s->interval() == 1h);
-  CHECK_FALSE(s->latest(pid).has_value()); // the first pass is one interval away
-
-  s->poke();
-  REQUIRE(r.wait([](const auto& seen) { return seen.size() >= 1; }, 5s));
-  auto u = s->latest(pid);
-  REQUIRE(u.has_value());
-  CHECK(u->rss_bytes >= 8 * mib);
-  CHECK_FALSE(u->cpu_percent.has_value()); // first sample
-
-  // A second poke right away: a window far below half the interval gives no
-  // CPU% of its own; the previous one (none yet) stands.
-  s->poke();
-  REQUIRE(r.wait([](const auto& seen) { return seen.size() >= 2; }, 5s));
-  CHECK_FALSE(s->latest(pid)->cpu_percent.has_value());
-
-  const auto t0 = clock::now();
-  s.reset();
-  CHECK(clock::now() - t0 < 1s);
-}
-
-TEST_CASE("sampler: destroyed right after construction, with a long interval",
-          "[proc_stats][sampler]") {
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
+  bool spawned = false, done = false;
+  pid_t by_thread = -1;
+  std::thread forker([&] {
+    spawn_plan plan{child_bin, {child_bin, "tree", "2", "0"}, {}, ""};
+    auto res = plan.spawn(-1, -1);
+    std::unique_lock<std::mutex> lock{mtx};
+    by_thread = res.ok() ? res.pid : -1;
+    spawned = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done; }); // alive while we sample
+  });
+  struct finish {
+    std::mutex& mtx;
+    std::condition_variable& cv;
+    bool& done;
+    std::thread& t;
+    pid_t& pid;
+    ~finish() {
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        done = true;
+      }
+      cv.notify_all();
+      t.join();
+      if (pid > 1) {
+        kill(-pid, SIGKILL);
+        reap(pid);
+      }
+    }
+  } at_exit{mtx, cv, done, forker, by_thread};
   {
-    sampler s{[] { return std::vector<pid_t>{}; }, std::chrono::hours(24)};
+    std::unique_lock<std::mutex> lock{mtx};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return spawned; }));
   }
-  CHECK(clock::now() - t0 < 1s);
-}
+  REQUIRE(by_thread > 1);
+  child own{{"tree", "1", "8"}}; // forked by the main thread
+  REQUIRE(own.ready());
+  // The thread's child has its own 2 children once they run: wait for them.
+  bool three = false;
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       !three && std::chrono::steady_clock::now() < until;)
+    if (!(three = sample_trees({by_thread})[0].processes == 3))
+      std::this_thread::sleep_for(2ms); // polling /proc until the children run
+  REQUIRE(three);
 
-TEST_CASE("sampler: a throwing provider skips the pass, the thread lives on",
-          "[proc_stats][sampler]") {
-  std::atomic<int> calls{0};
-  reports r;
-  sampler s{[&]() -> std::vector<pid_t> {
-              if (++calls == 1)
-                throw std::runtime_error("boom");
-              return {getpid()};
-            },
-            10ms, r.make()};
-  REQUIRE(r.wait([](const auto& seen) { return !seen.empty(); }));
-  CHECK(calls >= 2);
+  const std::vector<pid_t> roots{getpid(), by_thread, own.pid(), impossible_pid()};
+  auto walked = sample_trees(roots);
+  detail::force_full_scan(true);
+  const uint64_t before = detail::stat_reads();
+  auto scanned = sample_trees(roots);
+  const uint64_t scan_reads = detail::stat_reads() - before;
+  detail::force_full_scan(false);
+  REQUIRE(walked.size() == 4);
+  REQUIRE(scanned.size() == 4);
+  for (size_t i = 0; i < roots.size(); ++i) {
+    INFO("root " << roots[i]);
+    CHECK(walked[i].processes == scanned[i].processes);
+    CHECK(walked[i].root_start == scanned[i].root_start);
+  }
+  CHECK(walked[0].processes >= 6); // us, the thread's 3, our `own` 2
+  CHECK(walked[1].processes == 3);
+  CHECK(walked[2].processes == 2);
+  CHECK(walked[2].rss_bytes >= 8 * mib);
+  CHECK(walked[3].processes == 0);
+  CHECK(scan_reads > walked[0].processes); // the fallback reads all of /proc
 }
 
 // --- cost ----------------------------------------------------------------------
