@@ -64,7 +64,9 @@ persistence::persistence(std::string dir, std::string keeper_binary)
     // Written as soon as anything changes (no gathering delay): a daemon
     // killed right after a respawn must find the new pid, or the next daemon
     // starts a duplicate (readopt_test caught a 20 ms delay doing exactly
-    // that). The cost: a mass crash rewrites the file back to back.
+    // that). A write appends only the changed records to state.json.log (a
+    // mass crash of 1000 instances used to rewrite all 1000 records back to
+    // back); see keeper/journal_log.hpp.
     store_(dir_ + "/state.json") {}
 
 void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
@@ -84,7 +86,14 @@ void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::stri
       else if (r.pid > 0 && keeper::same_process(r.pid, r.start_time)) strays.push_back(r);
     }
     stop_strays(std::move(strays));
-    last->instances.clear(); // the actors write their own records as they go
+    // The instances still configured keep their records until their actors
+    // write their own (adopted or started again): a daemon killed before
+    // that must not leave its successor a journal without them (it would
+    // start duplicates of the ones still running). Strays are dropped.
+    std::vector<keeper::instance_record> kept;
+    kept.reserve(previous_.size());
+    for (auto& [id, r] : previous_) kept.push_back(r);
+    last->instances = std::move(kept);
     store_.load(*last);
   }
   store_.set_meta(::getpid(), spec.file);
@@ -150,8 +159,7 @@ void persistence::close_clean() {
     if (closed_) return;
     closed_ = true;
   }
-  store_.flush();
-  ::unlink((dir_ + "/state.json").c_str());
+  store_.remove_files(); // state.json, then state.json.log
   std::string err;
   if (keeper_.connected()) keeper_.bye(err);
 }

@@ -3,20 +3,19 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <tuple>
-#include <type_traits>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
+#include "keeper/journal_json.hpp"
+#include "keeper/journal_log.hpp"
 
 namespace arbor::keeper {
 
-using json = nlohmann::json;
+using json = detail::json;
 
 bool instance_record::operator==(const instance_record& o) const {
   return std::tie(app, index, pid, start_time, started_unix_ms, restarts, state, want_up, ready,
@@ -30,84 +29,27 @@ bool journal::operator==(const journal& o) const {
          == std::tie(o.version, o.daemon_pid, o.config, o.scale, o.instances);
 }
 
-std::string encode(const journal& j) {
+std::string encode(const journal& j, uint64_t log_epoch) {
   json doc;
   doc["version"] = j.version;
   doc["daemon_pid"] = j.daemon_pid;
   doc["config"] = j.config;
+  if (log_epoch != 0)
+    doc["log_epoch"] = log_epoch;
   doc["scale"] = json::object();
   for (auto& [app, n] : j.scale)
     doc["scale"][app] = n;
   json list = json::array();
-  for (auto& r : j.instances)
-    list.push_back({{"app", r.app},
-                    {"index", r.index},
-                    {"pid", r.pid},
-                    {"start_time", r.start_time},
-                    {"started_unix_ms", r.started_unix_ms},
-                    {"restarts", r.restarts},
-                    {"state", r.state},
-                    {"want_up", r.want_up},
-                    {"ready", r.ready},
-                    {"last_exit", r.last_exit}});
+  for (auto& r : j.instances) {
+    json o = json::object();
+    detail::put_record(o, r);
+    list.push_back(std::move(o));
+  }
   doc["instances"] = std::move(list);
-  // Replace invalid UTF-8 (an app name from a hand-edited file) rather than throw.
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return detail::dump_line(doc);
 }
 
 namespace {
-
-/// `v` as T; integers must be integers that fit (nlohmann would wrap -1 into
-/// a uint32_t). Throws std::runtime_error with a short reason.
-template <class T>
-T convert(const json& v) {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    if (!v.is_number_integer())
-      throw std::runtime_error(std::string{"must be an integer, but is "} + v.type_name());
-    if (v.is_number_unsigned()) {
-      auto u = v.get<uint64_t>();
-      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-        throw std::runtime_error("out of range: " + v.dump());
-      return static_cast<T>(u);
-    }
-    auto i = v.get<int64_t>();
-    if constexpr (std::is_unsigned_v<T>) {
-      if (i < 0)
-        throw std::runtime_error("out of range: " + v.dump());
-    } else if (i < static_cast<int64_t>(std::numeric_limits<T>::min())
-               || i > static_cast<int64_t>(std::numeric_limits<T>::max())) {
-      throw std::runtime_error("out of range: " + v.dump());
-    }
-    return static_cast<T>(i);
-  } else {
-    try {
-      return v.get<T>();
-    } catch (const json::exception& e) {
-      // "[json.exception.type_error.302] type must be ..." -> "type must be ..."
-      std::string what = e.what();
-      auto cut = what.find("] ");
-      throw std::runtime_error(cut == std::string::npos ? what : what.substr(cut + 2));
-    }
-  }
-}
-
-/// Reads `obj[key]` into `out`; a missing key keeps the default unless
-/// `required`. Throws std::runtime_error("<where><key>: <reason>").
-template <class T>
-void field(const json& obj, const char* key, T& out, const std::string& where,
-           bool required = false) {
-  auto it = obj.find(key);
-  if (it == obj.end()) {
-    if (required)
-      throw std::runtime_error(where + key + ": missing");
-    return;
-  }
-  try {
-    out = convert<T>(*it);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(where + key + ": " + e.what());
-  }
-}
 
 /// The scale table: app -> instances.
 void scale_field(const json& obj, std::map<std::string, uint32_t>& out) {
@@ -117,12 +59,12 @@ void scale_field(const json& obj, std::map<std::string, uint32_t>& out) {
   if (!it->is_object())
     throw std::runtime_error("journal: scale: not an object");
   for (auto& [app, n] : it->items())
-    field(*it, app.c_str(), out[app], "journal: scale.");
+    detail::field(*it, app.c_str(), out[app], "journal: scale.");
 }
 
 } // namespace
 
-std::optional<journal> decode(std::string_view text, std::string& err) {
+std::optional<journal> decode(std::string_view text, std::string& err, uint64_t* log_epoch) {
   json doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) {
     err = "journal: not valid JSON";
@@ -134,12 +76,14 @@ std::optional<journal> decode(std::string_view text, std::string& err) {
   }
   try {
     journal j;
-    field(doc, "version", j.version, "journal: ", true);
+    detail::field(doc, "version", j.version, "journal: ", true);
     if (j.version < 1 || j.version > 1)
       throw std::runtime_error("journal: version " + std::to_string(j.version)
                                + " is not supported (this arbor reads version 1)");
-    field(doc, "daemon_pid", j.daemon_pid, "journal: ");
-    field(doc, "config", j.config, "journal: ");
+    detail::field(doc, "daemon_pid", j.daemon_pid, "journal: ");
+    detail::field(doc, "config", j.config, "journal: ");
+    uint64_t epoch = 0;
+    detail::field(doc, "log_epoch", epoch, "journal: ");
     scale_field(doc, j.scale);
     auto it = doc.find("instances");
     if (it != doc.end()) {
@@ -150,20 +94,11 @@ std::optional<journal> decode(std::string_view text, std::string& err) {
         std::string where = "journal: instances[" + std::to_string(i) + "].";
         if (!o.is_object())
           throw std::runtime_error(where.substr(0, where.size() - 1) + ": not an object");
-        instance_record r;
-        field(o, "app", r.app, where, true);
-        field(o, "index", r.index, where, true);
-        field(o, "pid", r.pid, where, true);
-        field(o, "start_time", r.start_time, where, true);
-        field(o, "started_unix_ms", r.started_unix_ms, where);
-        field(o, "restarts", r.restarts, where);
-        field(o, "state", r.state, where);
-        field(o, "want_up", r.want_up, where);
-        field(o, "ready", r.ready, where);
-        field(o, "last_exit", r.last_exit, where);
-        j.instances.push_back(std::move(r));
+        j.instances.push_back(detail::get_record(o, where));
       }
     }
+    if (log_epoch)
+      *log_epoch = epoch;
     return j;
   } catch (const std::exception& e) {
     err = e.what();
@@ -171,13 +106,13 @@ std::optional<journal> decode(std::string_view text, std::string& err) {
   }
 }
 
-namespace {
+namespace detail {
 
 std::string errno_text(const char* what, const std::string& path, int e) {
   return std::string{what} + " " + path + ": " + std::strerror(e);
 }
 
-bool write_all(int fd, const std::string& s) {
+bool write_all(int fd, std::string_view s) {
   size_t done = 0;
   while (done < s.size()) {
     ssize_t w = ::write(fd, s.data() + done, s.size() - done);
@@ -200,17 +135,51 @@ std::string dir_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-} // namespace
+void sync_dir_of(const std::string& path) {
+  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd); // the rename is done; a failure here only weakens durability
+    ::close(dfd);
+  }
+}
 
-bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync) {
-  static std::atomic<uint64_t> counter{0};
-  std::string text;
-  try {
-    text = encode(j);
-  } catch (const std::exception& e) { // bad_alloc
-    err = std::string{"journal: "} + e.what();
+bool read_file(const std::string& path, std::string& out, std::string& err, bool* missing) {
+  out.clear();
+  if (missing)
+    *missing = false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT && missing)
+      *missing = true;
+    else
+      err = errno_text("open", path, errno);
     return false;
   }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      err = errno_text("read", path, errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+} // namespace detail
+
+namespace detail {
+
+bool write_text_atomic(const std::string& path, std::string_view text, std::string& err,
+                       bool sync) {
+  static std::atomic<uint64_t> counter{0};
   std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++counter);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -237,44 +206,55 @@ bool write_atomic(const std::string& path, const journal& j, std::string& err, b
     ::unlink(tmp.c_str());
     return false;
   }
-  if (sync) {
-    int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd); // the rename is done; a failure here only weakens durability
-      ::close(dfd);
-    }
-  }
+  if (sync)
+    sync_dir_of(path);
   return true;
+}
+
+} // namespace detail
+
+bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync,
+                  uint64_t log_epoch) {
+  std::string text;
+  try {
+    text = encode(j, log_epoch);
+  } catch (const std::exception& e) { // bad_alloc
+    err = std::string{"journal: "} + e.what();
+    return false;
+  }
+  return detail::write_text_atomic(path, text, err, sync);
 }
 
 std::optional<journal> read_journal(const std::string& path, std::string& err) {
   err.clear();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT)
-      err = errno_text("open", path, errno);
+  std::string text;
+  bool missing = false;
+  try {
+    if (!detail::read_file(path, text, err, &missing))
+      return std::nullopt; // missing: err stays empty
+    uint64_t epoch = 0;
+    auto j = decode(text, err, &epoch);
+    if (!j) {
+      err = path + ": " + err;
+      return j;
+    }
+    if (epoch == 0)
+      return j; // a snapshot that stands alone
+    const std::string log = log_path(path);
+    if (!detail::read_file(log, text, err, &missing)) {
+      if (!missing) // unreadable: the snapshot is all there is
+        err += " (the changes logged after the snapshot are lost)";
+      return j;
+    }
+    std::string why;
+    replay_log(text, epoch, *j, why);
+    if (!why.empty())
+      err = log + ":" + why;
+    return j;
+  } catch (const std::exception& e) { // bad_alloc
+    err = path + ": " + e.what();
     return std::nullopt;
   }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      err = errno_text("read", path, errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0)
-      break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  auto j = decode(text, err);
-  if (!j)
-    err = path + ": " + err;
-  return j;
 }
 
 std::optional<proc_stat> parse_proc_stat(std::string_view text) {

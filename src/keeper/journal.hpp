@@ -1,8 +1,10 @@
 #pragma once
 
 // The state journal: what a restarted daemon needs to re-adopt the app
-// instances that outlived its predecessor. Plain data, JSON on disk, written
-// atomically (a reader sees the old file or the new one, never a mix).
+// instances that outlived its predecessor. Plain data, JSON on disk: a
+// snapshot written atomically (a reader sees the old file or the new one,
+// never a mix), plus a change log appended next to it (journal_log.hpp) so a
+// change costs one line, not a rewrite of every record.
 //
 // A pid alone does not name a process: pids are reused. A record keeps the
 // process's start time (field 22 of /proc/<pid>/stat, clock ticks since boot)
@@ -47,13 +49,17 @@ struct journal {
   bool operator!=(const journal& o) const { return !(*this == o); }
 };
 
-/// The journal as JSON text (one line, '\n' at the end).
-std::string encode(const journal& j);
+/// The journal as JSON text (one line, '\n' at the end). `log_epoch` != 0
+/// names the change log that continues this snapshot (see journal_log.hpp);
+/// 0 (the default) writes no such field: the snapshot stands alone.
+std::string encode(const journal& j, uint64_t log_epoch = 0);
 
 /// Parses JSON text. Never throws: on malformed text, a wrong type, a missing
 /// required field or a version > 1 returns nullopt with `err` saying why
 /// (e.g. "journal: instances[2].pid: type must be number, but is string").
-std::optional<journal> decode(std::string_view text, std::string& err);
+/// `log_epoch`, if given, receives the snapshot's log epoch (0: none).
+std::optional<journal> decode(std::string_view text, std::string& err,
+                              uint64_t* log_epoch = nullptr);
 
 /// Writes `j` to `path` atomically: a new file `<path>.tmp.<pid>.<n>` in the
 /// same directory (mode 0600), all of it written, then rename()d over `path`.
@@ -61,11 +67,20 @@ std::optional<journal> decode(std::string_view text, std::string& err);
 /// fsync()ed after it (survives power loss; costs milliseconds). Returns
 /// false with `err` set ("write /h/state.json.tmp.12.3: No space left on
 /// device"); the temporary file is removed then and `path` is unchanged.
-/// Never throws.
-bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync = false);
+/// `log_epoch` as for encode(). Never throws.
+bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync = false,
+                  uint64_t log_epoch = 0);
 
-/// Reads `path`. A missing file is no error: nullopt with `err` empty. An
-/// unreadable or corrupt one: nullopt with `err` set. Never throws.
+/// Reads the journal at `path`: the snapshot, then, if it names a log epoch,
+/// the complete lines of `<path>.log` whose header carries that epoch
+/// (replay_log). A missing snapshot is no error: nullopt with `err` empty
+/// (a log without its snapshot is ignored). An unreadable or corrupt
+/// snapshot: nullopt with `err` set. A log of another epoch (left by a
+/// compaction cut short) is ignored; a torn last line (a writer killed
+/// mid-append) is ignored silently; a corrupt complete line stops the replay
+/// there: the journal up to it is returned AND `err` says where
+/// ("/h/state.json.log:7: ..."). Instances come sorted by (app, index) when
+/// a log was replayed. Never throws.
 std::optional<journal> read_journal(const std::string& path, std::string& err);
 
 /// What the journal needs from /proc/<pid>/stat.
