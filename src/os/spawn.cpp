@@ -1,5 +1,7 @@
 #include "os/spawn.hpp"
 
+#include "os/spawn_clone.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -122,6 +124,38 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
 
 spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
   spawn_result res;
+
+  // The fast path first: no copy of our (large) descriptor table.
+  detail::clone_request req;
+  req.path = path_.c_str();
+  req.argv = argv_ptrs_.data();
+  req.envp = env_ptrs_.data();
+  req.cwd = cwd_.empty() ? nullptr : cwd_.c_str();
+  req.stdout_fd = stdout_fd;
+  req.stderr_fd = stderr_fd;
+  auto fast = detail::clone_spawn(req);
+  switch (fast.step) {
+    case detail::clone_step::unavailable:
+      break; // posix_spawn below
+    case detail::clone_step::none:
+      res.pid = fast.pid;
+      return res;
+    case detail::clone_step::chdir:
+      res.error = fast.error;
+      res.what = "cannot chdir to '" + cwd_ + "': " + errno_text(fast.error);
+      return res;
+    case detail::clone_step::exec:
+      res.error = fast.error;
+      res.what = (fast.error == EAGAIN || fast.error == ENOMEM ? "cannot spawn '" : "cannot execute '")
+                 + path_ + "': " + errno_text(fast.error);
+      return res;
+    case detail::clone_step::setup:
+    case detail::clone_step::files:
+    case detail::clone_step::pgroup:
+      res.error = fast.error;
+      res.what = "cannot spawn '" + path_ + "': " + errno_text(fast.error);
+      return res;
+  }
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);

@@ -1,7 +1,9 @@
 #pragma once
 
-// Starting OS processes with posix_spawn: own process group, clean signal
-// mask and dispositions, no inherited descriptors beyond stdio.
+// Starting OS processes the way posix_spawn does (own process group, clean
+// signal mask and dispositions, no inherited descriptors beyond stdio), by a
+// vfork-style clone that does not copy our descriptor table (spawn_clone.hpp),
+// or by posix_spawn itself where that is not available.
 
 #include <string>
 #include <utility>

@@ -1,0 +1,202 @@
+#include "os/spawn_clone.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <mutex>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
+// -DARBOR_NO_CLONE_SPAWN builds without it (posix_spawn only; for A/B runs).
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__)) \
+  && !defined(ARBOR_NO_CLONE_SPAWN)
+#define ARBOR_CLONE_SPAWN 1
+#endif
+
+namespace arbor::os::detail {
+
+#ifdef ARBOR_CLONE_SPAWN
+
+namespace {
+
+/// The kernel's struct sigaction on x86_64 and aarch64 (no libc translation:
+/// glibc's sigaction() refuses its two internal signals).
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+constexpr size_t kernel_sigset_size = sizeof(uint64_t);
+constexpr int last_signal = 64;
+constexpr size_t stack_size = 64 * 1024;
+
+/// The slots, the child's stack and the lock; made once, never destroyed (a
+/// spawn may run while statics are torn down).
+struct spawner {
+  std::mutex mtx;
+  int out = -1, err = -1, null = -1, top = -1;
+  char* stack_top = nullptr;
+  bool usable = false;  // guarded by mtx after construction
+};
+
+spawner* make_spawner() {
+  auto* s = new spawner;
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0)
+    return s;
+  if (null < 3) { // stdio was closed: keep our slots out of 0..2 anyway
+    int moved = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
+    ::close(null);
+    if (moved < 0)
+      return s;
+    null = moved;
+  }
+  s->null = null;
+  s->out = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
+  s->err = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  void* mem = ::mmap(nullptr, stack_size + static_cast<size_t>(page), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (s->out < 0 || s->err < 0 || mem == MAP_FAILED)
+    return s;
+  ::mprotect(mem, static_cast<size_t>(page), PROT_NONE); // a guard page below the stack
+  s->stack_top = static_cast<char*>(mem) + page + stack_size;
+  s->top = std::max(s->null, std::max(s->out, s->err));
+  s->usable = true;
+  return s;
+}
+
+spawner& the_spawner() {
+  static spawner* s = make_spawner();
+  return *s;
+}
+
+// Reserve the slots while the process has few descriptors: 3, 4 and 5 as a
+// rule (static initialisation runs before main opens anything).
+[[maybe_unused]] const bool slots_reserved = (the_spawner(), true);
+
+struct child_ctx {
+  const clone_request* r;
+  int out, err, null, top;
+  int error = 0;                      // written by the child when a step fails
+  clone_step step = clone_step::none;
+};
+
+[[noreturn]] void fail(child_ctx* c, clone_step step) {
+  c->error = errno; // the parent's thread's errno (shared TLS): it is suspended
+  c->step = step;
+  ::_exit(127);
+}
+
+/// The child, up to execve. Raw system calls only: it runs on the parent's
+/// memory, with every signal blocked until the dispositions are reset.
+int child_main(void* arg) {
+  auto* c = static_cast<child_ctx*>(arg);
+  const kernel_sigaction dfl{}; // SIG_DFL
+  for (int sig = 1; sig <= last_signal; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP)
+      ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, kernel_sigset_size);
+  }
+  // A private table with 0..top only; until this succeeds the table is the
+  // parent's, so nothing may be changed in it before.
+  if (::syscall(SYS_close_range, static_cast<unsigned>(c->top + 1), ~0U, CLOSE_RANGE_UNSHARE)
+      != 0)
+    fail(c, clone_step::unavailable);
+  if (::syscall(SYS_dup3, c->out, STDOUT_FILENO, 0) < 0
+      || ::syscall(SYS_dup3, c->err, STDERR_FILENO, 0) < 0
+      || ::syscall(SYS_dup3, c->null, STDIN_FILENO, 0) < 0
+      || ::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+    fail(c, clone_step::files);
+  if (c->r->cwd && ::syscall(SYS_chdir, c->r->cwd) != 0)
+    fail(c, clone_step::chdir);
+  if (::syscall(SYS_setpgid, 0, 0) != 0)
+    fail(c, clone_step::pgroup);
+  const uint64_t none = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, kernel_sigset_size);
+  ::syscall(SYS_execve, c->r->path, c->r->argv, c->r->envp);
+  fail(c, clone_step::exec);
+}
+
+} // namespace
+
+clone_result clone_spawn(const clone_request& r) {
+  clone_result res;
+  spawner& s = the_spawner();
+  std::lock_guard<std::mutex> guard{s.mtx};
+  if (!s.usable) {
+    res.step = clone_step::unavailable;
+    return res;
+  }
+  const int out = r.stdout_fd >= 0 ? r.stdout_fd : s.null;
+  const int err = r.stderr_fd >= 0 ? r.stderr_fd : s.null;
+  auto release = [&] { // the slots hold no pipe between spawns
+    ::dup3(s.null, s.out, O_CLOEXEC);
+    ::dup3(s.null, s.err, O_CLOEXEC);
+  };
+  if (::dup3(out, s.out, O_CLOEXEC) < 0 || ::dup3(err, s.err, O_CLOEXEC) < 0) {
+    res.error = errno;
+    res.step = clone_step::setup;
+    release();
+    return res;
+  }
+  child_ctx c{&r, s.out, s.err, s.null, s.top};
+  // Every signal blocked, glibc's internal ones too: no handler may run in
+  // the child before it has reset the dispositions.
+  const uint64_t all = ~uint64_t{0};
+  uint64_t old = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, kernel_sigset_size);
+  const pid_t pid =
+    ::clone(child_main, s.stack_top, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &c);
+  const int clone_errno = errno;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, kernel_sigset_size);
+  release();
+  if (pid < 0) {
+    res.error = clone_errno;
+    res.step = clone_step::setup;
+    return res;
+  }
+  // CLONE_VFORK: the child has exec'd or exited by now, and `c` says which.
+  if (c.step != clone_step::none) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (c.step == clone_step::unavailable) {
+      // No private table: this spawn goes through posix_spawn, and so does
+      // every later one where the kernel lacks CLOSE_RANGE_UNSHARE (Linux <
+      // 5.9: EINVAL, ENOSYS) or a seccomp filter refuses it (EPERM).
+      if (c.error == EINVAL || c.error == ENOSYS || c.error == EPERM)
+        s.usable = false;
+      res.step = clone_step::unavailable;
+      return res;
+    }
+    res.error = c.error;
+    res.step = c.step;
+    return res;
+  }
+  res.pid = pid;
+  return res;
+}
+
+#else // not Linux on x86_64/aarch64
+
+clone_result clone_spawn(const clone_request&) {
+  clone_result res;
+  res.step = clone_step::unavailable;
+  return res;
+}
+
+#endif
+
+} // namespace arbor::os::detail
