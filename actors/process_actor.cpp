@@ -46,18 +46,18 @@ std::string build_plan(self_ptr self) {
   const auto& spec = *s.spec;
   if (spec.argv.empty()) return "empty command";
   if (auto err = os::check_cwd(spec.cwd); !err.empty()) return err;
-  auto extra = spec.env;
-  extra.emplace_back("ARBOR_APP", spec.name);
-  extra.emplace_back("ARBOR_INSTANCE", std::to_string(s.index));
-  if (s.port != 0) extra.emplace_back("PORT", std::to_string(s.port));
+  // What differs between the app's instances; the rest is shared.
+  std::vector<std::string> own{"ARBOR_INSTANCE=" + std::to_string(s.index)};
+  if (s.port != 0) own.push_back("PORT=" + std::to_string(s.port));
   std::string err;
   auto notify = notify_socket(self, err);
   if (!err.empty()) return "ready = \"notify\": " + err;
-  if (!notify.empty()) extra.emplace_back("NOTIFY_SOCKET", notify);
-  auto env = os::merge_environment(s.rt->base_env, extra);
-  auto path = os::resolve_executable(spec.argv.front(), find_path(env), spec.cwd, err);
+  if (!notify.empty()) own.push_back("NOTIFY_SOCKET=" + notify);
+  auto shared = s.rt->app_env(spec.name, spec.env);
+  auto path = os::resolve_executable(spec.argv.front(), find_path(*shared), spec.cwd, err);
   if (path.empty()) return err;
-  s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(env), spec.cwd);
+  s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(shared),
+                                            std::move(own), spec.cwd);
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "runtime.hpp"
 
+#include "os/spawn.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +10,19 @@
 #include <sys/stat.h>
 
 namespace arbor::detail {
+
+std::shared_ptr<const std::vector<std::string>> runtime::app_env(
+  const std::string& app, const std::vector<std::pair<std::string, std::string>>& env) {
+  std::lock_guard<std::mutex> g{env_mtx_};
+  auto& e = envs_[app];
+  if (auto m = e.merged.lock(); m && e.env == env) return m;
+  auto extra = env;
+  extra.emplace_back("ARBOR_APP", app);
+  auto m = std::make_shared<const std::vector<std::string>>(os::merge_environment(base_env, extra));
+  e.env = env;
+  e.merged = m;
+  return m;
+}
 
 probe::notify_listener* runtime::notify(std::string& error) {
   std::lock_guard<std::mutex> g{lazy_};

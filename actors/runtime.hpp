@@ -94,6 +94,12 @@ struct runtime {
     return *prober_;
   }
 
+  /// The environment every instance of `app` shares: base_env with the app's
+  /// `env` and ARBOR_APP applied. Built once per app (and again when its
+  /// `env` changes), held by the instances' spawn plans, not copied into each.
+  std::shared_ptr<const std::vector<std::string>> app_env(
+    const std::string& app, const std::vector<std::pair<std::string, std::string>>& env);
+
   /// The sd_notify listener, started when the first `ready = "notify"` app
   /// runs; nullptr (with `error`) if its directory cannot be made.
   probe::notify_listener* notify(std::string& error);
@@ -110,6 +116,12 @@ private:
   std::unique_ptr<probe::prober> prober_;
   std::unique_ptr<probe::notify_listener> notify_;
   std::string made_dir_;                 ///< a private dir we made (removed at the end)
+  struct env_entry {
+    std::vector<std::pair<std::string, std::string>> env; ///< the app's `env` it was built from
+    std::weak_ptr<const std::vector<std::string>> merged; ///< alive while a plan holds it
+  };
+  std::mutex env_mtx_;
+  std::unordered_map<std::string, env_entry> envs_;       ///< by app name
 };
 
 using runtime_ptr = std::shared_ptr<runtime>;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
 
 #include <fcntl.h>
@@ -104,9 +105,18 @@ exec_check check_executable(const std::string& p, int* err) {
 
 spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
                        std::vector<std::string> env, std::string cwd)
+  : spawn_plan(std::move(path), std::move(argv),
+               std::make_shared<const std::vector<std::string>>(std::move(env)), {},
+               std::move(cwd)) {}
+
+spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
+                       std::shared_ptr<const std::vector<std::string>> shared,
+                       std::vector<std::string> own, std::string cwd)
   : path_(std::move(path)),
     argv_(std::move(argv)),
-    env_(std::move(env)),
+    shared_env_(shared ? std::move(shared)
+                       : std::make_shared<const std::vector<std::string>>()),
+    env_(std::move(own)),
     cwd_(std::move(cwd)) {
   if (argv_.empty())
     argv_.push_back(path_);
@@ -114,7 +124,17 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
   for (auto& a : argv_)
     argv_ptrs_.push_back(a.data());
   argv_ptrs_.push_back(nullptr);
-  env_ptrs_.reserve(env_.size() + 1);
+  auto key_of = [](const std::string& kv) { return std::string_view{kv}.substr(0, kv.find('=')); };
+  auto overridden = [&](const std::string& kv) {
+    for (auto& o : env_)
+      if (key_of(o) == key_of(kv))
+        return true;
+    return false;
+  };
+  env_ptrs_.reserve(shared_env_->size() + env_.size() + 1);
+  for (auto& e : *shared_env_)
+    if (env_.empty() || !overridden(e))
+      env_ptrs_.push_back(const_cast<char*>(e.c_str())); // execve does not write it
   for (auto& e : env_)
     env_ptrs_.push_back(e.data());
   env_ptrs_.push_back(nullptr);

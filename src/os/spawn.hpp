@@ -5,6 +5,7 @@
 // vfork-style clone that does not copy our descriptor table (spawn_clone.hpp),
 // or by posix_spawn itself where that is not available.
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,12 @@ public:
   /// environment as "K=V" strings. `cwd`: "" = inherit arbor's.
   spawn_plan(std::string path, std::vector<std::string> argv,
              std::vector<std::string> env, std::string cwd);
+  /// The same with the environment in two parts: `shared` (one per app, held,
+  /// not copied: an app's instances differ in a few variables only) and
+  /// `own` ("K=V"), which replaces any entry of `shared` with the same key.
+  spawn_plan(std::string path, std::vector<std::string> argv,
+             std::shared_ptr<const std::vector<std::string>> shared,
+             std::vector<std::string> own, std::string cwd);
   spawn_plan(const spawn_plan&) = delete;
   spawn_plan& operator=(const spawn_plan&) = delete;
 
@@ -49,7 +56,8 @@ public:
 private:
   std::string path_;
   std::vector<std::string> argv_;
-  std::vector<std::string> env_;
+  std::shared_ptr<const std::vector<std::string>> shared_env_; ///< never null
+  std::vector<std::string> env_;                               ///< own entries
   std::string cwd_;
   std::vector<char*> argv_ptrs_;
   std::vector<char*> env_ptrs_;

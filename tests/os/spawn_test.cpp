@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -205,6 +206,16 @@ TEST_CASE("spawn: the environment is passed exactly", "[spawn]") {
     spawn_plan none{child_bin, child_argv({"env"}), {}, ""};
     CHECK(run_capture(none).out.empty());
   }
+}
+
+TEST_CASE("spawn: a shared environment is held, not copied, and own entries replace its keys", "[spawn]") {
+  auto shared = std::make_shared<const std::vector<std::string>>(
+    std::vector<std::string>{"A=1", "PORT=80", "B=2"});
+  spawn_plan p0{child_bin, child_argv({"env"}), shared, {"PORT=3000", "I=0"}, ""};
+  spawn_plan p1{child_bin, child_argv({"env"}), shared, {"I=1"}, ""};
+  CHECK(shared.use_count() == 3); // both plans hold the one vector
+  CHECK(run_capture(p0).out == "A=1\nB=2\nPORT=3000\nI=0\n");
+  CHECK(run_capture(p1).out == "A=1\nPORT=80\nB=2\nI=1\n");
 }
 
 TEST_CASE("spawn: the working directory is applied", "[spawn]") {
