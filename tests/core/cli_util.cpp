@@ -87,19 +87,47 @@ std::map<std::string, int> pids_of(const std::string& home) {
   return out;
 }
 
+int pidfd_of_home(int pid, const std::string& home) {
+  if (pid <= 1) return -1;
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pfd < 0) return -1;
+  // The pidfd pins this process: if its environment names `home`, signals
+  // through the pidfd reach it and nothing else, whatever the pid's history.
+  auto env = slurp("/proc/" + std::to_string(pid) + "/environ");
+  auto want = "ARBOR_HOME=" + home;
+  for (size_t at = 0; at < env.size();) {
+    auto end = env.find('\0', at);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(at, end - at, want) == 0) return pfd;
+    at = end + 1;
+  }
+  ::close(pfd);
+  return -1;
+}
+
+bool signal_if_of_home(int pid, const std::string& home, int sig) {
+  int pfd = pidfd_of_home(pid, home);
+  if (pfd < 0) return false;
+  bool ok = ::syscall(SYS_pidfd_send_signal, pfd, sig, nullptr, 0) == 0;
+  ::close(pfd);
+  return ok;
+}
+
 daemon_guard::~daemon_guard() {
   std::ifstream in(home + "/arbor.pid");
   int pid = 0;
   if (!(in >> pid) || pid <= 0) return;
+  // The file outlives a daemon that was SIGKILLed, and pids are reused (the
+  // suite starts tens of thousands of processes; pid_max may be 32768): only
+  // a process of this home is signalled, through a pidfd.
+  int pfd = pidfd_of_home(pid, home);
+  if (pfd < 0) return;
   // Still running: the test failed before `down`. SIGTERM stops the tree
   // gracefully; give it a moment, then make sure.
-  ::kill(pid, SIGTERM);
-  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pfd >= 0) {
-    pollfd p{pfd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) ::kill(pid, SIGKILL);
-    ::close(pfd);
-  }
+  ::syscall(SYS_pidfd_send_signal, pfd, SIGTERM, nullptr, 0);
+  pollfd p{pfd, POLLIN, 0};
+  if (::poll(&p, 1, 10000) <= 0) ::syscall(SYS_pidfd_send_signal, pfd, SIGKILL, nullptr, 0);
+  ::close(pfd);
 }
 
 } // namespace arbor::test

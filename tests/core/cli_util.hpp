@@ -26,6 +26,14 @@ nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home
 /// pid of each instance ("web.api#0" → 4242) from `status --json`.
 std::map<std::string, int> pids_of(const std::string& home);
 
+/// A pidfd for `pid` if that process runs with ARBOR_HOME=home (a daemon or
+/// an instance of that home), else -1: never signal a pid that may have been
+/// reused by someone else's process.
+int pidfd_of_home(int pid, const std::string& home);
+
+/// Sends `sig` to `pid` through a pidfd if it is a process of `home`.
+bool signal_if_of_home(int pid, const std::string& home, int sig);
+
 /// Kills a daemon left behind by a failing test (by its pid file) and every
 /// process group it supervised that is still around.
 struct daemon_guard {

@@ -19,12 +19,19 @@ using namespace arbor::test;
 
 namespace {
 
-/// Kills whatever a failing test leaves behind: the instances' groups.
+/// Kills whatever a failing test leaves behind: the instances' groups, of
+/// those leaders that are still processes of this home (their pids may have
+/// been reused by now: never signal a stranger's group).
 struct group_guard {
+  std::string home;
   std::vector<int> pids;
   ~group_guard() {
-    for (auto p : pids)
-      if (p > 0) ::kill(-p, SIGKILL);
+    for (auto p : pids) {
+      int pfd = pidfd_of_home(p, home);
+      if (pfd < 0) continue;
+      ::kill(-p, SIGKILL);
+      ::close(pfd);
+    }
   }
 };
 
@@ -86,7 +93,7 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  group_guard groups;
+  group_guard groups{home, {}};
   auto cfg = d.file("arbor.toml");
   std::ofstream(cfg) << "[ticker]\nargs = " << child_args({"tick", "1"})
                      << "\ninstances = 2\nmin_uptime = 100\n"
@@ -173,7 +180,7 @@ TEST_CASE("readopt: a daemon SIGKILLed right after a mass respawn: every new pid
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  group_guard groups;
+  group_guard groups{home, {}};
   auto cfg = d.file("arbor.toml");
   const int n = 12;
   std::ofstream(cfg) << "[fleet]\nargs = " << child_args({"sleep"}) << "\ninstances = " << n
@@ -186,7 +193,8 @@ TEST_CASE("readopt: a daemon SIGKILLed right after a mass respawn: every new pid
   for (auto& [id, pid] : before) groups.pids.push_back(pid);
   // Stable runs (past min_uptime) are respawned at once by the exit watcher.
   REQUIRE(eventually([&] {
-    for (auto& i : arbor_json({"status"}, home)["instances"])
+    auto st = arbor_json({"status"}, home); // held: a range-for over [] of a temporary dangles
+    for (auto& i : st["instances"])
       if (i["uptime_ms"].get<int64_t>() < 150) return false;
     return true;
   }));
