@@ -109,7 +109,8 @@ TEST_CASE("metrics: /metrics of a running daemon counts a crash and a manual res
     << "[metrics]\nlisten = \"127.0.0.1:" << port << "\"\n\n"
     << "[web.flaky]\nshell = true\ncommand = 'if [ -e " << marker << " ]; then exec "
     << ARBOR_TEST_CHILD << " sleep; else touch " << marker << "; exit 1; fi'\n\n"
-    << "[web.steady]\nargs = " << child_args({"sleep"}) << "\ninstances = 2\n";
+    << "[web.steady]\nargs = " << child_args({"sleep"}) << "\ninstances = 2\n"
+    << "min_uptime = 3600000\n"; // not ready (no check: ready after min_uptime) however slow
 
   auto up = run_arbor({"up", d.file("arbor.toml")}, home);
   INFO(up.err);

@@ -184,6 +184,8 @@ TEST_CASE("notify: arbor run sends READY=1 once the tree is up, STOPPING=1 on SI
   CHECK(sock.receive() == "STOPPING=1");
   int status = wait_exit(c, 30s);
   REQUIRE(status != -1);
+  INFO("daemon stderr at exit:\n" << slurp(d.file("err")));
+  INFO("killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(sock.receive(100ms).empty()); // nothing after STOPPING=1
