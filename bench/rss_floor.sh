@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The daemon's memory next to its floor: a bare CAF 0.17 actor system
+# (bench-caf-floor: 2 scheduler threads, one actor, spdlog), both from /proc.
+#
+#   bench/rss_floor.sh [BUILD_DIR] [INSTANCES]      (defaults: ./build, 100)
+#
+# Starts bench-caf-floor, then `arbor run` with INSTANCES idle instances of
+# bench-stamp-app in a temporary ARBOR_HOME; after 3 s reads VmRSS, RssAnon,
+# RssFile and Pss of each and the daemon's biggest file mappings; stops both
+# by pid. Prints a small table.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+n=${2:-100}
+for b in bench/bench-caf-floor bench/bench-stamp-app arbor arbor-daemon; do
+  [[ -x $build/$b ]] || { echo "rss_floor: $build/$b missing: ninja -C $build ${b##*/}" >&2; exit 1; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/arbor-rss-floor.XXXXXX")
+floor_pid="" daemon_pid=""
+cleanup() {
+  [[ -n $floor_pid ]] && kill "$floor_pid" 2>/dev/null || true
+  [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null || true
+  [[ -n $daemon_pid ]] && for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$build/bench/bench-caf-floor" >"$work/floor.log" 2>&1 &
+floor_pid=$!
+cat >"$work/arbor.toml" <<TOML
+[idle]
+args = ["$build/bench/bench-stamp-app", "$work/stamps"]
+instances = $n
+TOML
+: >"$work/stamps"
+ARBOR_HOME="$work/home" "$build/arbor" run "$work/arbor.toml" --log-dir "$work/logs" \
+  >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+sleep 3 # settle: both are idle by then (not a measurement; /proc is read once)
+
+row() { # NAME PID
+  local rss anon file pss
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$2/status")
+  anon=$(awk '/^RssAnon/ {print $2}' "/proc/$2/status")
+  file=$(awk '/^RssFile/ {print $2}' "/proc/$2/status")
+  pss=$(awk '/^Pss:/ {print $2}' "/proc/$2/smaps_rollup")
+  printf '%-34s %8s %8s %8s %8s\n' "$1" "$rss" "$anon" "$file" "$pss"
+}
+printf '%-34s %8s %8s %8s %8s   (KiB)\n' "" RSS anon file PSS
+row "bare CAF actor system + spdlog" "$floor_pid"
+row "arbor-daemon, $n instances" "$daemon_pid"
+echo
+echo "arbor-daemon's resident file mappings over 100 KiB:"
+awk '/^[0-9a-f]+-[0-9a-f]+ /{name=$6} /^Rss:/{r[name]+=$2} END{for(n in r) if(n != "" && r[n]>100) printf "  %6d KiB  %s\n", r[n], n}' \
+  "/proc/$daemon_pid/smaps" | sort -rn
+echo "reproduce: bench/rss_floor.sh $build $n"
