@@ -17,9 +17,11 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/arbor-rss-floor.XXXXXX")
 floor_pid="" daemon_pid=""
 cleanup() {
-  [[ -n $floor_pid ]] && kill "$floor_pid" 2>/dev/null || true
-  [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null || true
-  [[ -n $daemon_pid ]] && for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
+  if [[ -n $floor_pid ]]; then kill "$floor_pid" 2>/dev/null || true; fi
+  if [[ -n $daemon_pid ]]; then
+    kill "$daemon_pid" 2>/dev/null || true # SIGTERM: it stops its instances
+    for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
