@@ -26,11 +26,12 @@ san="-fsanitize=address,undefined -fno-omit-frame-pointer"
 # -O1 keeps the suite fast enough; -g1 (line tables: reports still show
 # file:line) compiles ~25% faster than -g. Warnings stay warnings here: the
 # plain build enforces -Werror, and gcc's sanitizer instrumentation brings
-# false positives.
+# false positives: -Wmaybe-uninitialized inside libstdc++'s std::regex and
+# std::function (70 of them per build, none in our code) is turned off.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
   -DARBOR_BUILD_BENCH=OFF -DARBOR_WERROR=OFF \
-  -DCMAKE_CXX_FLAGS="$san -O1" -DCMAKE_C_FLAGS="$san -O1" \
+  -DCMAKE_CXX_FLAGS="$san -O1 -Wno-maybe-uninitialized" -DCMAKE_C_FLAGS="$san -O1" \
   -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_SHARED_LINKER_FLAGS="$san" </dev/null
 echo "sanitize.sh: building in $build (-j$jobs)"
 cmake --build "$build" -j "$jobs" </dev/null
