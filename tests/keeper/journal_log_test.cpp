@@ -7,6 +7,7 @@
 #include "keeper/journal_log.hpp"
 #include "keeper/journal_store.hpp"
 #include "helpers.hpp"
+#include "records.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -18,18 +19,6 @@ using namespace arbor::keeper::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-instance_record rec(const std::string& app, uint32_t index, int32_t pid, uint32_t restarts = 0) {
-  instance_record r;
-  r.app = app;
-  r.index = index;
-  r.pid = pid;
-  r.start_time = 5000u + static_cast<uint64_t>(pid);
-  r.restarts = restarts;
-  r.state = "running";
-  r.last_exit = restarts ? "signal(SIGKILL)" : "";
-  return r;
-}
 
 journal_change put_c(instance_record r) {
   journal_change c;

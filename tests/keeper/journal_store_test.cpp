@@ -2,6 +2,7 @@
 
 #include "keeper/journal_store.hpp"
 #include "helpers.hpp"
+#include "records.hpp"
 
 #include <chrono>
 #include <string>
@@ -11,17 +12,6 @@ using namespace arbor::keeper::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-instance_record rec(const std::string& app, uint32_t index, int32_t pid, uint32_t restarts = 0) {
-  instance_record r;
-  r.app = app;
-  r.index = index;
-  r.pid = pid;
-  r.start_time = 1000u + static_cast<uint64_t>(pid);
-  r.restarts = restarts;
-  r.state = "running";
-  return r;
-}
 
 journal on_disk(const std::string& path) {
   std::string err;
