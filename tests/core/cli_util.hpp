@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,18 @@ int pidfd_of_home(int pid, const std::string& home);
 
 /// Sends `sig` to `pid` through a pidfd if it is a process of `home`.
 bool signal_if_of_home(int pid, const std::string& home, int sig);
+
+/// Polls `p` every 20 ms (another process's files or /proc, which nothing
+/// notifies us about) until it holds or `timeout` passes; its last answer.
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return p();
+}
 
 /// Kills a daemon left behind by a failing test (by its pid file) and every
 /// process group it supervised that is still around.

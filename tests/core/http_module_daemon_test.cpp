@@ -36,17 +36,6 @@ bool maps_http(const std::string& maps) {
          || maps.find("libssl") != std::string::npos || maps.find("libcrypto") != std::string::npos;
 }
 
-/// Waits (the daemon's own pace: a check's first run) until the daemon maps
-/// the module; false after 20 s.
-bool wait_module(const std::string& home) {
-  auto until = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < until) {
-    if (maps_of(home).find("libarbor-http.so") != std::string::npos) return true;
-    std::this_thread::sleep_for(20ms); // polling another process's /proc
-  }
-  return false;
-}
-
 } // namespace
 
 TEST_CASE("daemon: no HTTP library is mapped until an HTTP check needs one") {
@@ -71,7 +60,7 @@ TEST_CASE("daemon: no HTTP library is mapped until an HTTP check needs one") {
   auto apply = run_arbor({"apply", cfg}, home);
   INFO(apply.err);
   REQUIRE(apply.rc == 0);
-  CHECK(wait_module(home));
+  CHECK(eventually([&] { return maps_of(home).find("libarbor-http.so") != std::string::npos; }, 20s));
   auto after = maps_of(home);
   CHECK(after.find("libcpp-httplib") != std::string::npos);
   CHECK(run_arbor({"down"}, home).rc == 0);
@@ -90,12 +79,10 @@ TEST_CASE("daemon: a metrics section loads the HTTP module at start and serves t
   REQUIRE(up.rc == 0);
   // The module is mapped before the server binds: wait for the log line.
   std::string log;
-  auto until = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < until) {
+  eventually([&] {
     log = read_text(home + "/daemon.log");
-    if (log.find("event=metrics_") != std::string::npos) break;
-    std::this_thread::sleep_for(20ms); // another process's log file
-  }
+    return log.find("event=metrics_") != std::string::npos;
+  }, 20s);
   INFO(log);
   CHECK(maps_of(home).find("libarbor-http.so") != std::string::npos);
   CHECK(log.find("event=metrics_listening listen=127.0.0.1:" + std::to_string(port))

@@ -70,16 +70,6 @@ int count_children(const std::string& mode, const std::string& cwd) {
   return n;
 }
 
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 15s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (p()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return p();
-}
-
 nlohmann::json instance(const std::string& home, const std::string& id) {
   auto st = arbor_json({"status"}, home);
   for (auto& i : st["instances"])
