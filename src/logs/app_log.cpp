@@ -118,7 +118,8 @@ void app_log::rotate(file_state& f, const app_snapshot& c, std::string& error) {
     error = errno_text("truncate", f.path, errno);
 }
 
-write_result app_log::write(const app_snapshot& c, stream kind, const std::string& out) {
+write_result app_log::write(const app_snapshot& c, stream kind, const std::string& out,
+                           write_observer* obs) {
   write_result r;
   if (out.empty())
     return r;
@@ -148,6 +149,8 @@ write_result app_log::write(const app_snapshot& c, stream kind, const std::strin
         len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) + 1 : left;
       }
     }
+    if (obs)
+      obs->before(f.fd, static_cast<size_t>(p - out.data()));
     ssize_t w = ::write(f.fd, p, len);
     if (w < 0 && errno == EINTR)
       continue;
@@ -162,6 +165,8 @@ write_result app_log::write(const app_snapshot& c, stream kind, const std::strin
     r.written += static_cast<uint64_t>(w);
     p += w;
     left -= static_cast<size_t>(w);
+    if (obs)
+      obs->after(static_cast<size_t>(p - out.data()));
   }
   return r;
 }

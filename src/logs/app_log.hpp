@@ -34,6 +34,15 @@ struct write_result {
   std::string error;             ///< the last error met; "" if none
 };
 
+/// Told around each write() of app_log::write (the pump's write ledger).
+struct write_observer {
+  virtual ~write_observer() = default;
+  /// About to write() `out` from offset `at` to the file `fd`.
+  virtual void before(int fd, size_t at) = 0;
+  /// `out` up to offset `at` is in the file.
+  virtual void after(size_t at) = 0;
+};
+
 /// One app's live files. Thread-safe: every call takes the object's own
 /// lock (held across the file I/O, never the pump's bookkeeping lock).
 class app_log {
@@ -46,7 +55,8 @@ public:
   /// Writes whole lines to the file for `kind`, rotating before the file
   /// would exceed max_size. Never throws, never retries in a loop: what
   /// cannot be written is counted as dropped and the file is reopened next time.
-  write_result write(const app_snapshot& c, stream kind, const std::string& out);
+  write_result write(const app_snapshot& c, stream kind, const std::string& out,
+                     write_observer* obs = nullptr);
 
   /// Truncates both live files and removes their rotated files. Returns ""
   /// or the last error met.

@@ -1,6 +1,8 @@
 #include "logs/log_pump.hpp"
 
 #include "logs/app_log.hpp"
+#include "logs/lines.hpp"
+#include "logs/write_ledger.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -39,8 +41,8 @@ struct log_pump::impl {
     std::shared_ptr<app_entry> app;
     stream kind = stream::out;
     std::string prefix;          // "web.api#0 | "
-    std::string partial;         // pump thread only; at most max_line bytes
-    std::string key;             // for the hook (keeper)
+    std::string key;             // for the hook (keeper) and the ledger
+    std::string partial;         // an unfinished line taken from an otherwise empty pipe
   };
 
   enum class served : uint8_t { more, idle, closed };
@@ -88,10 +90,11 @@ struct log_pump::impl {
   }
 
   // Pump thread only.
+  write_ledger ledger;
   std::unique_ptr<char[]> buf{new char[read_chunk]};
-  time_t date_sec = -1;
-  std::string date_fmt;
-  std::string date_text;
+  std::string out;                                  // the lines of one step
+  std::vector<line_mark> marks;                     // per line: its end in out, in the pipe
+  date_stamp dates;
 
   ~impl() {
     for (auto& kv : streams)
@@ -119,7 +122,7 @@ struct log_pump::impl {
         if (id == 0)
           return; // the only use of the eventfd is "stop"
         if (stream_entry* s = find(id))
-          serve(id, *s);
+          serve(id, *s, (events[i].events & (EPOLLHUP | EPOLLERR)) != 0);
       }
     }
   }
@@ -142,45 +145,33 @@ struct log_pump::impl {
     return s;
   }
 
-  /// The date prefix ("" without a format), recomputed once a second.
-  const std::string& date_prefix(const std::string& fmt) {
-    if (fmt.empty()) {
-      date_text.clear();
-      date_fmt.clear();
-      return date_text;
-    }
-    time_t now = ::time(nullptr);
-    if (now == date_sec && fmt == date_fmt)
-      return date_text;
-    date_sec = now;
-    date_fmt = fmt;
-    struct tm local{};
-    ::localtime_r(&now, &local);
-    char out[256];
-    size_t n = ::strftime(out, sizeof out, fmt.c_str(), &local);
-    date_text.assign(out, n);
-    date_text += ' ';
-    return date_text;
-  }
-
-  /// Reads once from `s` and writes its complete lines. On EOF (or a read
-  /// error) writes the partial line and forgets the stream.
-  served serve(uint64_t id, stream_entry& s) {
-    ssize_t r = ::read(s.fd, buf.get(), read_chunk);
-    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+  /// One step on `s` (see write_ledger.hpp): peeks at its pipe, writes the
+  /// complete lines (the unfinished one too at end of stream (`hup`) or if
+  /// `all`), then takes exactly those bytes out of the pipe. If the pipe
+  /// holds only an unfinished line, it is taken into s.partial (left in the
+  /// pipe, it would keep the stream readable). At end of stream writes the
+  /// partial line and forgets the stream.
+  served serve(uint64_t id, stream_entry& s, bool hup, bool all = false) {
+    ssize_t r = ledger.peek(s.fd, buf.get(), read_chunk);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (all)
+        write_partial(s);
       return served::idle;
-    auto a = snap(*s.app);
-    std::string out;
+    }
     if (r > 0) {
-      split(s, a, std::string_view{buf.get(), static_cast<size_t>(r)}, out);
-      write_out(*s.app, a, s.kind, out);
+      std::string_view data{buf.get(), static_cast<size_t>(r)};
+      auto a = snap(*s.app);
+      size_t take = cut(s, a, data, hup || all);
+      if (marks.empty()) {
+        s.partial.append(data.data(), data.size()); // < max_line in all: see cut()
+        ledger.consume(s.key, s.fd, data.size());
+        return served::more;
+      }
+      write_lines(s, a, take);
+      s.partial.clear(); // it began the first line
       return served::more;
     }
-    if (!s.partial.empty()) {
-      emit(s, a, s.partial, {}, out);
-      s.partial.clear();
-      write_out(*s.app, a, s.kind, out);
-    }
+    write_partial(s);
     std::unique_ptr<stream_entry> gone;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -194,49 +185,61 @@ struct log_pump::impl {
     return served::closed;
   }
 
-  /// Appends one line to `out`, writing `out` once it holds read_chunk
-  /// bytes (a read of tiny lines grows by their prefixes: keep that bounded).
-  void emit(const stream_entry& s, const snapshot& a, std::string_view head,
-            std::string_view tail, std::string& out) {
-    out += date_prefix(a.date_format);
-    out += s.prefix;
-    out += head;
-    out += tail;
-    out += '\n';
-    if (out.size() >= read_chunk) {
-      write_out(*s.app, a, s.kind, out);
-      out.clear();
-    }
+  void write_partial(stream_entry& s) {
+    if (s.partial.empty())
+      return;
+    auto a = snap(*s.app);
+    std::string line = dates.text(a.date_format) + s.prefix + s.partial + '\n';
+    s.partial.clear();
+    write_out(*s.app, a, s.kind, line);
   }
 
-  /// Cuts `data` into lines (a line longer than max_line into max_line
-  /// pieces) appended to `out`; keeps an unfinished line in s.partial.
-  void split(stream_entry& s, const snapshot& a, std::string_view data, std::string& out) {
-    while (!data.empty()) {
-      size_t nl = data.find('\n');
-      size_t len = nl == std::string_view::npos ? data.size() : nl;
-      while (s.partial.size() + len > max_line) {
-        size_t take = max_line - s.partial.size();
-        emit(s, a, s.partial, data.substr(0, take), out);
-        s.partial.clear();
-        data.remove_prefix(take);
-        len -= take;
-      }
-      if (nl == std::string_view::npos) {
-        s.partial.append(data.data(), len);
-        return;
-      }
-      emit(s, a, s.partial, data.substr(0, len), out);
-      s.partial.clear();
-      data.remove_prefix(len + 1);
+  /// s.partial + `data` as lines in `out`, marked in `marks` (see cut_lines).
+  size_t cut(const stream_entry& s, const snapshot& a, std::string_view data, bool all) {
+    out.clear();
+    marks.clear();
+    return cut_lines(s.partial, data, all, dates.text(a.date_format), s.prefix, max_line,
+                     read_chunk, out, marks);
+  }
+
+  /// Tells the ledger about each write() of `out`, and takes the lines that
+  /// are wholly in the file out of the pipe.
+  struct ledger_steps final : detail::write_observer {
+    impl& pump;
+    stream_entry& s;
+    size_t next = 0;           // first mark not yet taken
+    size_t out_done = 0;       // out up to here: in the file, taken from the pipe
+    size_t taken = 0;          // bytes taken from the pipe
+    ledger_steps(impl& p, stream_entry& e) : pump(p), s(e) {}
+    void before(int fd, size_t at) override {
+      if (at == out_done) // else: the rest of a line cut by a short write
+        pump.ledger.begin_write(s.key, fd);
     }
+    void after(size_t at) override {
+      size_t raw = taken;
+      while (next < pump.marks.size() && pump.marks[next].first <= at) {
+        out_done = pump.marks[next].first;
+        raw = pump.marks[next++].second;
+      }
+      if (raw > taken)
+        pump.ledger.consume(s.key, s.fd, raw - taken);
+      taken = raw;
+    }
+  };
+
+  void write_lines(stream_entry& s, const snapshot& a, size_t take) {
+    ledger_steps steps{*this, s};
+    write_out(*s.app, a, s.kind, out, &steps);
+    if (steps.taken < take) // not written (no file, disk full): dropped
+      ledger.consume(s.key, s.fd, take - steps.taken);
   }
 
   /// Writes `out` to the app's file for `kind` and counts what it did.
-  void write_out(app_entry& a, const snapshot& c, stream kind, const std::string& out) {
-    if (out.empty())
+  void write_out(app_entry& a, const snapshot& c, stream kind, const std::string& lines,
+                 detail::write_observer* obs = nullptr) {
+    if (lines.empty())
       return;
-    detail::write_result r = a.log.write(c, kind, out);
+    detail::write_result r = a.log.write(c, kind, lines, obs);
     std::lock_guard<std::mutex> guard{mtx};
     a.st.bytes_written += r.written;
     a.st.bytes_dropped += r.dropped;
@@ -281,14 +284,9 @@ log_pump::~log_pump() {
       continue;
     auto r = impl::served::more;
     for (int round = 0; round < 64 && r == impl::served::more; ++round)
-      r = impl_->serve(id, *s);
-    if (r != impl::served::closed && !s->partial.empty()) {
-      auto a = impl_->snap(*s->app);
-      std::string out;
-      impl_->emit(*s, a, s->partial, {}, out);
-      s->partial.clear();
-      impl_->write_out(*s->app, a, s->kind, out);
-    }
+      r = impl_->serve(id, *s, false);
+    if (r != impl::served::closed)
+      impl_->serve(id, *s, false, true); // an unfinished last line, as a line
   }
 }
 
@@ -342,6 +340,10 @@ int log_pump::open_stream(const std::string& app, uint32_t instance, stream s) {
   // The write end is not out yet: the pump cannot have seen EOF and freed e.
   impl_->tell(*e, fds[0]);
   return fds[1];
+}
+
+std::pair<int, int> log_pump::ledger_fds() const {
+  return {impl_->ledger.page_fd(), impl_->ledger.trash_fd()};
 }
 
 void log_pump::set_hook(std::function<void(const stream_change&)> hook) {

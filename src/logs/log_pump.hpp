@@ -87,6 +87,11 @@ public:
 
   /// Called for every stream opened (on open_stream's caller thread) and
   /// forgotten at EOF (on the pump thread); set it before any stream opens.
+  /// The write ledger's page (a memfd) and its trash pipe's read end (see
+  /// write_ledger.hpp): give both to the keeper, so that it can finish or
+  /// undo the pump's last step if this process dies. Owned by the pump.
+  std::pair<int, int> ledger_fds() const;
+
   void set_hook(std::function<void(const stream_change&)> hook);
 
   /// Reads an existing pipe read end (handed back by the keeper after a
