@@ -100,6 +100,8 @@ void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::stri
   if (!pump) return;
   for (auto& [name, a] : apps)
     pump->configure({name, log_dir, a->log.max_size, a->log.max_files, a->log.date_format});
+  auto ledger = pump->ledger_fds();
+  keeper_.set_ledger(ledger.first, ledger.second);
   auto handed = keeper_.start(dir_, keeper_binary_, err);
   if (!handed) {
     spdlog::error("supervisor=root event=keeper reason=\"{} (apps' output is not protected "

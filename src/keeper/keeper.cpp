@@ -1,6 +1,7 @@
 #include "keeper/keeper.hpp"
 
 #include "keeper/wire.hpp"
+#include "logs/write_ledger.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -179,6 +180,11 @@ void keeper_server::drop(uint64_t id, const char* why) {
     return;
   ::close(it->second.fd); // also leaves the epoll set (the socket is ours alone)
   int32_t pid = it->second.pid;
+  if (id == daemon_conn_ && !bye_)
+    recover_ledger(it->second);
+  for (int fd : {it->second.ledger_page, it->second.ledger_trash})
+    if (fd >= 0)
+      ::close(fd);
   conns_.erase(it);
   if (id != daemon_conn_)
     return;
@@ -228,6 +234,11 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
   try {
     std::string op = msg.value("op", "");
     if (op == "hello") {
+      if (fds.size() == 2 && msg.value("ledger", false) && c.ledger_page < 0) {
+        c.ledger_page = fds[0];
+        c.ledger_trash = fds[1];
+        fds.clear();
+      }
       on_hello(id, msg.value("pid", 0));
       return;
     }
@@ -268,6 +279,19 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
   }
 }
 
+void keeper_server::recover_ledger(connection& c) {
+  if (c.ledger_page < 0)
+    return;
+  std::string done = logs::ledger_recover(
+    c.ledger_page, c.ledger_trash, [&](const std::string& key, logs::ledger_stream& s) {
+      return streams_.find(key, s.fd, s.path);
+    });
+  if (!done.empty())
+    detail::note("event=ledger daemon_pid=" + std::to_string(c.pid) + " did=\"" + done + "\"");
+  ::close(c.ledger_page);
+  c.ledger_page = -1;
+}
+
 void keeper_server::take_pending(uint64_t id) {
   // The old daemon's last holds and releases were sent before the new hello
   // (it may have died a moment ago, its messages still queued): they count.
@@ -291,6 +315,7 @@ void keeper_server::on_hello(uint64_t id, int32_t pid) {
                  + " new_pid=" + std::to_string(pid));
     uint64_t old = daemon_conn_;
     take_pending(old);
+    recover_ledger(conns_.at(old));
     daemon_conn_ = 0; // not lost: replaced, so no draining in between
     drop(old, "replaced");
   }

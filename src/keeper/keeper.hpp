@@ -8,7 +8,8 @@
 //
 // Rules:
 // - While a daemon is connected the keeper never reads the pipes.
-// - A daemon's connection that ends without bye (it died) starts draining.
+// - A daemon's connection that ends without bye (it died) starts draining,
+//   after finishing or undoing the daemon's last log write by its ledger.
 // - hello (from a new connection; an older daemon connection is closed, the
 //   newest daemon wins) stops draining: partial lines are written, files
 //   closed, then every stream is sent with its descriptor. The keeper keeps
@@ -60,6 +61,8 @@ private:
     int fd = -1;
     bool daemon = false;       // said hello
     int32_t pid = 0;           // from hello
+    int ledger_page = -1;      // from hello: the pump's write ledger (logs/write_ledger.hpp)
+    int ledger_trash = -1;
   };
 
   void accept_all();
@@ -69,6 +72,7 @@ private:
   void take_pending(uint64_t id);
   bool send_streams(connection& c);
   void drop(uint64_t id, const char* why);
+  void recover_ledger(connection& c);
   bool should_exit(std::chrono::steady_clock::time_point now) const;
 
   keeper_options opts_;

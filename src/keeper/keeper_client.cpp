@@ -176,10 +176,19 @@ bool keeper_client::connect_or_spawn(const std::string& home, const std::string&
   }
 }
 
+void keeper_client::set_ledger(int page_fd, int trash_fd) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ledger_[0] = page_fd;
+  ledger_[1] = trash_fd;
+}
+
 std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& error) {
   std::lock_guard<std::mutex> guard{mtx_};
   json msg{{"op", "hello"}, {"pid", static_cast<int>(::getpid())}};
-  if (!send_locked(msg.dump(), nullptr, 0, error))
+  bool ledger = ledger_[0] >= 0 && ledger_[1] >= 0;
+  if (ledger)
+    msg["ledger"] = true;
+  if (!send_locked(msg.dump(), ledger ? ledger_ : nullptr, ledger ? 2 : 0, error))
     return std::nullopt;
   std::vector<handed_stream> out;
   auto fail = [&](const std::string& why) {

@@ -86,6 +86,11 @@ public:
   /// (or the end of the connection), then closes the connection.
   bool bye(std::string& error);
 
+  /// The log pump's write ledger (page memfd, trash read end; see
+  /// logs/write_ledger.hpp), sent with every hello: if this daemon dies the
+  /// keeper finishes or undoes its last log write. The caller keeps them.
+  void set_ledger(int page_fd, int trash_fd);
+
   bool connected() const;
   /// The keeper's pid (SO_PEERCRED at connect); 0 when not connected.
   pid_t keeper_pid() const;
@@ -100,6 +105,7 @@ private:
   mutable std::mutex mtx_;
   int fd_ = -1;
   pid_t keeper_pid_ = 0;
+  int ledger_[2] = {-1, -1};
 };
 
 } // namespace arbor::keeper

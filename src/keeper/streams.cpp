@@ -196,7 +196,7 @@ void stream_table::split(entry& e, const char* data, size_t len) {
 void stream_table::emit(entry& e, const std::string& head, const char* tail, size_t tail_len,
                         size_t raw) {
   file_state& f = file(e.meta.path);
-  const std::string& date = date_prefix(e.meta.date_format);
+  const std::string& date = dates_.text(e.meta.date_format);
   size_t size = date.size() + e.meta.prefix.size() + head.size() + tail_len + 1;
   if (f.written + out_.size() + size > cap_) {
     e.counts.dropped += raw;
@@ -254,25 +254,6 @@ void stream_table::write_file(file_state& f, entry& e) {
     e.counts.dropped += out_raw_ * (out_.size() - done) / out_.size();
   out_.clear();
   out_raw_ = 0;
-}
-
-const std::string& stream_table::date_prefix(const std::string& fmt) {
-  if (fmt.empty()) {
-    static const std::string none;
-    return none;
-  }
-  time_t now = ::time(nullptr);
-  if (now == date_sec_ && fmt == date_fmt_)
-    return date_text_;
-  date_sec_ = now;
-  date_fmt_ = fmt;
-  struct tm local{};
-  ::localtime_r(&now, &local);
-  char text[256];
-  size_t n = ::strftime(text, sizeof text, fmt.c_str(), &local);
-  date_text_.assign(text, n);
-  date_text_ += ' ';
-  return date_text_;
 }
 
 } // namespace arbor::keeper::detail

@@ -11,6 +11,8 @@
 // never fought. Each file takes at most `outage_cap` bytes per outage; what
 // comes after is read and counted as dropped (a notice line says so).
 
+#include "logs/lines.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -68,6 +70,16 @@ public:
 
   size_t size() const { return by_id_.size(); }
 
+  /// The pipe and file of stream `id`; false if unknown.
+  bool find(const std::string& id, int& fd, std::string& path) const {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end())
+      return false;
+    fd = it->second->fd;
+    path = it->second->meta.path;
+    return true;
+  }
+
   /// Calls f(meta, fd, counts) for every stream, in id order.
   template <class F>
   void for_each(F&& f) const {
@@ -97,7 +109,6 @@ private:
   void emit(entry& e, const std::string& head, const char* tail, size_t tail_len, size_t raw);
   file_state& file(const std::string& path);
   void write_file(file_state& f, entry& e);   // writes and clears out_
-  const std::string& date_prefix(const std::string& fmt);
 
   const uint64_t cap_;
   const std::chrono::milliseconds idle_;
@@ -110,8 +121,7 @@ private:
   std::unique_ptr<char[]> buf_;
   std::string out_;                            // lines of the stream being served
   uint64_t out_raw_ = 0;                       // the pipe bytes they stand for
-  time_t date_sec_ = -1;
-  std::string date_fmt_, date_text_;
+  logs::date_stamp dates_;
 };
 
 /// One line to the keeper's own log (stderr): "<UTC time> keeper <text>".

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "keeper/keeper_client.hpp"
+#include "logs/write_ledger.hpp"
 #include "helpers.hpp"
 
 #include <algorithm>
@@ -191,6 +192,37 @@ TEST_CASE("keeper: a new daemon gets the pipe back, nothing lost or doubled at t
   }
   REQUIRE(d2.bye(err));
   CHECK(k->wait_status(5s) == 0);
+}
+
+TEST_CASE("keeper: a daemon killed in the middle of a log write: cut back, every line once") {
+  temp_dir home;
+  auto log = home / "app.out.log";
+  std::unique_ptr<process> k;
+  keeper_client d1;
+  arbor::logs::write_ledger ledger; // the dying daemon's pump's
+  d1.set_ledger(ledger.page_fd(), ledger.trash_fd());
+  start_daemon(d1, home.path, k);
+  pipe_pair p;
+  std::string err;
+  REQUIRE(d1.hold("app#0.out", p.r, log, "app#0 | ", "", err));
+  REQUIRE(put(p.w, "one\ntwo\n"));
+  // Its pump peeked both lines and was writing them when it died.
+  int f = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  REQUIRE(f >= 0);
+  REQUIRE(put(f, "app#0 | zero\n"));
+  ledger.begin_write("app#0.out", f);
+  REQUIRE(put(f, "app#0 | one\napp#0 | t"));
+  ::close(f);
+  p.close_r();
+  d1.close();
+
+  // The writer is still there: the keeper holds the pipe and keeps draining.
+  const std::string want = "app#0 | zero\napp#0 | one\napp#0 | two\n";
+  CHECK(wait_until([&] { return slurp(log) == want; }));
+  CHECK(slurp(log) == want);
+  p.close_w();
+  CHECK(k->wait_status(5s) == 0);
+  CHECK(slurp(log) == want);
 }
 
 TEST_CASE("keeper: partial lines are written after a pause, long lines are cut") {
