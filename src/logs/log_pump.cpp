@@ -210,10 +210,12 @@ struct log_pump::impl {
     size_t next = 0;           // first mark not yet taken
     size_t out_done = 0;       // out up to here: in the file, taken from the pipe
     size_t taken = 0;          // bytes taken from the pipe
+    int fd = -1;               // the file of the last write
     ledger_steps(impl& p, stream_entry& e) : pump(p), s(e) {}
-    void before(int fd, size_t at) override {
+    void before(int file, size_t at) override {
+      fd = file;
       if (at == out_done) // else: the rest of a line cut by a short write
-        pump.ledger.begin_write(s.key, fd);
+        pump.ledger.begin_write(s.key, file);
     }
     void after(size_t at) override {
       size_t raw = taken;
@@ -221,8 +223,11 @@ struct log_pump::impl {
         out_done = pump.marks[next].first;
         raw = pump.marks[next++].second;
       }
-      if (raw > taken)
+      if (raw > taken) {
         pump.ledger.consume(s.key, s.fd, raw - taken);
+        if (at > out_done) // a short write ended inside the next line
+          pump.ledger.begin_write(s.key, fd, at - out_done);
+      }
       taken = raw;
     }
   };

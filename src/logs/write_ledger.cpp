@@ -86,7 +86,7 @@ void write_ledger::set_key(std::string_view key) {
   page_->key_len = static_cast<uint32_t>(n);
 }
 
-void write_ledger::begin_write(std::string_view key, int file_fd) {
+void write_ledger::begin_write(std::string_view key, int file_fd, uint64_t already) {
   struct stat st{};
   if (::fstat(file_fd, &st) != 0) {
     page_->phase.store(ledger_page::idle, std::memory_order_release);
@@ -96,7 +96,8 @@ void write_ledger::begin_write(std::string_view key, int file_fd) {
   set_key(key);
   page_->dev = static_cast<uint64_t>(st.st_dev);
   page_->ino = static_cast<uint64_t>(st.st_ino);
-  page_->size_before = static_cast<uint64_t>(st.st_size);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  page_->size_before = size > already ? size - already : 0;
   page_->phase.store(ledger_page::writing, std::memory_order_release);
 }
 

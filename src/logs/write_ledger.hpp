@@ -73,8 +73,10 @@ public:
   /// writer left), -1 with errno (EAGAIN: empty for now).
   ssize_t peek(int fd, char* buf, size_t cap);
 
-  /// About to append to `file_fd` for stream `key`.
-  void begin_write(std::string_view key, int file_fd);
+  /// About to append to `file_fd` for stream `key`; `already`: bytes of an
+  /// unfinished line this step has written to it (a short write) that a cut
+  /// must take back too.
+  void begin_write(std::string_view key, int file_fd, uint64_t already = 0);
 
   /// Takes `n` bytes out of the head of pipe `fd` (they are in the file, or
   /// dropped). False with errno if fewer could be taken.

@@ -122,6 +122,14 @@ TEST_CASE("write_ledger: recovery cuts a half-written file back, or drops what w
     CHECK(page->phase.load() == ledger_page::idle);
     ::munmap(page, sizeof(ledger_page));
   }
+  SECTION("a short write ended inside a line: the cut takes that piece back too") {
+    REQUIRE(put(f, "p | li")); // the line's start, its write cut short
+    led.begin_write("k", f, 6);
+    REQUIRE(put(f, "ne\n"));
+    auto did = ledger_recover(led.page_fd(), led.trash_fd(), find);
+    CHECK(did.find("cut " + path + " back by 9 bytes") == 0);
+    CHECK(slurp(path) == "old\n");
+  }
   SECTION("nothing half done, or a stream it does not hold: nothing changes") {
     CHECK(ledger_recover(led.page_fd(), led.trash_fd(), find).empty());
     led.begin_write("other", f);
