@@ -216,13 +216,17 @@ bool write_text_atomic(const std::string& path, std::string_view text, std::stri
 bool write_atomic(const std::string& path, const journal& j, std::string& err, bool sync,
                   uint64_t log_epoch) {
   std::string text;
+  return encode_to(j, log_epoch, text, err) && detail::write_text_atomic(path, text, err, sync);
+}
+
+bool encode_to(const journal& j, uint64_t log_epoch, std::string& text, std::string& err) {
   try {
     text = encode(j, log_epoch);
+    return true;
   } catch (const std::exception& e) { // bad_alloc
     err = std::string{"journal: "} + e.what();
     return false;
   }
-  return detail::write_text_atomic(path, text, err, sync);
 }
 
 std::optional<journal> read_journal(const std::string& path, std::string& err) {

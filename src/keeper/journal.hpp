@@ -53,6 +53,8 @@ struct journal {
 /// names the change log that continues this snapshot (see journal_log.hpp);
 /// 0 (the default) writes no such field: the snapshot stands alone.
 std::string encode(const journal& j, uint64_t log_epoch = 0);
+/// encode() into `text`; false with `err` set if it throws (bad_alloc).
+bool encode_to(const journal& j, uint64_t log_epoch, std::string& text, std::string& err);
 
 /// Parses JSON text. Never throws: on malformed text, a wrong type, a missing
 /// required field or a version > 1 returns nullopt with `err` saying why

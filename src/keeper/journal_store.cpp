@@ -247,12 +247,8 @@ uint64_t journal_store::new_epoch() {
 bool journal_store::compact(const journal& j, std::string& err) {
   const uint64_t epoch = new_epoch();
   std::string text;
-  try {
-    text = encode(j, epoch);
-  } catch (const std::exception& e) { // bad_alloc
-    err = std::string{"journal: "} + e.what();
+  if (!encode_to(j, epoch, text, err))
     return false;
-  }
   // From here on the old log is stale whatever happens: appends stop.
   if (log_fd_ >= 0) {
     ::close(log_fd_);
