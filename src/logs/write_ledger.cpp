@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <system_error>
 
@@ -24,6 +25,22 @@ constexpr int big_pipe = 1 << 20; // room for any app pipe's buffers
 size_t fill_of(int pipe_read_end) {
   int n = 0;
   return ::ioctl(pipe_read_end, FIONREAD, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+/// Reads and drops up to `n` bytes of `fd` (less at EAGAIN or end of file).
+/// Returns how many.
+size_t discard(int fd, size_t n) {
+  size_t done = 0;
+  char sink[4096];
+  while (done < n) {
+    ssize_t r = ::read(fd, sink, std::min(sizeof sink, n - done));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    done += static_cast<size_t>(r);
+  }
+  return done;
 }
 
 void close_fd(int& fd) {
@@ -125,33 +142,17 @@ bool write_ledger::consume(std::string_view key, int fd, size_t n) {
   }
   page_->phase.store(ledger_page::idle, std::memory_order_release);
   // Empty the trash (it is not read again: its fill only counts a move).
-  for (;;) {
-    ssize_t s = null_fd_ >= 0 ? ::splice(trash_[0], nullptr, null_fd_, nullptr, big_pipe,
-                                         SPLICE_F_NONBLOCK)
-                              : -1;
-    if (s < 0 && errno == EINTR)
-      continue;
-    if (s > 0)
-      continue;
-    if (s == 0 || errno == EAGAIN)
-      break;
-    char sink[4096]; // no splice to /dev/null here: read it
-    ssize_t r = ::read(trash_[0], sink, sizeof sink);
-    if (r <= 0)
-      break;
+  ssize_t spliced = -1;
+  if (null_fd_ >= 0) {
+    do
+      spliced = ::splice(trash_[0], nullptr, null_fd_, nullptr, big_pipe, SPLICE_F_NONBLOCK);
+    while (spliced > 0 || (spliced < 0 && errno == EINTR));
   }
+  if (null_fd_ < 0 || (spliced < 0 && errno != EAGAIN))
+    discard(trash_[0], SIZE_MAX); // no /dev/null, or no splice to it here
   // What could not be moved (the trash was full): read it. Not covered by
   // the page; never seen with a 1 MiB trash and a 64 KiB step.
-  while (moved < n) {
-    char sink[4096];
-    ssize_t r = ::read(fd, sink, std::min(sizeof sink, n - moved));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return false;
-    moved += static_cast<size_t>(r);
-  }
-  return true;
+  return moved == n || discard(fd, n - moved) == n - moved;
 }
 
 std::string ledger_recover(int page_fd, int trash_fd,
@@ -186,16 +187,7 @@ std::string ledger_recover(int page_fd, int trash_fd,
     size_t fill = fill_of(trash_fd);
     size_t moved = fill > page->trash_before ? fill - page->trash_before : 0;
     size_t left = page->take > moved ? page->take - moved : 0;
-    size_t dropped = 0;
-    char sink[4096];
-    while (dropped < left) {
-      ssize_t r = ::read(s.fd, sink, std::min(sizeof sink, left - dropped));
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      dropped += static_cast<size_t>(r);
-    }
+    size_t dropped = discard(s.fd, left);
     if (left > 0)
       done = "took " + std::to_string(dropped) + " written bytes of " + key + " out of its pipe";
   }
