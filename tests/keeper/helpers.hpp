@@ -25,6 +25,7 @@
 namespace arbor::keeper::test {
 
 using logs::test::lines_of;
+using logs::test::pipe_pair;
 using logs::test::put;
 using logs::test::slurp;
 using logs::test::wait_until;

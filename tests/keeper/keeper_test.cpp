@@ -44,30 +44,6 @@ std::optional<std::vector<handed_stream>> start_daemon(keeper_client& d, const s
   return handed;
 }
 
-struct pipe_pair {
-  int r = -1, w = -1;
-  pipe_pair() {
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    r = p[0];
-    w = p[1];
-  }
-  ~pipe_pair() {
-    close_r();
-    close_w();
-  }
-  void close_r() {
-    if (r >= 0)
-      ::close(r);
-    r = -1;
-  }
-  void close_w() {
-    if (w >= 0)
-      ::close(w);
-    w = -1;
-  }
-};
-
 std::vector<std::string> strip(const std::vector<std::string>& lines, const std::string& prefix) {
   std::vector<std::string> out;
   for (auto& l : lines) {

@@ -11,6 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include <cerrno>
+#include <system_error>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace arbor::logs::test {
@@ -53,6 +57,34 @@ inline std::vector<std::string> lines_of(const std::string& file) {
     lines.push_back(line);
   return lines;
 }
+
+/// A pipe (close-on-exec), both ends closed at the end of the scope.
+struct pipe_pair {
+  int r = -1, w = -1;
+  pipe_pair() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+      throw std::system_error(errno, std::generic_category(), "pipe2");
+    r = p[0];
+    w = p[1];
+  }
+  pipe_pair(const pipe_pair&) = delete;
+  pipe_pair& operator=(const pipe_pair&) = delete;
+  ~pipe_pair() {
+    close_r();
+    close_w();
+  }
+  void close_r() {
+    if (r >= 0)
+      ::close(r);
+    r = -1;
+  }
+  void close_w() {
+    if (w >= 0)
+      ::close(w);
+    w = -1;
+  }
+};
 
 /// Polls `pred` every 2 ms until it holds or `timeout` passes (tests only:
 /// the code under test never polls). Returns the last result.

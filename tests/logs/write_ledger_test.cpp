@@ -26,19 +26,9 @@ using namespace arbor::logs::test;
 
 namespace {
 
-struct pipe_pair {
-  int rd = -1, wr = -1;
-  pipe_pair() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    rd = fds[0];
-    wr = fds[1];
-    ::fcntl(rd, F_SETFL, O_NONBLOCK);
-  }
-  ~pipe_pair() {
-    ::close(rd);
-    ::close(wr);
-  }
+/// A pipe whose read end does not block, as the pump's and the keeper's.
+struct nb_pipe : pipe_pair {
+  nb_pipe() { ::fcntl(r, F_SETFL, O_NONBLOCK); }
 };
 
 size_t fill(int fd) {
@@ -64,18 +54,18 @@ uint64_t size_of(const std::string& path) {
 
 TEST_CASE("write_ledger: a peek leaves the bytes in the pipe, consume takes exactly n") {
   write_ledger led;
-  pipe_pair p;
+  nb_pipe p;
   char buf[64];
   errno = 0;
-  CHECK(led.peek(p.rd, buf, sizeof buf) == -1);
+  CHECK(led.peek(p.r, buf, sizeof buf) == -1);
   CHECK(errno == EAGAIN);
-  REQUIRE(put(p.wr, "one\ntwo\n"));
-  REQUIRE(led.peek(p.rd, buf, sizeof buf) == 8);
+  REQUIRE(put(p.w, "one\ntwo\n"));
+  REQUIRE(led.peek(p.r, buf, sizeof buf) == 8);
   CHECK(std::string(buf, 8) == "one\ntwo\n");
-  CHECK(fill(p.rd) == 8);
-  REQUIRE(led.consume("k", p.rd, 4));
-  CHECK(fill(p.rd) == 4);
-  REQUIRE(led.peek(p.rd, buf, sizeof buf) == 4);
+  CHECK(fill(p.r) == 8);
+  REQUIRE(led.consume("k", p.r, 4));
+  CHECK(fill(p.r) == 4);
+  REQUIRE(led.peek(p.r, buf, sizeof buf) == 4);
   CHECK(std::string(buf, 4) == "two\n");
   CHECK(fill(led.trash_fd()) == 0); // emptied after each move
 }
@@ -84,12 +74,12 @@ TEST_CASE("write_ledger: recovery cuts a half-written file back, or drops what w
   temp_dir tmp;
   auto path = tmp / "f.log";
   write_ledger led;
-  pipe_pair p;
-  REQUIRE(put(p.wr, "line\n"));
+  nb_pipe p;
+  REQUIRE(put(p.w, "line\n"));
   auto find = [&](const std::string& key, ledger_stream& s) {
     if (key != "k")
       return false;
-    s.fd = p.rd;
+    s.fd = p.r;
     s.path = path;
     return true;
   };
@@ -103,7 +93,7 @@ TEST_CASE("write_ledger: recovery cuts a half-written file back, or drops what w
     auto did = ledger_recover(led.page_fd(), led.trash_fd(), find);
     CHECK(did.find("cut " + path + " back by 6 bytes") == 0);
     CHECK(slurp(path) == "old\n");
-    CHECK(fill(p.rd) == 5);
+    CHECK(fill(p.r) == 5);
   }
   SECTION("killed after the write, before the move: the written bytes leave the pipe") {
     led.begin_write("k", f);
@@ -118,7 +108,7 @@ TEST_CASE("write_ledger: recovery cuts a half-written file back, or drops what w
     auto did = ledger_recover(led.page_fd(), led.trash_fd(), find);
     CHECK(did.find("took 5 written bytes of k") == 0);
     CHECK(slurp(path) == "old\np | line\n");
-    CHECK(fill(p.rd) == 0);
+    CHECK(fill(p.r) == 0);
     CHECK(page->phase.load() == ledger_page::idle);
     ::munmap(page, sizeof(ledger_page));
   }
@@ -136,7 +126,7 @@ TEST_CASE("write_ledger: recovery cuts a half-written file back, or drops what w
     REQUIRE(put(f, "x"));
     CHECK(ledger_recover(led.page_fd(), led.trash_fd(), find).empty());
     CHECK(slurp(path) == "old\nx");
-    CHECK(fill(p.rd) == 5);
+    CHECK(fill(p.r) == 5);
   }
   ::close(f);
 }
@@ -147,16 +137,16 @@ TEST_CASE("write_ledger: a pump SIGKILLed at random moments loses no line and do
   for (int round = 0; round < 200; ++round) {
     temp_dir tmp;
     auto path = log_pump::paths(tmp.path + "/logs", "p").first;
-    pipe_pair app;
+    nb_pipe app;
     int report[2];
     REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
     pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) { // the daemon: pumps the app's pipe until it is killed
-      ::close(app.wr);
+      ::close(app.w);
       log_pump pump;
       pump.configure({"p", tmp.path + "/logs", 10 << 20, 2, ""});
-      pump.adopt_stream("p", 0, stream::out, ::dup(app.rd), "K");
+      pump.adopt_stream("p", 0, stream::out, ::dup(app.r), "K");
       auto fds = pump.ledger_fds();
       int nums[2] = {fds.first, fds.second};
       if (::write(report[1], nums, sizeof nums) != sizeof nums)
@@ -179,14 +169,14 @@ TEST_CASE("write_ledger: a pump SIGKILLed at random moments loses no line and do
     std::atomic<bool> stop{false};
     std::atomic<long> sent{0};
     std::thread writer([&] {
-      ::fcntl(app.wr, F_SETFL, O_NONBLOCK);
+      ::fcntl(app.w, F_SETFL, O_NONBLOCK);
       for (long n = 0; !stop.load();) {
         std::string line = "tick " + std::to_string(n) + "\n";
-        if (::write(app.wr, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
+        if (::write(app.w, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
           sent = ++n;
           continue;
         }
-        pollfd pfd{app.wr, POLLOUT, 0};
+        pollfd pfd{app.w, POLLOUT, 0};
         ::poll(&pfd, 1, 10);
       }
     });
@@ -201,7 +191,7 @@ TEST_CASE("write_ledger: a pump SIGKILLed at random moments loses no line and do
 
     // The keeper's part: finish or undo the last step, then drain the rest.
     auto did = ledger_recover(page, trash, [&](const std::string& key, ledger_stream& s) {
-      s.fd = app.rd;
+      s.fd = app.r;
       s.path = path;
       return key == "K";
     });
@@ -209,7 +199,7 @@ TEST_CASE("write_ledger: a pump SIGKILLed at random moments loses no line and do
     ::close(page);
     ::close(trash);
     std::string text = slurp(path);
-    std::string rest = drain(app.rd);
+    std::string rest = drain(app.r);
     INFO("round " << round << ", recovery: " << did);
     // Every line once, in order: the file's, then the pipe's.
     long next = 0;

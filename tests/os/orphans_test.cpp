@@ -37,6 +37,14 @@ namespace {
 
 const std::string child_bin = ARBOR_TEST_CHILD;
 
+/// Blocks or unblocks SIGCHLD in this thread; pthread_sigmask's result.
+int mask_sigchld(int how) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  return pthread_sigmask(how, &chld, nullptr);
+}
+
 /// This process as a child subreaper in a temporary directory; the signal
 /// mask as it was, restored at the end.
 struct subreaper_scope {
@@ -178,10 +186,7 @@ TEST_CASE("exit_watcher: with SIGCHLD blocked, an orphan is reaped on SIGCHLD, n
   subreaper_scope scope;
   // As the daemon does first thing in main: SIGCHLD blocked before any
   // thread exists (here: before the watcher's thread).
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  REQUIRE(pthread_sigmask(SIG_BLOCK, &chld, nullptr) == 0);
+  REQUIRE(mask_sigchld(SIG_BLOCK) == 0);
   REQUIRE(other_threads().empty());
   exit_watcher w;
   CHECK(w.orphan_mode() == exit_watcher::orphan_reaping::off);
@@ -217,10 +222,7 @@ TEST_CASE("exit_watcher: with SIGCHLD blocked, an orphan is reaped on SIGCHLD, n
 TEST_CASE("exit_watcher: without SIGCHLD blocked, orphans are reaped once a second",
           "[exit_watcher][orphans]") {
   subreaper_scope scope;
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  REQUIRE(pthread_sigmask(SIG_UNBLOCK, &chld, nullptr) == 0);
+  REQUIRE(mask_sigchld(SIG_UNBLOCK) == 0);
   exit_watcher w;
   w.reap_adopted_orphans();
   REQUIRE(w.orphan_mode() == exit_watcher::orphan_reaping::every_second);
