@@ -8,6 +8,7 @@
 #include "config/units.hpp"
 #include "control_json.hpp"
 #include "event_bus.hpp"
+#include "os/heap.hpp"
 
 namespace arbor::detail {
 
@@ -17,6 +18,29 @@ using nlohmann::json;
 using self_ptr = caf::stateful_actor<control_state>*;
 using ids = std::vector<std::string>;
 
+/// Something happened (a request, a reply, an event): once nothing has for
+/// quiet_before_trim, the heap gives what the burst freed back to the kernel
+/// (os/heap.hpp). One timer at a time; CAF 0.17 cannot cancel one, so a timer
+/// that finds newer activity re-arms itself for the rest of the quiet time.
+void note_busy(self_ptr self) {
+  auto& s = self->state;
+  s.last_busy = std::chrono::steady_clock::now();
+  if (s.trim_armed) return;
+  s.trim_armed = true;
+  self->delayed_send(self, quiet_before_trim, trim_atom::value);
+}
+
+void on_trim(self_ptr self) {
+  auto& s = self->state;
+  auto quiet = std::chrono::steady_clock::now() - s.last_busy;
+  if (quiet < quiet_before_trim) {
+    self->delayed_send(self, quiet_before_trim - quiet, trim_atom::value);
+    return;
+  }
+  s.trim_armed = false;
+  os::release_free_heap();
+}
+
 /// A request being answered: where the reply goes.
 struct call {
   self_ptr self;
@@ -24,10 +48,12 @@ struct call {
   uint64_t id;
   void ok(const json& result) const {
     self->state.sink->send(conn, proto::encode_ok(id, result));
+    note_busy(self);
   }
   void fail(std::string_view code, std::string_view message,
             const json& extra = json::object()) const {
     self->state.sink->send(conn, proto::encode_error(id, code, message, extra));
+    note_busy(self);
   }
   void fail(const caf::error& e) const {
     fail("internal", self->system().render(e));
@@ -387,7 +413,9 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
       }
       s.recent.push_back(std::move(e));
       if (s.recent.size() > recent_events) s.recent.pop_front();
+      note_busy(self);
     },
+    [=](trim_atom) { on_trim(self); },
     [=](bool) {}, // the bus's answer to subscribe
   };
 }

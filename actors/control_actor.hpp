@@ -4,6 +4,7 @@
 // Requests arrive from the control server's thread as messages; replies go
 // back through a reply_sink (non-blocking), so a slow client never blocks it.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -72,7 +73,15 @@ struct control_state {
   std::deque<event> recent;             ///< the last events, oldest first (as JSON on request:
                                         ///< ~4x smaller than json objects)
   std::map<uint64_t, uint64_t> followers; ///< conn -> request id of `events -f`
+  bool trim_armed = false;              ///< a trim_atom is on its way (see note_busy)
+  std::chrono::steady_clock::time_point last_busy; ///< the last request, reply or event
 };
+
+/// Time for the heap's free pages to go back to the kernel (control actor).
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
+
+/// How long nothing must happen before the heap is trimmed.
+constexpr std::chrono::milliseconds quiet_before_trim{250};
 
 /// How many recent events are kept for `events`.
 constexpr size_t recent_events = 1000;
