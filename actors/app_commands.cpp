@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
@@ -128,7 +128,7 @@ void arm_cron(app_self self) {
   auto now = s.wall_clock();
   auto next = config::next_fire(*s.cron, now, s.tz ? *s.tz : config::time_zone::utc());
   if (!next) {
-    spdlog::warn("supervisor={} event=cron_never reason=\"'{}' never fires\"", s.spec->name,
+    log_warn("supervisor={} event=cron_never reason=\"'{}' never fires\"", s.spec->name,
                  s.spec->cron_restart);
     return;
   }

@@ -1,6 +1,6 @@
 #include "app_supervisor.hpp"
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
@@ -153,13 +153,13 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     st.cron = config::parse_cron(st.spec->cron_restart, err);
     if (!st.spec->cron_tz.empty()) st.tz = config::time_zone::load(st.spec->cron_tz, err);
     if (!st.cron || (!st.spec->cron_tz.empty() && !st.tz))
-      spdlog::error("supervisor={} event=cron_invalid reason=\"{}\"", st.spec->name, err);
+      log_error("supervisor={} event=cron_invalid reason=\"{}\"", st.spec->name, err);
   }
   log_unexpected(self, st.spec->name);
   if (st.parent) self->monitor(st.parent); // it goes, we go (and our instances with us)
   self->set_down_handler([=](caf::down_msg& dm) {
     if (dm.source == self->state.parent.address()) return self->quit(dm.reason);
-    spdlog::error("supervisor={} event=child_terminated reason={} offender=actor",
+    log_error("supervisor={} event=child_terminated reason={} offender=actor",
                   self->state.spec->name, self->system().render(dm.reason));
   });
   auto all = [self] {

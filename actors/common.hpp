@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 namespace arbor::detail {
 
@@ -17,7 +17,7 @@ namespace arbor::detail {
 inline void log_unexpected(caf::scheduled_actor* self, std::string who) {
   self->set_default_handler(
     [who](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      spdlog::warn("supervisor={} event=unexpected_message reason=\"{}\"", who,
+      log_warn("supervisor={} event=unexpected_message reason=\"{}\"", who,
                    caf::deep_to_string(x.copy_content_to_message()));
       return caf::sec::unexpected_message;
     });

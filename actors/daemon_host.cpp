@@ -8,7 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "config/units.hpp"
 #include "control_actor.hpp"
@@ -102,7 +102,7 @@ int daemon_host::wait(int signal_fd) {
                    {impl_->opts.exit_on_root_failure ? impl_->root_failed_fd : -1, POLLIN, 0}};
     if (::poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
-      spdlog::critical("supervisor=root event=poll_failed reason=\"{}\"", std::strerror(errno));
+      log_critical("supervisor=root event=poll_failed reason=\"{}\"", std::strerror(errno));
       return SIGTERM;
     }
     if (p[1].revents & POLLIN) return 0;
@@ -111,7 +111,7 @@ int daemon_host::wait(int signal_fd) {
     while ((sig = os::read_signal(signal_fd)) > 0) {
       if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) return sig;
       if (sig == SIGHUP)
-        spdlog::info("supervisor=root event=signal reason=\"SIGHUP ignored: reload the config "
+        log_info("supervisor=root event=signal reason=\"SIGHUP ignored: reload the config "
                      "with `arbor apply`\"");
     }
   }
@@ -136,7 +136,7 @@ bool daemon_host::stop(int signal_fd) {
     int sig;
     while (!done && (sig = os::read_signal(signal_fd)) > 0) {
       if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-        spdlog::warn("supervisor=root event=halt reason=\"second {}: SIGKILL to every "
+        log_warn("supervisor=root event=halt reason=\"second {}: SIGKILL to every "
                      "process group now\"", config::signal_name(sig));
         caf::anon_send(tree.root(), halt_atom::value);
       }

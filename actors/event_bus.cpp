@@ -4,7 +4,7 @@
 #include <chrono>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 namespace arbor::detail {
 
@@ -27,13 +27,13 @@ std::string format_event(const event& e) {
 
 namespace {
 
-spdlog::level::level_enum level_of(const event& e) {
+log_level level_of(const event& e) {
   if (e.what == "gave_up" || e.what == "spawn_failed" || e.what == "log_error")
-    return spdlog::level::err;
-  if (e.what == "child_exited" && e.reason == "exit(0)") return spdlog::level::info;
+    return log_level::error;
+  if (e.what == "child_exited" && e.reason == "exit(0)") return log_level::info;
   if (e.what == "child_exited" || e.what == "backoff" || e.what == "killed")
-    return spdlog::level::warn;
-  return spdlog::level::info;
+    return log_level::warning;
+  return log_level::info;
 }
 
 struct bus_state {
@@ -52,7 +52,7 @@ caf::behavior event_bus(caf::event_based_actor* self, bool log) {
   });
   return {
     [=](event& e) {
-      if (log) spdlog::log(level_of(e), "{}", format_event(e));
+      if (log) log_line(level_of(e), format_event(e));
       for (auto& s : st->subscribers) self->send(s, e);
     },
     [=](subscribe_atom) {

@@ -8,7 +8,7 @@ namespace arbor::detail {
 
 /// Fans events out to subscribers (subscribe_atom / unsubscribe_atom, from
 /// the sender) and, when `log` is set, writes each as an OTP-style log line
-/// through spdlog's default logger.
+/// through arbor's log sink (arbor/log.hpp).
 caf::behavior event_bus(caf::event_based_actor* self, bool log);
 
 /// Wall clock now, ns since epoch.

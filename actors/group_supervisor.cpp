@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "app_supervisor.hpp"
 #include "arbor/messages.hpp"
@@ -246,7 +246,7 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
   if (st.parent) self->monitor(st.parent); // it goes, we go (and our children with us)
   self->set_down_handler([=](caf::down_msg& dm) {
     if (dm.source == self->state.parent.address()) return self->quit(dm.reason);
-    spdlog::error("supervisor={} event=child_terminated reason={} offender=actor",
+    log_error("supervisor={} event=child_terminated reason={} offender=actor",
                   label(self), self->system().render(dm.reason));
   });
   return {

@@ -12,7 +12,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
@@ -126,7 +126,7 @@ struct metrics_server::impl {
     if (auto st = tree.status(status_timeout)) {
       in.tree = std::move(*st);
     } else {
-      spdlog::warn("supervisor=root event=metrics_partial reason=\"the tree did not answer "
+      log_warn("supervisor=root event=metrics_partial reason=\"the tree did not answer "
                    "the status request in {}s: {}\"",
                    status_timeout.count(), caf::to_string(st.error()));
     }
@@ -144,7 +144,7 @@ struct metrics_server::impl {
             in.restarts = std::move(m);
           },
           [&](caf::error& e) {
-            spdlog::warn("supervisor=root event=metrics_partial reason=\"the restart "
+            log_warn("supervisor=root event=metrics_partial reason=\"the restart "
                          "counter did not answer: {}\"",
                          caf::to_string(e));
           });
@@ -162,7 +162,7 @@ struct metrics_server::impl {
     std::string err;
     auto addr = metrics::parse_listen(spec.listen, err);
     if (!addr) {
-      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+      log_error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
                     "(serving no metrics)",
                     spec.listen, err);
       return;
@@ -170,7 +170,7 @@ struct metrics_server::impl {
     std::string why;
     auto* mod = http::module(&why);
     if (mod == nullptr) {
-      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+      log_error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
                     "(serving no metrics; the tree runs on)",
                     spec.listen, why);
       return;
@@ -185,14 +185,14 @@ struct metrics_server::impl {
       try {
         return {200, scrape()};
       } catch (const std::exception& e) {
-        spdlog::error("supervisor=root event=metrics_scrape_failed reason=\"{}\"", e.what());
+        log_error("supervisor=root event=metrics_scrape_failed reason=\"{}\"", e.what());
         return {500, std::string{"scrape failed: "} + e.what() + "\n"};
       }
     };
     uint16_t bound = 0;
     http = mod->serve(std::move(o), bound, why);
     if (http == nullptr) {
-      spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+      log_error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
                     "(serving no metrics; the tree runs on)",
                     spec.listen, why);
       return;
@@ -200,10 +200,10 @@ struct metrics_server::impl {
     port = bound;
     serving = true;
     if (metrics::is_loopback(addr->host))
-      spdlog::info("supervisor=root event=metrics_listening listen={}:{} path=/metrics",
+      log_info("supervisor=root event=metrics_listening listen={}:{} path=/metrics",
                    addr->host, port);
     else
-      spdlog::warn("supervisor=root event=metrics_listening listen={}:{} path=/metrics "
+      log_warn("supervisor=root event=metrics_listening listen={}:{} path=/metrics "
                    "reason=\"not a loopback address: anyone who can reach it reads the "
                    "metrics (no authentication)\"",
                    addr->host, port);
@@ -223,12 +223,12 @@ metrics_server::metrics_server(caf::actor_system& sys, supervision_tree& tree,
         .receive([&](bool ok) { subscribed = ok; }, [&](caf::error&) {});
     }
     if (!subscribed)
-      spdlog::warn("supervisor=root event=metrics_partial reason=\"the event bus did not "
+      log_warn("supervisor=root event=metrics_partial reason=\"the event bus did not "
                    "confirm the subscription: early restarts may be missing from "
                    "arbor_instance_restarts_total\"");
     d.start(spec);
   } catch (const std::exception& e) {
-    spdlog::error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
+    log_error("supervisor=root event=metrics_failed listen=\"{}\" reason=\"{}\" "
                   "(serving no metrics)",
                   spec.listen, e.what());
   }

@@ -3,7 +3,7 @@
 #include <csignal>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "os/spawn.hpp"
 
@@ -41,7 +41,7 @@ void collect(group_spec& g, std::map<std::string, app_spec*>& out) {
 void stop_strays(std::vector<keeper::instance_record> strays) {
   if (strays.empty()) return;
   for (auto& r : strays) {
-    spdlog::warn("supervisor=root event=stray reason=\"{}#{} (pid {}) is not in the config any "
+    log_warn("supervisor=root event=stray reason=\"{}#{} (pid {}) is not in the config any "
                  "more: stopping it\"", r.app, r.index, r.pid);
     ::kill(-r.pid, SIGTERM);
   }
@@ -72,7 +72,7 @@ persistence::persistence(std::string dir, std::string keeper_binary)
 void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
   std::string err;
   auto last = keeper::read_journal(dir_ + "/state.json", err);
-  if (!err.empty()) spdlog::error("supervisor=root event=journal reason=\"{}\"", err);
+  if (!err.empty()) log_error("supervisor=root event=journal reason=\"{}\"", err);
   std::map<std::string, app_spec*> apps;
   collect(spec.root, apps);
   if (last) {
@@ -104,7 +104,7 @@ void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::stri
   keeper_.set_ledger(ledger.first, ledger.second);
   auto handed = keeper_.start(dir_, keeper_binary_, err);
   if (!handed) {
-    spdlog::error("supervisor=root event=keeper reason=\"{} (apps' output is not protected "
+    log_error("supervisor=root event=keeper reason=\"{} (apps' output is not protected "
                   "against a daemon crash)\"", err);
   } else {
     for (auto& h : *handed) {
@@ -116,7 +116,7 @@ void persistence::recover(tree_spec& spec, logs::log_pump* pump, const std::stri
       if (!ok || !pump->adopt_stream(app, index, kind, h.fd, h.id)) keeper_.release(h.id, err);
     }
     if (!handed->empty())
-      spdlog::info("supervisor=root event=keeper reason=\"{} output pipe(s) taken back\"",
+      log_info("supervisor=root event=keeper reason=\"{} output pipe(s) taken back\"",
                    handed->size());
   }
   pump->set_hook([this](const logs::stream_change& c) {

@@ -1,10 +1,10 @@
 // The floor of the daemon's RSS: a bare CAF 0.17 actor system set up as the
 // daemon sets its own (sharing scheduler, 2 threads), one actor, one request
-// answered, one spdlog line, then idle. bench/rss_floor.sh reads its /proc
+// answered, one line through fmt (as the daemon logs), then idle. bench/rss_floor.sh reads its /proc
 // figures next to arbor-daemon's.
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+#include <fmt/core.h>
 
 #include <unistd.h>
 
@@ -18,6 +18,6 @@ int main() {
   });
   caf::scoped_actor self{sys};
   self->request(echo, caf::infinite, 1).receive([](int) {}, [](caf::error&) {});
-  spdlog::info("caf-floor: up");
+  fmt::print(stderr, "caf-floor: up\n");
   ::pause(); // until SIGTERM
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The daemon's memory next to its floor: a bare CAF 0.17 actor system
-# (bench-caf-floor: 2 scheduler threads, one actor, spdlog), both from /proc.
+# (bench-caf-floor: 2 scheduler threads, one actor, fmt), both from /proc.
 #
 #   bench/rss_floor.sh [BUILD_DIR] [INSTANCES]      (defaults: ./build, 100)
 #
@@ -48,7 +48,7 @@ row() { # NAME PID
   printf '%-34s %8s %8s %8s %8s\n' "$1" "$rss" "$anon" "$file" "$pss"
 }
 printf '%-34s %8s %8s %8s %8s   (KiB)\n' "" RSS anon file PSS
-row "bare CAF actor system + spdlog" "$floor_pid"
+row "bare CAF actor system + fmt" "$floor_pid"
 row "arbor-daemon, $n instances" "$daemon_pid"
 echo
 echo "arbor-daemon's resident file mappings over 100 KiB:"

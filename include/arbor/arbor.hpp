@@ -12,7 +12,7 @@
 //   tree.start();
 //
 // Link with `find_package(arbor)` + `target_link_libraries(x PRIVATE arbor::core)`.
-// No toml++, spdlog or httplib type appears in these headers.
+// No toml++, spdlog, fmt or httplib type appears in these headers.
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +21,7 @@
 
 #include <caf/all.hpp>
 
+#include "arbor/log.hpp"
 #include "arbor/messages.hpp"
 #include "arbor/spec.hpp"
 #include "arbor/state.hpp"

@@ -1,4 +1,4 @@
-// Helpers shared by the CLI and the daemon binary (no CAF, no spdlog).
+// Helpers shared by the CLI and the daemon binary (no CAF).
 
 #include <cstdio>
 #include <cstdlib>

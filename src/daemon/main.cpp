@@ -1,7 +1,7 @@
 // arbor-daemon: the supervision tree and its control socket. Started by
 // `arbor run` (which execs it in place: same pid, same signals, same exit
 // code) and by `arbor up` (detached). Kept apart from the `arbor` CLI so the
-// CLI does not load CAF and spdlog on every invocation (~2 ms of dynamic
+// CLI does not load CAF on every invocation (~2 ms of dynamic
 // linking per command).
 
 #include <unistd.h>

@@ -14,13 +14,13 @@
 
 #include <caf/all.hpp>
 #include <fmt/core.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
+#include "log.hpp"
 #include "os/crash_report.hpp"
 #include "os/sd_notify.hpp"
 #include "os/signals.hpp"
@@ -30,11 +30,7 @@ namespace arbor::cli {
 namespace {
 
 void setup_logging(bool color) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-    color ? spdlog::color_mode::automatic : spdlog::color_mode::never);
-  auto logger = std::make_shared<spdlog::logger>("arbor", sink);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  spdlog::set_default_logger(logger);
+  detail::log_color(color); // lines: "2026-11-21T21:42:02.123 info  ..."
 }
 
 /// Holds <home>/arbor.lock for the process's lifetime: one arbor per home.
@@ -67,7 +63,7 @@ void raise_fd_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
   rl.rlim_cur = rl.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
-    spdlog::warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"",
+    detail::log_warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"",
                  std::strerror(errno));
 }
 
@@ -110,7 +106,7 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
       detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true,
                                 foreground};
       detail::daemon_host host{sys, std::move(*res.tree), opts};
-      spdlog::info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
+      detail::log_info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
                    file, apps, instances, home, ::getpid());
       host.start();
       // Up once the first start has been applied: a status query queues
@@ -122,21 +118,21 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
       os::sd_notify(notify_socket, "STOPPING=1");
       if (sig < 0) {
         // The tree gave up: a container runtime should restart us.
-        spdlog::critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
+        detail::log_critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
                          "its intensity; exiting non-zero\"");
         rc = exit_failed;
       } else {
-        spdlog::info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
+        detail::log_info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
                      sig ? config::signal_name(sig) : std::string{"shutdown requested"});
       }
       if (!host.stop(sfd)) {
-        spdlog::error("supervisor=root event=shutdown reason=\"stop timed out\"");
+        detail::log_error("supervisor=root event=shutdown reason=\"stop timed out\"");
         rc = exit_failed;
       } else {
-        spdlog::info("supervisor=root event=stopped reason=\"all processes stopped\"");
+        detail::log_info("supervisor=root event=stopped reason=\"all processes stopped\"");
       }
     } catch (const std::exception& e) {
-      spdlog::critical("supervisor=root event=startup_failed reason=\"{}\"", e.what());
+      detail::log_critical("supervisor=root event=startup_failed reason=\"{}\"", e.what());
       rc = exit_failed;
     }
   }

@@ -29,7 +29,8 @@ std::string child_args(std::initializer_list<std::string> args) {
   return s + "]";
 }
 
-harness::harness(const std::string& toml, std::chrono::milliseconds sample_interval) {
+harness::harness(const std::string& toml, std::chrono::milliseconds sample_interval,
+                 bool log_events) {
   auto res = config::load_string(toml, dir.file("test.toml"), dir.path.string());
   if (!res.ok()) {
     for (auto& e : res.errors) UNSCOPED_INFO(e.to_string());
@@ -38,6 +39,7 @@ harness::harness(const std::string& toml, std::chrono::milliseconds sample_inter
   tree_options opts;
   opts.log_dir = dir.file("logs");
   opts.sample_interval = sample_interval;
+  opts.log_events = log_events;
   opts.runtime_dir = dir.file("run");
   tree = std::make_unique<supervision_tree>(sys, std::move(*res.tree), std::move(opts));
   bool ok = false;

@@ -44,8 +44,8 @@ for exe in arbor arbor-daemon; do
   [[ -x $prefix/bin/$exe ]] || fail "bin/$exe not installed"
 done
 # The public headers must not leak the implementation's libraries.
-if grep -lE '#include *[<"](toml\+\+|spdlog|httplib|nlohmann)' "$prefix"/include/arbor/*.hpp; then
-  fail "a public header includes toml++/spdlog/httplib/nlohmann"
+if grep -lE '#include *[<"](toml\+\+|spdlog|fmt/|httplib|nlohmann)' "$prefix"/include/arbor/*.hpp; then
+  fail "a public header includes toml++/spdlog/fmt/httplib/nlohmann"
 fi
 "$prefix/bin/arbor" --help >/dev/null || fail "installed bin/arbor does not run"
 module=$(find "$prefix" -path '*/arbor/libarbor-http.so' -print -quit)
