@@ -1,0 +1,30 @@
+#pragma once
+
+// arbor-daemon's command line, which only the `arbor` CLI writes:
+//
+//   arbor-daemon run [FILE] [--log-dir DIR]     the tree in the foreground
+//   arbor-daemon daemon FILE                    the tree as a daemon
+//
+// Parsed by hand: CLI11 cost the resident daemon ~90 KB of code pages for
+// two subcommands.
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace arbor::cli {
+
+struct daemon_args {
+  bool help = false;
+  bool foreground = true;          ///< `run`; false: `daemon`
+  std::string file = "arbor.toml";
+  std::string log_dir;             ///< "" = <home>/logs
+};
+
+/// The usage text (for --help and after an error).
+extern const char* const daemon_usage;
+
+/// `args` without argv[0]. Throws std::invalid_argument saying what is wrong.
+daemon_args parse_daemon_args(const std::vector<std::string>& args);
+
+} // namespace arbor::cli
