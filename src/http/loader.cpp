@@ -7,6 +7,8 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include "os/module_search.hpp"
+
 namespace arbor::http {
 
 namespace {
@@ -22,37 +24,18 @@ loaded& state() {
   return s;
 }
 
-std::string exe_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<size_t>(n));
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
-}
-
 std::vector<std::string> candidates() {
-  static const std::string file = "libarbor-http.so";
-  std::vector<std::string> out;
-  if (const char* env = ::getenv("ARBOR_HTTP_MODULE"); env != nullptr && *env != '\0') {
-    out.emplace_back(env);
-    return out; // an explicit choice: nothing else
-  }
-  auto dir = exe_dir();
-  if (!dir.empty()) {
-    out.push_back(dir + "/" + file);
-    out.push_back(dir + "/../lib/arbor/" + file);
+  os::module_places p{"libarbor-http.so", "ARBOR_HTTP_MODULE", {}, {}, {}};
 #ifdef ARBOR_INSTALL_LIBDIR_NAME
-    out.push_back(dir + "/../" ARBOR_INSTALL_LIBDIR_NAME "/arbor/" + file);
+  p.libdir_name = ARBOR_INSTALL_LIBDIR_NAME;
 #endif
-  }
 #ifdef ARBOR_HTTP_MODULE_INSTALLED
-  out.emplace_back(ARBOR_HTTP_MODULE_INSTALLED);
+  p.installed = ARBOR_HTTP_MODULE_INSTALLED;
 #endif
 #ifdef ARBOR_HTTP_MODULE_BUILT
-  out.emplace_back(ARBOR_HTTP_MODULE_BUILT);
+  p.built = ARBOR_HTTP_MODULE_BUILT;
 #endif
-  return out;
+  return os::module_candidates(p);
 }
 
 void load(loaded& s) {

@@ -1,14 +1,8 @@
 #pragma once
 
 // Finds and loads libarbor-http.so (see module_api.hpp) once per process, on
-// first use. Where it looks, in order:
-//   1. $ARBOR_HTTP_MODULE (a path to the file), if set;
-//   2. next to the running executable (the build tree: arbor-daemon and the
-//      module are both at its top);
-//   3. <exe dir>/../lib/arbor/ and <exe dir>/../<libdir>/arbor/ (an
-//      installed arbor, relocated or not);
-//   4. the install directory configured at build time, then the build tree
-//      (for programs embedding arbor::core: their executable is elsewhere).
+// first use, from the places of os/module_search.hpp ($ARBOR_HTTP_MODULE
+// first).
 
 #include <string>
 
