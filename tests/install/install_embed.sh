@@ -50,6 +50,8 @@ fi
 "$prefix/bin/arbor" --help >/dev/null || fail "installed bin/arbor does not run"
 module=$(find "$prefix" -path '*/arbor/libarbor-http.so' -print -quit)
 [[ -n $module ]] || fail "libarbor-http.so not installed under <libdir>/arbor"
+[[ -n $(find "$prefix" -path '*/arbor/libarbor-config.so' -print -quit) ]] \
+  || fail "libarbor-config.so not installed under <libdir>/arbor"
 
 step "the installed daemon loads the installed HTTP module ([metrics])"
 # ARBOR_HTTP_MODULE unset and the build tree out of reach by name: the daemon

@@ -16,12 +16,6 @@ static_assert(TOML_EXCEPTIONS, "the config loader expects toml++ with exceptions
 
 namespace arbor::config {
 
-std::string diagnostic::to_string() const {
-  if (where.line == 0) return where.file + ": " + message;
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.col) + ": "
-         + message;
-}
-
 const std::vector<std::string_view>& detail::group_keys() {
   static const std::vector<std::string_view> keys = {"strategy", "intensity", "period"};
   return keys;
