@@ -23,6 +23,7 @@
 #include "daemon_host.hpp"
 #include "log.hpp"
 #include "os/crash_report.hpp"
+#include "os/heap.hpp"
 #include "os/sd_notify.hpp"
 #include "os/signals.hpp"
 
@@ -74,6 +75,7 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
   os::install_crash_report();
+  os::use_one_arena();
   // systemd's channel is ours, not the apps': out of the environment before
   // the tree copies it (and before any thread exists).
   auto notify_socket = os::take_notify_socket();

@@ -17,6 +17,12 @@ bool release_free_heap() {
 #endif
 }
 
+void use_one_arena() {
+#if defined(__GLIBC__)
+  ::mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int64_t resident_anon_kib() {
   std::FILE* f = std::fopen("/proc/self/status", "re");
   if (!f) return -1;
