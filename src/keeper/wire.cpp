@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,8 +50,10 @@ int send_message(int sock, const std::string& text, const int* fds, size_t nfds)
 
 int recv_message(int sock, std::string& text, std::vector<int>& fds, bool dont_wait) {
   // The largest message a peer may send is max_text plus slack.
-  static thread_local std::vector<char> buf(max_text + 4096);
-  iovec iov{buf.data(), buf.size()};
+  // Not zero-filled: only the pages a message reaches become resident.
+  constexpr size_t cap = max_text + 4096;
+  static thread_local std::unique_ptr<char[]> buf{new char[cap]};
+  iovec iov{buf.get(), cap};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -85,7 +88,7 @@ int recv_message(int sock, std::string& text, std::vector<int>& fds, bool dont_w
     // (nobody sends empty ones).
     return 0;
   }
-  text.assign(buf.data(), static_cast<size_t>(n));
+  text.assign(buf.get(), static_cast<size_t>(n));
   return 1;
 }
 

@@ -95,7 +95,7 @@ void control_server::impl::on_event(uint64_t id, uint32_t events) {
 
 /// One read per event keeps a flooding peer from starving the others.
 void control_server::impl::read_some(connection& c) {
-  ssize_t n = ::recv(c.fd, buf.data(), buf.size(), 0);
+  ssize_t n = ::recv(c.fd, buf.get(), read_chunk, 0);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       close_conn(c.id);
@@ -112,7 +112,7 @@ void control_server::impl::read_some(connection& c) {
     size_t cap = std::max(c.in.capacity() * 2, c.in.size() + len);
     c.in.reserve(std::min(cap, opts.max_line + 1 + read_chunk));
   }
-  c.in.append(buf.data(), len);
+  c.in.append(buf.get(), len);
   split_lines(c);
 }
 

@@ -57,7 +57,9 @@ struct control_server::impl {
   uint64_t next_id = 1;
   bool accept_paused = false;
   std::chrono::steady_clock::time_point accept_resume;
-  std::vector<char> buf = std::vector<char>(server_detail::read_chunk);
+  // Not zero-filled: only the pages a read reaches become resident (a
+  // std::vector<char>(64K) was 64 KB of the daemon's memory for good).
+  std::unique_ptr<char[]> buf{new char[server_detail::read_chunk]};
 
   static inline thread_local const impl* current = nullptr; // set on the server thread
 
