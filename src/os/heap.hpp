@@ -25,8 +25,4 @@ bool release_free_heap();
 /// shared arena's lock is rarely taken. A no-op elsewhere.
 void use_one_arena();
 
-/// This process's resident anonymous memory in KiB (RssAnon of
-/// /proc/self/status), -1 if unknown.
-int64_t resident_anon_kib();
-
 } // namespace arbor::os

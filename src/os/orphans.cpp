@@ -71,17 +71,26 @@ bool read_stat(pid_t pid, stat_fields& f) {
   auto close = text.rfind(')');
   if (close == std::string::npos) return false;
   // After "(comm)": state ppid pgrp ... starttime is field 22.
+  // (strtol, not sscanf: scanf's machinery was ~100 KB of libc's pages kept
+  // resident by the daemon for this one parse.)
   const char* p = text.c_str() + close + 1;
-  int ppid = 0, pgrp = 0;
-  int used = 0;
-  if (std::sscanf(p, " %c %d %d%n", &f.state, &ppid, &pgrp, &used) != 3) return false;
+  while (*p == ' ') ++p;
+  if (*p == '\0') return false;
+  f.state = *p++;
+  char* end = nullptr;
+  std::strtol(p, &end, 10); // ppid
+  if (end == p) return false;
+  p = end;
+  long pgrp = std::strtol(p, &end, 10);
+  if (end == p) return false;
   f.pgrp = static_cast<pid_t>(pgrp);
-  p += used;
+  p = end;
   for (int field = 6; field <= 21; ++field) { // skip fields 6..21
     while (*p == ' ') ++p;
     while (*p != ' ' && *p != '\0') ++p;
   }
-  return std::sscanf(p, " %llu", &f.start) == 1;
+  f.start = std::strtoull(p, &end, 10);
+  return end != p;
 }
 
 double uptime_seconds() {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
@@ -55,7 +56,9 @@ bool blocked_in_every_thread(int sig) {
     buf[n] = '\0';
     const char* line = std::strstr(buf, "\nSigBlk:");
     unsigned long long mask = 0;
-    if (line == nullptr || std::sscanf(line + 8, "%llx", &mask) != 1) {
+    char* end = nullptr;
+    if (line != nullptr) mask = std::strtoull(line + 8, &end, 16); // skips the tab
+    if (line == nullptr || end == line + 8) {
       all = false;
       break;
     }
