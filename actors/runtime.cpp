@@ -1,11 +1,11 @@
 #include "runtime.hpp"
 
 #include "os/spawn.hpp"
+#include "os/paths.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 #include <sys/stat.h>
 
@@ -38,7 +38,7 @@ probe::notify_listener* runtime::notify(std::string& error) {
     dir = made_dir_ = tmpl;
   } else {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    os::make_dirs(dir, ec);
     if (ec) {
       error = "cannot make " + dir + ": " + ec.message();
       return nullptr;

@@ -1,6 +1,5 @@
 #include "arbor/tree.hpp"
 
-#include <filesystem>
 #include <system_error>
 
 #include "event_bus.hpp"
@@ -9,6 +8,7 @@
 #include "os/spawn.hpp"
 #include "os/orphans.hpp"
 #include "runtime.hpp"
+#include "os/paths.hpp"
 
 namespace arbor {
 
@@ -28,7 +28,7 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   : impl_(std::make_unique<impl>(sys, std::move(spec))) {
   if (!opts.log_dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(opts.log_dir, ec);
+    os::make_dirs(opts.log_dir, ec);
     if (ec) throw std::system_error(ec, "cannot create log directory " + opts.log_dir);
   }
   auto rt = std::make_shared<detail::runtime>();
@@ -55,9 +55,7 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   if (!opts.state_dir.empty()) {
     auto keeper = opts.keeper_binary;
     if (keeper.empty()) {
-      std::error_code ec;
-      auto self_exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-      keeper = (self_exe.parent_path() / "arbor-keeper").string();
+      keeper = os::exe_dir() + "/arbor-keeper";
     }
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();

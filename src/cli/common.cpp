@@ -2,12 +2,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "os/paths.hpp"
 
 namespace arbor::cli {
 
@@ -32,16 +32,13 @@ bool use_color(int fd) {
 }
 
 std::string absolute_path(const std::string& file) {
-  std::error_code ec;
-  auto p = std::filesystem::absolute(file, ec);
-  return ec ? file : p.lexically_normal().string();
+  auto p = os::absolute(file);
+  return p.empty() ? file : p;
 }
 
 std::string daemon_binary() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "arbor-daemon";
-  return (self.parent_path() / "arbor-daemon").string();
+  auto dir = os::exe_dir();
+  return dir.empty() ? std::string{"arbor-daemon"} : dir + "/arbor-daemon";
 }
 
 bool report_errors(const config::load_result& res, const std::string& file) {

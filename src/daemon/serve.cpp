@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include <fcntl.h>
@@ -26,6 +25,7 @@
 #include "os/heap.hpp"
 #include "os/sd_notify.hpp"
 #include "os/signals.hpp"
+#include "os/paths.hpp"
 
 namespace arbor::cli {
 
@@ -38,7 +38,7 @@ void setup_logging(bool color) {
 /// Holds <home>/arbor.lock for the process's lifetime: one arbor per home.
 int lock_home(const std::string& home, std::string& error) {
   std::error_code ec;
-  std::filesystem::create_directories(home, ec);
+  os::make_dirs(home, ec);
   ::chmod(home.c_str(), 0700);
   auto path = home + "/arbor.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

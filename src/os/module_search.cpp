@@ -2,22 +2,9 @@
 
 #include <cstdlib>
 
-#include <unistd.h>
+#include "os/paths.hpp"
 
 namespace arbor::os {
-
-namespace {
-
-std::string exe_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<size_t>(n));
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
-}
-
-} // namespace
 
 std::vector<std::string> module_candidates(const module_places& p) {
   std::vector<std::string> out;
@@ -25,7 +12,7 @@ std::vector<std::string> module_candidates(const module_places& p) {
     out.emplace_back(env);
     return out; // an explicit choice: nothing else
   }
-  auto dir = exe_dir();
+  auto dir = os::exe_dir();
   if (!dir.empty()) {
     out.push_back(dir + "/" + p.file);
     out.push_back(dir + "/../lib/arbor/" + p.file);
