@@ -2,10 +2,12 @@
 
 #include <csignal>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 
-#include <execinfo.h>
+#include <dlfcn.h>
+#include <unwind.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,6 +40,57 @@ void put_number(long v) {
   put(p);
 }
 
+void put_hex(uintptr_t v) {
+  char buf[2 + 2 * sizeof v + 1];
+  char* p = buf + sizeof buf;
+  *--p = '\0';
+  do {
+    *--p = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  *--p = 'x';
+  *--p = '0';
+  put(p);
+}
+
+/// The return addresses of the calling thread's stack, from libgcc's
+/// unwinder directly (glibc's backtrace() is a wrapper that dlopen()s it).
+struct frames {
+  uintptr_t pc[64];
+  int n = 0;
+};
+
+_Unwind_Reason_Code collect(_Unwind_Context* ctx, void* arg) {
+  auto* f = static_cast<frames*>(arg);
+  if (f->n == 64) return _URC_END_OF_STACK;
+  f->pc[f->n++] = static_cast<uintptr_t>(_Unwind_GetIP(ctx));
+  return _URC_NO_REASON;
+}
+
+/// "/path/to/object(symbol+0x1c)[0x7f...]" per frame, as backtrace_symbols_fd.
+void put_frames(const frames& f) {
+  for (int i = 0; i < f.n; ++i) {
+    if (f.pc[i] == 0) continue; // the end of the outermost frame
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(f.pc[i]), &info) != 0 && info.dli_fname != nullptr) {
+      put(info.dli_fname);
+      put("(");
+      if (info.dli_sname != nullptr) {
+        put(info.dli_sname);
+        put("+");
+        put_hex(f.pc[i] - reinterpret_cast<uintptr_t>(info.dli_saddr));
+      } else {
+        put("+");
+        put_hex(f.pc[i] - reinterpret_cast<uintptr_t>(info.dli_fbase));
+      }
+      put(")");
+    }
+    put("[");
+    put_hex(f.pc[i]);
+    put("]\n");
+  }
+}
+
 const char* name_of(int sig) {
   switch (sig) {
     case SIGSEGV: return "SIGSEGV";
@@ -58,9 +111,9 @@ void on_fatal(int sig) {
   put(" of pid ");
   put_number(static_cast<long>(::getpid()));
   put("; backtrace:\n");
-  void* frames[64];
-  int n = ::backtrace(frames, 64);
-  ::backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  frames f;
+  _Unwind_Backtrace(collect, &f);
+  put_frames(f);
   errno = saved;
   // Default action now: the re-raised signal (unblocked on return from this
   // handler, which SA_RESETHAND left at SIG_DFL) terminates with the right
@@ -72,8 +125,8 @@ void on_fatal(int sig) {
 } // namespace
 
 void install_crash_report() {
-  void* warm[1];
-  (void) ::backtrace(warm, 1); // loads libgcc_s now, not inside the handler
+  frames warm; // binds the unwinder's symbols now, not inside the handler
+  _Unwind_Backtrace(collect, &warm);
   struct sigaction sa {};
   sa.sa_handler = on_fatal;
   sigemptyset(&sa.sa_mask);
