@@ -37,12 +37,13 @@ build=$(cd "$build_arg" && pwd)
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is required (apt-get install time)"
 
-targets=(arbor arbor-daemon bench-stamp-app bench-ref-loop bench-respawn-driver bench-cmd-timer
-  bench-fleet-driver bench-flood-app)
+targets=(arbor arbor-daemon arbor-keeper arbor-config bench-stamp-app bench-ref-loop
+  bench-respawn-driver bench-cmd-timer bench-fleet-driver bench-flood-app)
 missing=()
 for t in "${targets[@]}"; do
   case $t in
-    arbor | arbor-daemon) [[ -x $build/$t ]] || missing+=("$t") ;;
+    arbor | arbor-daemon | arbor-keeper) [[ -x $build/$t ]] || missing+=("$t") ;;
+    arbor-config) [[ -f $build/libarbor-config.so ]] || missing+=("$t") ;; # the daemon reads TOML with it
     *) [[ -x $build/bench/$t ]] || missing+=("$t") ;;
   esac
 done
