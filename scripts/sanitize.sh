@@ -42,4 +42,8 @@ leaks=1
 export ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:check_initialization_order=1"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 300 -LE '^install$' "$@" </dev/null
+# Not here: `daemon memory:` measures glibc's malloc giving pages back
+# (malloc_trim); ASan's allocator replaces glibc's, so there is nothing to
+# measure. It runs in the plain build.
+ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 300 -LE '^install$' \
+  -E '^daemon memory: ' "$@" </dev/null

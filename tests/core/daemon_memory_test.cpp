@@ -1,6 +1,7 @@
 // The daemon gives back what a burst of work freed (os/heap.hpp, trimmed by
 // the control actor once things are quiet): a big `status` leaves its
-// resident memory where it was, not where the burst took it.
+// resident memory where it was, not where the burst took it. Not run by
+// scripts/sanitize.sh: ASan's allocator replaces glibc's.
 
 #include <catch2/catch.hpp>
 
@@ -39,9 +40,9 @@ TEST_CASE("daemon memory: what a burst of status requests freed goes back to the
   REQUIRE(pid > 0);
   REQUIRE(eventually([&] {
     auto st = arbor_json({"status"}, home);
-    size_t running = 0;
-    for (auto& i : st["instances"]) running += i["state"] == "running";
-    return running == 200;
+    size_t up = 0; // `ready` after min_uptime: a slow (sanitizer) start gets there first
+    for (auto& i : st["instances"]) up += i["state"] == "running" || i["state"] == "ready";
+    return up == 200;
   }));
 
   // Each status of 200 instances builds ~0.5 MB of JSON and messages.
