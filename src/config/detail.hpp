@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +21,7 @@ namespace arbor::config::detail {
 /// Where diagnostics go while one file is loaded.
 struct context {
   std::string file;                 ///< name shown in diagnostics
-  std::filesystem::path base_dir;   ///< absolute; relative paths resolve against it
+  std::string base_dir;             ///< absolute, normal; relative paths resolve against it
   std::vector<diagnostic> errors;
 
   source_pos pos(const toml::source_region& at) const;
@@ -62,7 +61,7 @@ std::optional<std::string> host_port_error(std::string_view text, bool allow_por
 std::optional<std::string> read_whole_file(const std::string& path, std::string& error);
 
 /// Absolute, lexically normal, without a trailing slash.
-std::string absolute_path(const std::filesystem::path& base, std::string_view path);
+std::string absolute_path(const std::string& base, std::string_view path);
 
 /// An app's `depends_on` as written, resolved after the whole tree is read.
 struct dependency_ref {

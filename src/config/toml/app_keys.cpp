@@ -163,7 +163,7 @@ struct app_reader {
   }
 
   void read_paths_and_env() {
-    app.cwd = cx.base_dir.string();
+    app.cwd = cx.base_dir;
     if (auto n = find("cwd")) {
       if (auto s = get_string(cx, *n, "cwd")) {
         if (s->empty())

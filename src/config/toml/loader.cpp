@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "config/detail.hpp"
+#include "os/paths.hpp"
 #include "config/suggest.hpp"
 
 // Debian's toml++ 3.3 is built with exceptions; parse errors arrive as
@@ -200,9 +201,8 @@ load_result load_text(std::string_view text, const std::string& display_name,
   context cx;
   cx.file = display_name;
   try {
-    std::error_code ec;
-    auto base = std::filesystem::absolute(base_dir.empty() ? "." : base_dir, ec);
-    cx.base_dir = absolute_path(ec ? std::filesystem::path{"/"} : base, ".");
+    auto base = os::absolute(base_dir.empty() ? "." : base_dir);
+    cx.base_dir = absolute_path(base.empty() ? "/" : base, ".");
     toml::table doc;
     try {
       doc = toml::parse(text, std::string_view{display_name});
@@ -251,11 +251,13 @@ load_result load_file(const std::string& path) {
       r.errors.push_back(diagnostic{source_pos{path, 0, 0}, "cannot read: " + error});
       return r;
     }
-    std::error_code ec;
-    auto abs = std::filesystem::absolute(path, ec);
-    if (ec) abs = path;
-    abs = abs.lexically_normal();
-    return load_text(*text, path, abs.string(), abs.parent_path().string());
+    auto abs = os::absolute(path);
+    if (abs.empty()) abs = path; // no working directory: as given
+    auto slash = abs.rfind('/');
+    auto dir = slash == std::string::npos ? std::string{"."}
+               : slash == 0             ? std::string{"/"}
+                                        : abs.substr(0, slash);
+    return load_text(*text, path, abs, dir);
   } catch (const std::exception& e) {
     load_result r;
     r.errors.push_back(diagnostic{source_pos{path, 0, 0}, std::string{"internal error: "} + e.what()});

@@ -1,6 +1,5 @@
 // `arbor check`: the tree as indented text, in start order.
 
-#include <filesystem>
 
 #include "config/detail.hpp"
 #include "config/loader.hpp"
@@ -100,7 +99,7 @@ std::string render_tree(const tree_spec& tree) {
   count(tree.root, c);
   std::string name = tree.file.empty()
                        ? std::string{"config"}
-                       : std::filesystem::path{tree.file}.filename().string();
+                       : tree.file.substr(tree.file.rfind('/') + 1);
   std::string out = name + " (" + plural(c.groups, "group") + ", " + plural(c.apps, "app") + ", "
                     + plural(c.instances, "instance") + ")";
   if (!default_flags(tree.root)) out += "  " + group_flags(tree.root);

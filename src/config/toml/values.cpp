@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config/detail.hpp"
+#include "os/paths.hpp"
 #include "config/units.hpp"
 
 namespace arbor::config::detail {
@@ -214,10 +215,13 @@ std::optional<std::string> read_whole_file(const std::string& path, std::string&
   return out;
 }
 
-std::string absolute_path(const std::filesystem::path& base, std::string_view path) {
-  std::filesystem::path p{std::string{path}};
-  if (p.is_relative()) p = base / p;
-  auto s = p.lexically_normal().string();
+// (os/paths.hpp, not std::filesystem: the daemon loads configs through
+// libarbor-config.so, and libstdc++'s filesystem pages would stay resident
+// in it after the module is unloaded.)
+std::string absolute_path(const std::string& base, std::string_view path) {
+  std::string p{path};
+  if (p.empty() || p[0] != '/') p = base + "/" + p;
+  auto s = os::absolute(p); // already absolute: only made lexically normal
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
 }
