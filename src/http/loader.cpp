@@ -2,10 +2,6 @@
 
 #include <atomic>
 #include <mutex>
-#include <vector>
-
-#include <dlfcn.h>
-#include <unistd.h>
 
 #include "os/module_search.hpp"
 
@@ -24,58 +20,20 @@ loaded& state() {
   return s;
 }
 
-std::vector<std::string> candidates() {
-  os::module_places p{"libarbor-http.so", "ARBOR_HTTP_MODULE", {}, {}, {}};
-#ifdef ARBOR_INSTALL_LIBDIR_NAME
-  p.libdir_name = ARBOR_INSTALL_LIBDIR_NAME;
-#endif
-#ifdef ARBOR_HTTP_MODULE_INSTALLED
-  p.installed = ARBOR_HTTP_MODULE_INSTALLED;
-#endif
-#ifdef ARBOR_HTTP_MODULE_BUILT
-  p.built = ARBOR_HTTP_MODULE_BUILT;
-#endif
-  return os::module_candidates(p);
-}
-
 void load(loaded& s) {
   std::string tried;
-  for (auto& path : candidates()) {
-    std::string why;
-    if (auto* api = load_module_from(path, why)) {
-      s.api = api;
-      return;
-    }
-    tried += (tried.empty() ? "" : "; ") + why;
-  }
-  s.error = "cannot load the HTTP module libarbor-http.so (" + tried + ")";
+  auto m = os::open_first_module(os::module_candidates("libarbor-http.so", "ARBOR_HTTP_MODULE"),
+                                  "arbor_http_module", module_abi, tried);
+  if (m.table) s.api = static_cast<const module_api*>(m.table);
+  else s.error = "cannot load the HTTP module libarbor-http.so (" + tried + ")";
 }
 
 } // namespace
 
 const module_api* load_module_from(const std::string& path, std::string& err) {
-  if (::access(path.c_str(), F_OK) != 0) {
-    err = path + ": not found";
-    return nullptr;
-  }
-  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (h == nullptr) {
-    const char* e = ::dlerror();
-    err = e ? std::string{e} : path + ": cannot load";
-    return nullptr;
-  }
-  using entry_fn = const module_api* (*)();
-  auto entry = reinterpret_cast<entry_fn>(::dlsym(h, "arbor_http_module"));
-  const module_api* api = entry ? entry() : nullptr;
-  if (api == nullptr || api->abi != module_abi) {
-    err = path
-          + (api ? ": built for another arbor (ABI " + std::to_string(api->abi) + ", want "
-                     + std::to_string(module_abi) + ")"
-                 : ": no arbor_http_module symbol");
-    ::dlclose(h);
-    return nullptr;
-  }
-  return api; // never dlclose()d: its threads and callbacks live as long as we do
+  // Never dlclose()d: its threads and callbacks live as long as we do.
+  return static_cast<const module_api*>(
+    os::open_module(path, "arbor_http_module", module_abi, err).table);
 }
 
 const module_api* module(std::string* err) {
