@@ -27,7 +27,10 @@ namespace {
 
 std::mutex sink_mutex;
 log_sink current_sink; // empty: stderr
-std::atomic<bool> color_wanted{true};
+/// Colour the level on stderr: -1 not decided yet (the first line decides:
+/// a terminal that is not "dumb"), else 0/1. Never per line: the daemon's
+/// stderr does not change, and events are logged on every crash.
+std::atomic<int> color{-1};
 
 const char* color_of(log_level l) {
   switch (l) {
@@ -57,10 +60,11 @@ void to_stderr(log_level l, std::string_view text) {
   auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
   std::string line{stamp, n};
   line += fmt::format(".{:03} ", ms);
-  bool color = color_wanted.load(std::memory_order_relaxed) && stderr_has_colors();
-  if (color) line += color_of(l);
+  int c = color.load(std::memory_order_relaxed);
+  if (c < 0) color.store(c = stderr_has_colors() ? 1 : 0, std::memory_order_relaxed);
+  if (c) line += color_of(l);
   line += fmt::format("{:<5}", to_string(l));
-  if (color) line += "\033[m";
+  if (c) line += "\033[m";
   line += ' ';
   line += text;
   line += '\n';
@@ -91,7 +95,7 @@ void log_line(log_level l, std::string_view text) {
 }
 
 void log_color(bool when_terminal) {
-  color_wanted.store(when_terminal, std::memory_order_relaxed);
+  color.store(when_terminal && stderr_has_colors() ? 1 : 0, std::memory_order_relaxed);
 }
 
 } // namespace detail

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arbor/log.hpp"
+#include "log.hpp"
 #include "harness.hpp"
 
 using namespace arbor;
@@ -88,6 +89,7 @@ TEST_CASE("log sink: an embedder's sink gets every event line with its level") {
 
 TEST_CASE("log sink: without one, lines go to stderr with a timestamp and the level") {
   set_log_sink({});
+  detail::log_color(false); // decided once per process; this run may be on a terminal
   std::string err;
   {
     stderr_capture cap;
