@@ -54,9 +54,7 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
   if (!opts.state_dir.empty()) {
     auto keeper = opts.keeper_binary;
-    if (keeper.empty()) {
-      keeper = os::exe_dir() + "/arbor-keeper";
-    }
+    if (keeper.empty()) keeper = os::beside_exe("arbor-keeper");
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
     rt->persist = std::make_unique<detail::persistence>(opts.state_dir, keeper);

@@ -37,8 +37,7 @@ std::string absolute_path(const std::string& file) {
 }
 
 std::string daemon_binary() {
-  auto dir = os::exe_dir();
-  return dir.empty() ? std::string{"arbor-daemon"} : dir + "/arbor-daemon";
+  return os::beside_exe("arbor-daemon");
 }
 
 bool report_errors(const config::load_result& res, const std::string& file) {

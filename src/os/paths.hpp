@@ -76,4 +76,11 @@ inline std::string exe_dir() {
   return slash == std::string::npos ? std::string{} : path.substr(0, slash);
 }
 
+/// `name` next to the running executable; just `name` (looked up on PATH)
+/// if the executable's directory is unknown.
+inline std::string beside_exe(const std::string& name) {
+  auto dir = exe_dir();
+  return dir.empty() ? name : dir + "/" + name;
+}
+
 } // namespace arbor::os

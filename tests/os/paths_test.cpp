@@ -62,8 +62,9 @@ TEST_CASE("paths: absolute resolves against the working directory, lexically") {
   CHECK(absolute(".") == std::string{cwd});
 }
 
-TEST_CASE("paths: exe_dir is where this test binary is") {
+TEST_CASE("paths: exe_dir is where this test binary is, beside_exe names a file there") {
   auto dir = arbor::os::exe_dir();
   REQUIRE(!dir.empty());
   CHECK(::access((dir + "/os_tests").c_str(), X_OK) == 0);
+  CHECK(arbor::os::beside_exe("os_tests") == dir + "/os_tests");
 }
