@@ -14,6 +14,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "cli_util.hpp"
 #include "harness.hpp"
 
 using namespace arbor::test;
@@ -65,11 +66,6 @@ int wait_exit(child_proc& c, std::chrono::milliseconds timeout) {
   ::waitpid(c.pid, &status, 0);
   ::close(c.pidfd);
   return n <= 0 ? -1 : status;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 /// Waits until `path` holds `n` matches of `re`; returns the pids they capture.

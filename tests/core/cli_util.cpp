@@ -17,14 +17,22 @@ extern char** environ;
 
 namespace arbor::test {
 
-namespace {
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-} // namespace
+int daemon_pid(const std::string& home) {
+  int pid = 0;
+  std::ifstream(home + "/arbor.pid") >> pid;
+  return pid;
+}
+
+std::string daemon_maps(const std::string& home) {
+  int pid = daemon_pid(home);
+  REQUIRE(pid > 0);
+  return slurp("/proc/" + std::to_string(pid) + "/maps");
+}
 
 cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
                      std::chrono::milliseconds timeout) {

@@ -24,6 +24,15 @@ cli_result run_arbor(const std::vector<std::string>& args, const std::string& ho
 /// `arbor ARGS... --json`, parsed; fails the test if it does not exit 0.
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home);
 
+/// A whole file ("" if it cannot be read).
+std::string slurp(const std::string& path);
+
+/// The pid in <home>/arbor.pid (0 if none).
+int daemon_pid(const std::string& home);
+
+/// /proc/<pid>/maps of the daemon of `home`; fails the test if there is none.
+std::string daemon_maps(const std::string& home);
+
 /// pid of each instance ("web.api#0" → 4242) from `status --json`.
 std::map<std::string, int> pids_of(const std::string& home);
 

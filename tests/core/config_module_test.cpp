@@ -18,13 +18,6 @@ using namespace arbor::test;
 
 namespace {
 
-std::string maps_of(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/maps");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// Sets an environment variable for the scope.
 struct scoped_env {
   std::string name;
@@ -71,7 +64,7 @@ TEST_CASE("config module: same tree and diagnostics as the loader, then unloaded
   CHECK(config::render_tree(*vf.tree) == config::render_tree(*df.tree));
 
   // dlclose()d after each load: nothing of it stays mapped.
-  CHECK(maps_of("self").find("libarbor-config.so") == std::string::npos);
+  CHECK(slurp("/proc/self/maps").find("libarbor-config.so") == std::string::npos);
 }
 
 TEST_CASE("config module: a missing module is a diagnostic naming where it looked") {
@@ -93,17 +86,14 @@ TEST_CASE("config module: a running daemon maps neither toml++ nor the module, a
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  std::string pid;
-  std::ifstream(home + "/arbor.pid") >> pid;
-  REQUIRE(!pid.empty());
-  auto maps = maps_of(pid);
+  auto maps = daemon_maps(home);
   CHECK(maps.find("libtomlplusplus") == std::string::npos);
   CHECK(maps.find("libarbor-config.so") == std::string::npos);
 
   std::ofstream(cfg) << "[idle]\nargs = " << child_args({"sleep"}) << "\ninstances = 2\n";
   auto applied = arbor_json({"apply"}, home);
   CHECK(arbor_json({"status"}, home)["instances"].size() == 2);
-  maps = maps_of(pid);
+  maps = daemon_maps(home);
   CHECK(maps.find("libtomlplusplus") == std::string::npos);
   CHECK(maps.find("libarbor-config.so") == std::string::npos);
   REQUIRE(run_arbor({"down"}, home).rc == 0);

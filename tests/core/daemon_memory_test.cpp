@@ -35,8 +35,7 @@ TEST_CASE("daemon memory: what a burst of status requests freed goes back to the
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  int pid = 0;
-  std::ifstream(home + "/arbor.pid") >> pid;
+  int pid = daemon_pid(home);
   REQUIRE(pid > 0);
   REQUIRE(eventually([&] {
     auto st = arbor_json({"status"}, home);

@@ -18,18 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string maps_of(const std::string& home) {
-  int pid = 0;
-  std::ifstream(home + "/arbor.pid") >> pid;
-  REQUIRE(pid > 0);
-  return read_text("/proc/" + std::to_string(pid) + "/maps");
-}
-
 bool maps_http(const std::string& maps) {
   return maps.find("libarbor-http.so") != std::string::npos
          || maps.find("libcpp-httplib") != std::string::npos
@@ -50,7 +38,7 @@ TEST_CASE("daemon: no HTTP library is mapped until an HTTP check needs one") {
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  auto before = maps_of(home);
+  auto before = daemon_maps(home);
   CHECK_FALSE(maps_http(before));
   CHECK(before.find("libcaf_core") != std::string::npos); // it is the daemon's map
 
@@ -60,8 +48,8 @@ TEST_CASE("daemon: no HTTP library is mapped until an HTTP check needs one") {
   auto apply = run_arbor({"apply", cfg}, home);
   INFO(apply.err);
   REQUIRE(apply.rc == 0);
-  CHECK(eventually([&] { return maps_of(home).find("libarbor-http.so") != std::string::npos; }, 20s));
-  auto after = maps_of(home);
+  CHECK(eventually([&] { return daemon_maps(home).find("libarbor-http.so") != std::string::npos; }, 20s));
+  auto after = daemon_maps(home);
   CHECK(after.find("libcpp-httplib") != std::string::npos);
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
@@ -80,11 +68,11 @@ TEST_CASE("daemon: a metrics section loads the HTTP module at start and serves t
   // The module is mapped before the server binds: wait for the log line.
   std::string log;
   eventually([&] {
-    log = read_text(home + "/daemon.log");
+    log = slurp(home + "/daemon.log");
     return log.find("event=metrics_") != std::string::npos;
   }, 20s);
   INFO(log);
-  CHECK(maps_of(home).find("libarbor-http.so") != std::string::npos);
+  CHECK(daemon_maps(home).find("libarbor-http.so") != std::string::npos);
   CHECK(log.find("event=metrics_listening listen=127.0.0.1:" + std::to_string(port))
         != std::string::npos);
   CHECK(run_arbor({"down"}, home).rc == 0);

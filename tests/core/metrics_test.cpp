@@ -81,11 +81,6 @@ scrape_result scrape_until(uint16_t port, const std::function<bool(const std::st
   }
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::string restarts(const std::string& app, int index, const std::string& reason) {
   return "arbor_instance_restarts_total{app=\"" + app + "\",index=\"" + std::to_string(index)
          + "\",reason=\"" + reason + "\"}";

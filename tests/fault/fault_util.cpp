@@ -46,11 +46,6 @@ void write_file(const std::string& path, const std::string& text) {
   REQUIRE(out.good());
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 bool wait_until(const std::function<bool()>& pred, ms timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

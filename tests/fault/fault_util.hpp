@@ -24,7 +24,6 @@ using namespace std::chrono_literals;
 using ms = std::chrono::milliseconds;
 
 void write_file(const std::string& path, const std::string& text);
-std::string slurp(const std::string& path);
 
 /// Polls `pred` every 10 ms until it holds or `timeout` passes. For state
 /// owned by another process (files, /proc, the daemon): nothing to wait on.
