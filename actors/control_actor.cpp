@@ -400,7 +400,6 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
   st.current = std::move(current);
   st.opts = std::move(opts);
   st.started_ms = wall_now_ns() / 1000000;
-  self->send(tree->events(), subscribe_atom::value);
   return {
     [=](control_request& r) { dispatch(self, r.conn, r.req); },
     [=](conn_closed& c) { self->state.followers.erase(c.conn); },
@@ -417,7 +416,6 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
       note_busy(self);
     },
     [=](trim_atom) { on_trim(self); },
-    [=](bool) {}, // the bus's answer to subscribe
   };
 }
 

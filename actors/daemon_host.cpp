@@ -12,6 +12,7 @@
 
 #include "config/units.hpp"
 #include "control_actor.hpp"
+#include "event_bus.hpp"
 #include "metrics_server.hpp"
 #include "os/signals.hpp"
 
@@ -63,6 +64,10 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
     [[maybe_unused]] auto n = ::write(rfd, &one, sizeof one);
   };
   d.control = sys.spawn(control_actor, d.tree.get(), std::move(current), d.sink, std::move(copts));
+  // Before the start: `arbor events` must show the start's and adoptions' events.
+  if (!subscribe_before_start(sys, d.tree->events(), d.control))
+    log_warn("supervisor=root event=events_partial reason=\"the event bus did not confirm "
+             "the control actor's subscription: early events may be missing from arbor events\"");
   proto::control_server::handlers h;
   auto control = d.control;
   h.on_request = [control](uint64_t conn, proto::request req) {

@@ -40,6 +40,15 @@ struct bus_state {
   std::vector<caf::actor> subscribers;
 };
 
+bool add(caf::event_based_actor* self, bus_state& st, const caf::actor& who) {
+  if (!who) return false;
+  if (std::find(st.subscribers.begin(), st.subscribers.end(), who) == st.subscribers.end()) {
+    self->monitor(who);
+    st.subscribers.push_back(who);
+  }
+  return true;
+}
+
 } // namespace
 
 caf::behavior event_bus(caf::event_based_actor* self, bool log) {
@@ -56,21 +65,24 @@ caf::behavior event_bus(caf::event_based_actor* self, bool log) {
       for (auto& s : st->subscribers) self->send(s, e);
     },
     [=](subscribe_atom) {
-      auto who = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!who) return false;
-      if (std::find(st->subscribers.begin(), st->subscribers.end(), who)
-          == st->subscribers.end()) {
-        self->monitor(who);
-        st->subscribers.push_back(who);
-      }
-      return true;
+      return add(self, *st, caf::actor_cast<caf::actor>(self->current_sender()));
     },
+    [=](subscribe_atom, caf::actor& who) { return add(self, *st, who); },
     [=](unsubscribe_atom) {
       auto who = caf::actor_cast<caf::actor>(self->current_sender());
       auto& v = st->subscribers;
       v.erase(std::remove(v.begin(), v.end(), who), v.end());
     },
   };
+}
+
+bool subscribe_before_start(caf::actor_system& sys, const caf::actor& bus,
+                            const caf::actor& who) {
+  bool ok = false;
+  caf::scoped_actor self{sys};
+  self->request(bus, std::chrono::seconds(2), subscribe_atom::value, who)
+    .receive([&](bool b) { ok = b; }, [&](caf::error&) {});
+  return ok;
 }
 
 } // namespace arbor::detail

@@ -16,6 +16,7 @@
 
 #include "arbor/messages.hpp"
 #include "common.hpp"
+#include "event_bus.hpp"
 #include "http/loader.hpp"
 #include "metrics/exposition.hpp"
 
@@ -28,7 +29,6 @@ using counts_atom = caf::atom_constant<caf::atom("counts")>; ///< -> ids, flat c
 constexpr const char* arbor_version = "0.1.0"; // as `arbor --version` and `ping` say
 constexpr auto status_timeout = std::chrono::seconds(2);
 constexpr auto counts_timeout = std::chrono::seconds(1);
-constexpr auto subscribe_timeout = std::chrono::seconds(2);
 constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 // --- the restart counter: an actor on the event bus ---------------------------
@@ -38,21 +38,12 @@ struct restart_counter_state {
   metrics::restart_counter counter;
 };
 
-/// Counts restarts from the bus's events. (subscribe_atom) -> bool subscribes
-/// it to `bus` and answers once the bus confirmed; (counts_atom) -> instance
-/// ids and their counts, restart_reason_count per id.
-caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self,
-                                    caf::actor bus) {
+/// Counts restarts from the bus's events (subscribed by subscribe_before_start);
+/// (counts_atom) -> instance ids and their counts, restart_reason_count per id.
+caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self) {
   log_unexpected(self, "metrics");
   return {
     [=](event& e) { self->state.counter.on_event(e.what, e.offender, e.reason); },
-    [=](subscribe_atom) -> caf::result<bool> {
-      auto rp = self->make_response_promise<bool>();
-      self->request(bus, subscribe_timeout, subscribe_atom::value)
-        .then([rp](bool ok) mutable { rp.deliver(ok); },
-              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
-    },
     [=](counts_atom) -> caf::result<std::vector<std::string>, std::vector<uint64_t>> {
       std::vector<std::string> ids;
       std::vector<uint64_t> flat;
@@ -215,14 +206,8 @@ metrics_server::metrics_server(caf::actor_system& sys, supervision_tree& tree,
   : impl_(std::make_unique<impl>(sys, tree)) {
   auto& d = *impl_;
   try {
-    d.counter = sys.spawn(restart_counter_actor, tree.events());
-    bool subscribed = false;
-    {
-      caf::scoped_actor self{sys};
-      self->request(d.counter, subscribe_timeout + std::chrono::seconds(1), subscribe_atom::value)
-        .receive([&](bool ok) { subscribed = ok; }, [&](caf::error&) {});
-    }
-    if (!subscribed)
+    d.counter = sys.spawn(restart_counter_actor);
+    if (!subscribe_before_start(sys, tree.events(), d.counter))
       log_warn("supervisor=root event=metrics_partial reason=\"the event bus did not "
                    "confirm the subscription: early restarts may be missing from "
                    "arbor_instance_restarts_total\"");

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <sys/socket.h>
@@ -142,6 +143,32 @@ TEST_CASE("daemon: up, status, stop/start/restart/scale, apply, logs, down") {
   auto gone = run_arbor({"status"}, home);
   CHECK(gone.rc == 3);
   CHECK(gone.err.find("no arbor daemon") != std::string::npos);
+}
+
+TEST_CASE("daemon: arbor events right after up lists every instance's start") {
+  // The control actor subscribes to the bus before the tree starts: the
+  // start's events (and a re-adoption's) are never lost to that race.
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto cfg = d.file("arbor.toml");
+  const int n = 16;
+  write(cfg, "[fleet]\nargs = " + child_args({"sleep"}) + "\ninstances = " + std::to_string(n) + "\n");
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  std::set<std::string> started;
+  CHECK(eventually([&] {
+    auto events = run_arbor({"events", "-n", "500", "--json"}, home);
+    std::istringstream lines(events.out);
+    for (std::string l; std::getline(lines, l);) {
+      auto e = nlohmann::json::parse(l);
+      if (e["event"] == "child_started") started.insert(e["offender"].get<std::string>());
+    }
+    return started.size() == static_cast<size_t>(n);
+  }, 5s));
+  CHECK(started.size() == static_cast<size_t>(n));
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
 }
 
 TEST_CASE("daemon: a second daemon on the same home is refused, up applies instead") {
