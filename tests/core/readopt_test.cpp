@@ -121,8 +121,10 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   CHECK(count_children("tick", d.path.string()) == 2);
   CHECK(count_children("sleep", d.path.string()) == 1);
   CHECK(instance(home, "ticker#1")["restarts"] == 1);
-  auto events = run_arbor({"events", "--json"}, home);
-  CHECK(events.out.find("\"adopted\"") != std::string::npos);
+  // The bus hands the event on to the control actor asynchronously.
+  CHECK(eventually([&] {
+    return run_arbor({"events", "--json"}, home).out.find("\"adopted\"") != std::string::npos;
+  }, 5s));
 
   // Output flows through the new daemon, and no line was lost or doubled.
   auto at_up = size_of(log);
