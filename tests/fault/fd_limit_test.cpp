@@ -81,16 +81,21 @@ TEST_CASE("fault: the daemon at its descriptor limit reports failed spawns, keep
   INFO(st.dump());
   REQUIRE(st["instances"].size() == 8);
   REQUIRE(!failed.empty());
-  auto events = fd.cli({"events", "-n", "100", "--json"});
-  REQUIRE(events.rc == 0);
+  // Events reach `arbor events` through the bus, asynchronously: wait.
   size_t spawn_failed = 0;
-  std::istringstream lines(events.out);
-  for (std::string l; std::getline(lines, l);) {
-    auto e = nlohmann::json::parse(l);
-    if (e["event"] == "spawn_failed"
-        && e["reason"].get<std::string>().find("Too many open files") != std::string::npos)
-      ++spawn_failed;
-  }
+  CHECK(eventually([&] {
+    auto events = fd.cli({"events", "-n", "100", "--json"});
+    REQUIRE(events.rc == 0);
+    spawn_failed = 0;
+    std::istringstream lines(events.out);
+    for (std::string l; std::getline(lines, l);) {
+      auto e = nlohmann::json::parse(l);
+      if (e["event"] == "spawn_failed"
+          && e["reason"].get<std::string>().find("Too many open files") != std::string::npos)
+        ++spawn_failed;
+    }
+    return spawn_failed >= failed.size();
+  }, 5s));
   CHECK(spawn_failed == failed.size());
 
   // What ran before runs on, untouched.

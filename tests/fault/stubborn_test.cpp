@@ -81,12 +81,14 @@ TEST_CASE("fault: an app and its grandchild ignoring SIGTERM are SIGKILLed after
   CHECK(st["state"] == "stopped");
   CHECK(st["pid"] == 0);
   CHECK(st["last_exit"].get<std::string>().find("signal(SIGKILL)") != std::string::npos);
-  bool killed = false;
-  for (auto& e : events_of(fd, "stubborn#0"))
-    if (e["event"] == "killed"
-        && e["reason"].get<std::string>().find("kill_timeout (600ms)") != std::string::npos)
-      killed = true;
-  CHECK(killed);
+  // Events reach `arbor events` through the bus, asynchronously: wait.
+  CHECK(eventually([&] {
+    for (auto& e : events_of(fd, "stubborn#0"))
+      if (e["event"] == "killed"
+          && e["reason"].get<std::string>().find("kill_timeout (600ms)") != std::string::npos)
+        return true;
+    return false;
+  }, 5s));
   CHECK(fd.instance("calm#0")["pid"] == calm_pid);
 
   // down: the same escalation, and nothing of either run is left.
