@@ -38,10 +38,14 @@ struct restart_counter_state {
   metrics::restart_counter counter;
 };
 
-/// Counts restarts from the bus's events (subscribed by subscribe_before_start);
-/// (counts_atom) -> instance ids and their counts, restart_reason_count per id.
-caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self) {
+/// Counts restarts from the bus's events (subscribed by subscribe_before_start),
+/// from `initial` on; (counts_atom) -> instance ids and their counts,
+/// restart_reason_count per id. (Never spawn a function actor without
+/// arguments: CAF 0.17 dereferences a null tuple for it, which UBSan reports.)
+caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self,
+                                    metrics::restart_counter initial) {
   log_unexpected(self, "metrics");
+  self->state.counter = std::move(initial);
   return {
     [=](event& e) { self->state.counter.on_event(e.what, e.offender, e.reason); },
     [=](counts_atom) -> caf::result<std::vector<std::string>, std::vector<uint64_t>> {
@@ -206,7 +210,7 @@ metrics_server::metrics_server(caf::actor_system& sys, supervision_tree& tree,
   : impl_(std::make_unique<impl>(sys, tree)) {
   auto& d = *impl_;
   try {
-    d.counter = sys.spawn(restart_counter_actor);
+    d.counter = sys.spawn(restart_counter_actor, metrics::restart_counter{});
     if (!subscribe_before_start(sys, tree.events(), d.counter))
       log_warn("supervisor=root event=metrics_partial reason=\"the event bus did not "
                    "confirm the subscription: early restarts may be missing from "

@@ -10,6 +10,14 @@
 using namespace arbor;
 using namespace arbor::test;
 
+namespace {
+
+caf::behavior forwarder(caf::event_based_actor*, caf::actor to) {
+  return {[=](event& e) { caf::anon_send(to, e); }};
+}
+
+} // namespace
+
 TEST_CASE("event bus: an actor subscribed by subscribe_before_start gets the very next event") {
   test_config cfg;
   caf::actor_system sys{cfg};
@@ -18,9 +26,7 @@ TEST_CASE("event bus: an actor subscribed by subscribe_before_start gets the ver
   // An event-based subscriber, as the control actor and the metrics counter
   // are: it forwards what it gets. Its behaviour has not run yet when the
   // helper returns; the subscription must be in place all the same.
-  auto fwd = sys.spawn([who = caf::actor{me}](caf::event_based_actor*) -> caf::behavior {
-    return {[=](event& e) { caf::anon_send(who, e); }};
-  });
+  auto fwd = sys.spawn(forwarder, caf::actor{me});
   REQUIRE(detail::subscribe_before_start(sys, bus, fwd));
   for (int i = 0; i < 50; ++i) {
     event e;
