@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -121,21 +123,49 @@ bool signal_if_of_home(int pid, const std::string& home, int sig) {
   return ok;
 }
 
-daemon_guard::~daemon_guard() {
-  std::ifstream in(home + "/arbor.pid");
-  int pid = 0;
-  if (!(in >> pid) || pid <= 0) return;
+namespace {
+
+/// SIGKILLs every process but us whose environment names `home`: what a
+/// daemon that died (or was killed) leaves running on purpose, its keeper
+/// and its apps, waiting for the next daemon that a failed test never starts.
+void kill_rest_of_home(const std::string& home) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return;
+  while (auto* e = ::readdir(d)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 1 || pid == ::getpid()) continue;
+    int pfd = pidfd_of_home(pid, home);
+    if (pfd < 0) continue;
+    ::syscall(SYS_pidfd_send_signal, pfd, SIGKILL, nullptr, 0);
+    ::close(pfd);
+  }
+  ::closedir(d);
+}
+
+/// The daemon of `home` if it still runs: SIGTERM stops its tree gracefully;
+/// give it a moment, then make sure.
+void stop_daemon(const std::string& home) {
+  int pid = daemon_pid(home);
+  if (pid <= 0) return;
   // The file outlives a daemon that was SIGKILLed, and pids are reused (the
   // suite starts tens of thousands of processes; pid_max may be 32768): only
   // a process of this home is signalled, through a pidfd.
   int pfd = pidfd_of_home(pid, home);
   if (pfd < 0) return;
-  // Still running: the test failed before `down`. SIGTERM stops the tree
-  // gracefully; give it a moment, then make sure.
   ::syscall(SYS_pidfd_send_signal, pfd, SIGTERM, nullptr, 0);
   pollfd p{pfd, POLLIN, 0};
   if (::poll(&p, 1, 10000) <= 0) ::syscall(SYS_pidfd_send_signal, pfd, SIGKILL, nullptr, 0);
   ::close(pfd);
+}
+
+} // namespace
+
+daemon_guard::~daemon_guard() {
+  // Still running: the test failed before `down`.
+  stop_daemon(home);
+  // After a `down` nothing of the home is left; after a daemon's death (a
+  // test that killed it, or a daemon that crashed) its keeper and apps are.
+  kill_rest_of_home(home);
 }
 
 } // namespace arbor::test

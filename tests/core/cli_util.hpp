@@ -56,8 +56,9 @@ bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::seconds
   return p();
 }
 
-/// Kills a daemon left behind by a failing test (by its pid file) and every
-/// process group it supervised that is still around.
+/// Stops a daemon left behind by a failing test (by its pid file), then
+/// SIGKILLs every process still running with ARBOR_HOME=home: the keeper and
+/// apps of a daemon that died, which stay up waiting for the next daemon.
 struct daemon_guard {
   std::string home;
   ~daemon_guard();
