@@ -123,24 +123,23 @@ bool signal_if_of_home(int pid, const std::string& home, int sig) {
   return ok;
 }
 
-namespace {
-
-/// SIGKILLs every process but us whose environment names `home`: what a
-/// daemon that died (or was killed) leaves running on purpose, its keeper
-/// and its apps, waiting for the next daemon that a failed test never starts.
-void kill_rest_of_home(const std::string& home) {
+std::vector<int> processes_of_home(const std::string& home) {
+  std::vector<int> out;
   DIR* d = ::opendir("/proc");
-  if (!d) return;
+  if (!d) return out;
   while (auto* e = ::readdir(d)) {
     int pid = std::atoi(e->d_name);
     if (pid <= 1 || pid == ::getpid()) continue;
     int pfd = pidfd_of_home(pid, home);
     if (pfd < 0) continue;
-    ::syscall(SYS_pidfd_send_signal, pfd, SIGKILL, nullptr, 0);
     ::close(pfd);
+    out.push_back(pid);
   }
   ::closedir(d);
+  return out;
 }
+
+namespace {
 
 /// The daemon of `home` if it still runs: SIGTERM stops its tree gracefully;
 /// give it a moment, then make sure.
@@ -164,8 +163,9 @@ daemon_guard::~daemon_guard() {
   // Still running: the test failed before `down`.
   stop_daemon(home);
   // After a `down` nothing of the home is left; after a daemon's death (a
-  // test that killed it, or a daemon that crashed) its keeper and apps are.
-  kill_rest_of_home(home);
+  // test that killed it, or a daemon that crashed) its keeper and apps are,
+  // waiting for the next daemon that a failed test never starts.
+  for (int pid : processes_of_home(home)) signal_if_of_home(pid, home, SIGKILL);
 }
 
 } // namespace arbor::test

@@ -41,6 +41,10 @@ std::map<std::string, int> pids_of(const std::string& home);
 /// reused by someone else's process.
 int pidfd_of_home(int pid, const std::string& home);
 
+/// Every process but us running with ARBOR_HOME=home (a zombie's environment
+/// cannot be read: only processes that still run).
+std::vector<int> processes_of_home(const std::string& home);
+
 /// Sends `sig` to `pid` through a pidfd if it is a process of `home`.
 bool signal_if_of_home(int pid, const std::string& home, int sig);
 

@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
-#include <dirent.h>
 #include <fstream>
 #include <poll.h>
 #include <unistd.h>
@@ -14,30 +13,6 @@
 #include "harness.hpp"
 
 using namespace arbor::test;
-
-namespace {
-
-/// Processes whose environment names `home` (zombies included: gone means
-/// no /proc entry or state Z).
-std::vector<int> live_of_home(const std::string& home) {
-  std::vector<int> out;
-  DIR* d = ::opendir("/proc");
-  while (auto* e = d ? ::readdir(d) : nullptr) {
-    int pid = std::atoi(e->d_name);
-    if (pid <= 1) continue;
-    int pfd = pidfd_of_home(pid, home);
-    if (pfd < 0) continue;
-    ::close(pfd);
-    auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z')
-      out.push_back(pid);
-  }
-  if (d) ::closedir(d);
-  return out;
-}
-
-} // namespace
 
 TEST_CASE("test guard: the keeper and apps of a SIGKILLed daemon are killed with the guard") {
   temp_dir d;
@@ -55,7 +30,7 @@ TEST_CASE("test guard: the keeper and apps of a SIGKILLed daemon are killed with
     REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
     REQUIRE(wait_gone(daemon));
     // Two apps and the keeper outlive the daemon, by design.
-    for (int pid : live_of_home(home)) {
+    for (int pid : processes_of_home(home)) {
       int pfd = pidfd_of_home(pid, home);
       if (pfd >= 0) pidfds.push_back(pfd);
     }
@@ -67,7 +42,7 @@ TEST_CASE("test guard: the keeper and apps of a SIGKILLed daemon are killed with
     CHECK(::poll(&p, 1, 5000) == 1);
     ::close(pfd);
   }
-  std::vector<int> still = live_of_home(home);
+  std::vector<int> still = processes_of_home(home);
   for (int pid : still) {
     auto cmd = slurp("/proc/" + std::to_string(pid) + "/cmdline");
     for (auto& c : cmd)
