@@ -37,7 +37,6 @@ void start_some(app_self self, const std::vector<size_t>& which, const std::stri
   auto& s = self->state;
   std::vector<caf::actor> xs;
   for (auto i : which) {
-    s.trackers[i].reset();
     if (i < s.memory.size()) s.memory[i].reset();
     xs.push_back(s.instances[i]);
   }
@@ -66,15 +65,25 @@ void roll(app_self self, std::vector<size_t> which, std::string why, std::functi
   });
 }
 
+instance_links links_for(app_self self, uint16_t port, bool trial) {
+  auto& s = self->state;
+  instance_links l;
+  l.app = caf::actor_cast<caf::actor>(self);
+  l.group = s.parent;
+  l.group_counts_first = s.group_counts_first;
+  l.port = port;
+  l.trial = trial;
+  return l;
+}
+
 void spawn_instance(app_self self) {
   auto& s = self->state;
   auto i = static_cast<uint32_t>(s.instances.size());
   auto port = free_port(s, i);
-  s.instances.push_back(self->spawn<caf::monitored>(
-    process_actor, s.spec, i, caf::actor_cast<caf::actor>(self), s.rt, s.strict, port));
+  s.instances.push_back(
+    self->spawn<caf::monitored>(process_actor, s.spec, i, links_for(self, port, false), s.rt));
   s.ports.push_back(port);
   s.ready.resize(s.instances.size(), false);
-  s.trackers.emplace_back(s.spec);
   if (s.spec->max_memory > 0) s.memory.emplace_back(s.spec->max_memory);
 }
 
@@ -112,7 +121,6 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
       s.instances.resize(n);
       s.ports.resize(n);
       s.ready.resize(n);
-      s.trackers.erase(s.trackers.begin() + n, s.trackers.end());
       if (s.memory.size() > n) s.memory.resize(n, memory_watch{s.spec->max_memory});
     }
     rp.deliver(before);

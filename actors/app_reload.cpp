@@ -52,7 +52,6 @@ void swap_in(app_self self) {
   s.ports[i] = job.port;
   if (s.ready.size() < s.instances.size()) s.ready.resize(s.instances.size(), false);
   s.ready[i] = true;
-  s.trackers[i].reset();
   if (i < s.memory.size()) s.memory[i].reset();
   job.done.push_back(s.spec->name + "#" + std::to_string(i));
   job.repl = caf::actor{};
@@ -84,8 +83,7 @@ void next(app_self self) {
   job.port = free_port(s, i);
   job.gen = ++s.reload_gen;
   job.repl = self->spawn<caf::monitored>(process_actor, s.spec, static_cast<uint32_t>(i),
-                                         caf::actor_cast<caf::actor>(self), s.rt, s.strict,
-                                         job.port);
+                                         links_for(self, job.port, true), s.rt);
   auto timeout = ready_timeout(*s.spec);
   self->delayed_send(self, timeout, reload_timeout_atom::value, job.gen);
   // Its answer (spawned or not) is not needed: exits and failures arrive as

@@ -12,76 +12,7 @@ namespace arbor::detail {
 
 namespace {
 
-using verdict = restart_decision::verdict;
 using ids = std::vector<std::string>;
-
-/// Carries out the tracker's decision for one instance. The instance reports
-/// it as its own event, so that each instance's events stay in order.
-void apply(app_self self, uint32_t index, const restart_decision& d, const std::string& desc) {
-  auto& s = self->state;
-  if (index >= s.instances.size()) return;
-  auto& inst = s.instances[index];
-  switch (d.what) {
-    case verdict::restart:
-      self->send(inst, respawn_atom::value, static_cast<int64_t>(d.delay.count()),
-                 d.delay.count() == 0
-                   ? desc
-                   : (d.crash_loop ? "crash loop: " + std::to_string(s.trackers[index].short_runs())
-                                       + " consecutive runs shorter than min_uptime, "
-                                   : desc + ", ")
-                       + "restart in " + std::to_string(d.delay.count()) + "ms");
-      break;
-    case verdict::stay_down:
-      self->send(inst, stay_down_atom::value, d.reason);
-      break;
-    case verdict::give_up:
-      self->send(inst, giveup_atom::value, d.reason);
-      break;
-  }
-}
-
-/// A restart event is the group's to count first (strategies, intensity):
-/// ask it, then carry on with our own decision if it says so.
-void report(app_self self, bool gave_up, std::string reason, std::function<void()> carry_on) {
-  auto& s = self->state;
-  if (!s.parent) return carry_on();
-  self->request(s.parent, std::chrono::seconds(10), child_event{s.spec->name, gave_up, reason})
-    .then(
-      [self, carry_on](bool ok) {
-        if (ok && self->state.want_up) carry_on();
-      },
-      [self, carry_on](caf::error&) {
-        if (self->state.want_up) carry_on(); // the group is gone or busy: we decide
-      });
-}
-
-void on_run_ended(app_self self, run_ended& ev) {
-  auto& s = self->state;
-  if (!from_instance(self, ev.index)) {
-    reload_event(self, false, "exited (" + ev.description + ")");
-    return; // a reload's replacement, or an instance retired meanwhile
-  }
-  if (!s.want_up) return; // stopping: no decision
-  auto d = s.trackers[ev.index].on_exit(
-    {ev.signaled, ev.code, std::chrono::milliseconds{ev.uptime_ms}});
-  auto id = s.spec->name + "#" + std::to_string(ev.index);
-  if (ev.restarted) {
-    // The exit watcher restarted it already (restarts_at_once agrees with
-    // the tracker); the group still counts the event.
-    report(self, false, id + " " + ev.description, [] {});
-    return;
-  }
-  if (d.what == verdict::stay_down) return apply(self, ev.index, d, ev.description);
-  if (d.what == verdict::give_up) {
-    apply(self, ev.index, d, ev.description); // failed now; the group may restart us fresh
-    report(self, true, id + ": " + d.reason, [] {});
-    return;
-  }
-  auto index = ev.index;
-  auto desc = ev.description;
-  report(self, false, id + " " + ev.description,
-         [self, index, d, desc] { apply(self, index, d, desc); });
-}
 
 /// Worst-first: an app is as healthy as its least healthy instance.
 int rank(proc_state s) {
@@ -137,12 +68,12 @@ std::string summarize(const std::vector<instance_status>& xs) {
 }
 
 caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec,
-                             caf::actor parent, runtime_ptr rt, bool strict) {
+                             caf::actor parent, runtime_ptr rt, bool group_counts_first) {
   auto& st = self->state;
   st.spec = std::move(spec);
   st.parent = std::move(parent);
   st.rt = std::move(rt);
-  st.strict = strict;
+  st.group_counts_first = group_counts_first;
   st.rt->board.set(st.spec->name, false); // known, not ready: dependents wait
   for (uint32_t i = 0; i < st.spec->instances; ++i) spawn_instance(self);
   if (st.rt->pump)
@@ -246,14 +177,14 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
                       });
       return rp;
     },
-    [=](run_ended& ev) { on_run_ended(self, ev); },
+    // The instance has decided and told its group; only a reload's
+    // replacement is the app's business.
+    [=](run_ended& ev) {
+      if (!from_instance(self, ev.index)) reload_event(self, false, "exited (" + ev.description + ")");
+    },
     [=](spawn_failed& ev) {
-      if (!from_instance(self, ev.index)) {
+      if (!from_instance(self, ev.index))
         reload_event(self, false, "could not start (" + ev.reason + ")");
-        return;
-      }
-      // The instance is `failed` and said why; it is the group's to count.
-      report(self, true, ev.reason, [] {});
     },
     [=](memory_sample& m) { on_memory(self, m.index, m.rss); },
     [=](cron_atom, uint64_t gen, int64_t target_ms) {

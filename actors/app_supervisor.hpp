@@ -13,16 +13,15 @@
 #include "config/cron.hpp"
 #include "config/timezone.hpp"
 #include "policy/memory_watch.hpp"
-#include "policy/restart_tracker.hpp"
+#include "process_actor.hpp"
 #include "runtime.hpp"
 
 namespace arbor::detail {
 
-/// Supervises the instances of one app: restart policy, stop_exit_codes,
-/// max_restarts/min_uptime and backoff (restart_tracker, one per instance),
-/// memory limit (memory_watch per instance, fed by the sampler), cron
-/// restarts. Every restart event is first reported to the parent group,
-/// which may take over (strategies, intensity).
+/// Supervises the instances of one app: what they have in common — scale,
+/// rolling reload, memory limit (memory_watch per instance, fed by the
+/// sampler), cron restarts, depends_on. Each instance restarts itself (its
+/// process actor owns the restart policy) and tells the app's group.
 ///
 /// start_atom / stop_atom -> bool       the whole app (from its group)
 /// (start|stop|restart_atom, addr, why) -> ids   the app or one instance
@@ -47,7 +46,7 @@ struct app_supervisor_state {
   std::shared_ptr<const app_spec> spec;
   caf::actor parent;
   runtime_ptr rt;
-  bool strict = false;                     ///< the group counts every restart first
+  bool group_counts_first = false;         ///< the group limits intensity (told to instances)
   std::vector<caf::actor> instances;       ///< index order
   std::vector<uint16_t> ports;             ///< PORT of each instance's runs (0 = none)
   std::vector<bool> ready;                 ///< each instance's readiness
@@ -56,7 +55,6 @@ struct app_supervisor_state {
   std::string pending_why;
   std::optional<reload_job> reload;
   uint64_t reload_gen = 0;
-  std::vector<restart_tracker> trackers;   ///< one per instance
   std::vector<memory_watch> memory;        ///< one per instance (max_memory set)
   bool want_up = false;
   std::optional<config::cron_expr> cron;   ///< cron_restart, parsed
@@ -69,9 +67,13 @@ struct app_supervisor_state {
 
 using app_self = caf::stateful_actor<app_supervisor_state>*;
 
-/// `strict`: the parent group has a finite intensity.
+/// `parent`: the app's group. `group_counts_first`: the group limits
+/// restart intensity, so each instance asks it before every restart.
 caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec,
-                             caf::actor parent, runtime_ptr rt, bool strict);
+                             caf::actor parent, runtime_ptr rt, bool group_counts_first);
+
+/// How a new instance (or a reload's replacement) at `index` is linked.
+instance_links links_for(app_self self, uint16_t port, bool trial);
 
 /// The state an app shows, from its instances' states (the most telling one).
 std::string summarize(const std::vector<instance_status>& xs);

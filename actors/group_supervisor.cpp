@@ -224,10 +224,10 @@ std::string summarize_group(const group_supervisor_state& s, const std::vector<n
 caf::actor spawn_child(group_self self, const node_spec& child) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto& rt = self->state.rt;
-  bool strict = self->state.spec->intensity.has_value();
+  bool counts_first = self->state.spec->intensity.has_value();
   if (child.type == node_spec::kind::app)
     return self->spawn<caf::monitored>(app_supervisor, std::make_shared<const app_spec>(child.app),
-                                       me, rt, strict);
+                                       me, rt, counts_first);
   return self->spawn<caf::monitored>(group_supervisor,
                                      std::make_shared<const group_spec>(child.group), me, rt);
 }

@@ -17,8 +17,10 @@ namespace arbor::detail {
 /// Supervises a group's children (apps and groups) in start order, OTP-style.
 /// The root of the tree is a group named "".
 ///
-/// Every restart event of a child (an instance crashed, or the child gave up)
-/// arrives as a child_event request. The group counts it in its intensity
+/// Every restart event of a child arrives as a child_event request: from an
+/// app's instance that crashed (it restarts itself; when the group limits
+/// intensity it waits for the answer first), or from an instance or a
+/// sub-group that gave up. The group counts it in its intensity
 /// window (if `intensity` is set); past the limit it gives up: stops every
 /// child (reverse order), enters `failed` and reports that to its parent as
 /// one event. Otherwise it applies its strategy: one_for_all restarts every

@@ -10,9 +10,6 @@
 namespace arbor::detail {
 
 using exited_atom = caf::atom_constant<caf::atom("exited")>;   ///< process → app supervisor
-using respawn_atom = caf::atom_constant<caf::atom("respawn")>; ///< app supervisor → process
-using giveup_atom = caf::atom_constant<caf::atom("giveup")>;   ///< app supervisor → process
-using stay_down_atom = caf::atom_constant<caf::atom("staydown")>; ///< app supervisor → process
 using timer_atom = caf::atom_constant<caf::atom("timer")>;     ///< backoff timer (gen-tagged)
 using kill_atom = caf::atom_constant<caf::atom("kill")>;       ///< kill_timeout timer (gen-tagged)
 using cron_atom = caf::atom_constant<caf::atom("cron")>;       ///< cron timer (gen, target ms)
@@ -47,41 +44,36 @@ struct child_exited {
   int32_t code = 0;
   int64_t at_ns = 0;        ///< steady clock
   std::string description;  ///< "exit(1)", "signal(SIGKILL)"
-  // The exit watcher's standing respawn order restarted it already:
-  int32_t respawned_pid = 0;
-  int64_t respawned_at_ns = 0;  ///< steady clock
-  int32_t respawn_error = 0;    ///< errno of a failed respawn
-  std::string respawn_what;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_exited& x) {
   return f(caf::meta::type_name("arbor.child_exited"), x.pid, x.signaled,
-           x.core_dumped, x.code, x.at_ns, x.description, x.respawned_pid,
-           x.respawned_at_ns, x.respawn_error, x.respawn_what);
+           x.core_dumped, x.code, x.at_ns, x.description);
 }
 
-/// From a process actor to its app supervisor: a run ended unasked.
+/// From a process actor to its app supervisor: a run ended (the instance
+/// has decided and acted already; the app needs it for a reload's
+/// replacement).
 struct run_ended {
   uint32_t index = 0;
   bool signaled = false;
   int32_t code = 0;
   int64_t uptime_ms = 0;
   std::string description;
-  bool restarted = false;   ///< already restarted at once (stable run): just record it
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_ended& x) {
   return f(caf::meta::type_name("arbor.run_ended"), x.index, x.signaled, x.code,
-           x.uptime_ms, x.description, x.restarted);
+           x.uptime_ms, x.description);
 }
 
-/// From a child (app or group supervisor) to its group, as a request: one
+/// From an instance (for its app) or a group to its group, as a request: one
 /// restart event. The group counts it against its intensity and applies its
-/// strategy, then answers whether the child should carry on with its own
-/// decision (true), or leave it to the group (false: the group is giving up,
-/// or restarts the child fresh itself).
+/// strategy, then answers whether the restart may go ahead (true), or is
+/// the group's (false: the group is giving up, or restarts the child fresh
+/// itself). Only an instance whose group limits intensity waits for it.
 struct child_event {
   std::string child;     ///< the child's name (dotted path)
   bool gave_up = false;  ///< false: an instance crashed; true: the child gave up (failed)

@@ -12,26 +12,41 @@
 #include "arbor/spec.hpp"
 #include "internal_messages.hpp"
 #include "os/spawn.hpp"
+#include "policy/instance_fsm.hpp"
+#include "policy/restart_tracker.hpp"
 #include "probe/prober.hpp"
 #include "runtime.hpp"
 
 namespace arbor::detail {
 
-/// One instance of an app: one OS process at a time. Mechanism only: it
-/// spawns, watches, stops and reports; its app supervisor decides restarts.
+/// How an instance sits in the tree.
+struct instance_links {
+  caf::actor app;                  ///< its app supervisor (readiness, memory, reloads)
+  caf::actor group;                ///< the app's group: counts restarts, applies its strategy
+  bool group_counts_first = false; ///< the group limits intensity: ask it before each restart
+  uint16_t port = 0;               ///< PORT of its runs (0 = none)
+  /// A reload's replacement: until its first readiness an exit is neither
+  /// restarted nor counted by the group (the app supervisor aborts the reload).
+  bool trial = false;
+};
+
+/// One instance of an app: one OS process at a time, and its restart state
+/// machine (policy/instance_fsm.hpp) with its own restart tracker. On an exit
+/// it decides and spawns the replacement in the same handler, then tells its
+/// app supervisor and group; it asks the group first only when the group
+/// limits intensity.
 ///
 /// start_atom -> bool    want up; spawn now (also cancels a pending backoff);
-///                       true if a process runs afterwards
+///                       true if a process runs afterwards. Resets the
+///                       restart history (a start by hand is a fresh start)
 /// stop_atom -> bool     want down; kill_signal to the group, SIGKILL after
 ///                       kill_timeout; replies once the process is gone
-/// respawn_atom, ms, why restart (decided by the app supervisor), maybe delayed
-/// giveup_atom, why      enter failed
 /// (start_atom, why) -> bool, (stop_atom, why) -> bool: the same, with the
 ///                       reason recorded in events and last_exit
 /// (restart_atom, why)   graceful stop, then start again (memory_limit, cron)
 /// status_atom -> instance_status
 /// Readiness: a health check's first pass, else READY=1 (ready = "notify"),
-/// else min_uptime of running; told to the parent as (ready_atom, index, bool).
+/// else min_uptime of running; told to the app as (ready_atom, index, bool).
 /// Failing liveness (`failures` in a row) restarts the run in place.
 struct process_state {
   static inline const char* name = "process";
@@ -39,30 +54,28 @@ struct process_state {
   std::shared_ptr<const app_spec> spec;
   uint32_t index = 0;
   std::string id;                        ///< "web.api#0"
-  caf::actor parent;
+  caf::actor parent;                     ///< the app supervisor
+  instance_links links;
   runtime_ptr rt;
 
   std::shared_ptr<os::spawn_plan> plan;  ///< built at the first start
-  /// Standing order for the exit watcher to restart a stable run at once
-  /// (see restarts_at_once); disarmed before any stop.
-  std::shared_ptr<os::respawn_order> order;
   int out_fd = -1;
   int err_fd = -1;
   bool log_error_reported = false;
 
-  proc_state state = proc_state::stopped;
-  bool want_up = false;
+  instance_fsm_state fsm;                ///< phase, want_up, pending restart
+  std::optional<restart_tracker> tracker;
+  std::chrono::milliseconds pending_delay{0}; ///< of the restart in backoff
+  std::string pending_why;               ///< reason of the coming restart
   int32_t pid = 0;
   std::chrono::steady_clock::time_point started{};
   int64_t started_wall_ms = 0;
-  uint64_t gen = 0;                      ///< tags timers; bumped to make them stale
+  uint64_t gen = 0;                      ///< tags timers and group answers; bumped per phase
   uint32_t restarts = 0;
   std::string last_exit;
   std::string reason;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
   std::string stop_why;                  ///< why the current stop was asked for ("" = plain)
-  bool respawn_after_stop = false;       ///< an in-place restart: start again once stopped
-  bool strict = false;                   ///< no standing respawn order: every restart asks the group
 
   // Readiness and liveness (process_health.cpp).
   uint16_t port = 0;                     ///< PORT of its runs; 0 = none
@@ -77,20 +90,26 @@ struct process_state {
   int32_t start_time_pid = 0;            ///< the pid start_time belongs to
   bool adopted = false;                  ///< the current run was adopted (not our child)
 
+  proc_state phase() const { return fsm.phase; }
+
   process_state() = default;
   process_state(const process_state&) = delete;
   process_state& operator=(const process_state&) = delete;
   ~process_state();
 };
 
-/// `strict`: never let the exit watcher restart on its own (the parent group
-/// has a finite intensity and must count every restart before it happens).
-/// `port`: the PORT its runs get (0 = none).
 caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             std::shared_ptr<const app_spec> spec, uint32_t index,
-                            caf::actor parent, runtime_ptr rt, bool strict, uint16_t port);
+                            instance_links links, runtime_ptr rt);
 
 /// Graceful in-place restart of the current run (memory limit, cron, health).
 void restart_in_place(caf::stateful_actor<process_state>* self, std::string why);
+
+/// Runs one transition of the instance's machine that did not come from a
+/// run's exit (readiness, adoption), with the reason its events carry.
+void fsm_step(caf::stateful_actor<process_state>* self, instance_event e, std::string why = {});
+
+/// The instance's status snapshot.
+instance_status status_of(caf::stateful_actor<process_state>* self);
 
 } // namespace arbor::detail

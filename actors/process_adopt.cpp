@@ -22,8 +22,8 @@ keeper::instance_record record_of(const process_state& s) {
   r.start_time = s.pid == s.start_time_pid ? s.start_time : 0;
   r.started_unix_ms = s.pid != 0 ? s.started_wall_ms : 0;
   r.restarts = s.restarts;
-  r.state = to_string(s.state);
-  r.want_up = s.want_up;
+  r.state = to_string(s.phase());
+  r.want_up = s.fsm.want_up;
   r.ready = s.ready;
   r.last_exit = s.last_exit;
   return r;
@@ -41,22 +41,6 @@ void journal(process_self self) {
   s.rt->persist->put(record_of(s));
 }
 
-std::function<void(pid_t)> journal_respawns(const process_state& s) {
-  if (!s.rt->persist) return {};
-  auto base = record_of(s);
-  auto* persist = s.rt->persist.get();
-  auto rt = s.rt; // keeps persist alive as long as the order
-  return [base, persist, rt](pid_t pid) mutable {
-    base.pid = pid;
-    base.start_time = keeper::proc_start_time(pid).value_or(0);
-    base.started_unix_ms = wall_now_ns() / 1000000;
-    ++base.restarts;
-    base.state = "running";
-    base.ready = false;
-    persist->put(base);
-  };
-}
-
 bool try_adopt(process_self self) {
   auto& s = self->state;
   if (!s.rt->persist) return false;
@@ -66,9 +50,10 @@ bool try_adopt(process_self self) {
   s.last_exit = rec->last_exit;
   bool alive = rec->pid > 0 && keeper::same_process(rec->pid, rec->start_time);
   if (!alive && !rec->want_up) {
-    // Stopped by hand before the daemon went: it stays stopped.
-    s.want_up = false;
-    s.state = rec->state == "failed" ? proc_state::failed : proc_state::stopped;
+    // Stopped by hand before the daemon went: it stays stopped (the
+    // machine starts in the phase the journal recorded).
+    s.fsm.want_up = false;
+    s.fsm.phase = rec->state == "failed" ? proc_state::failed : proc_state::stopped;
     s.reason = "kept " + rec->state + " across a daemon restart";
     journal(self);
     return true;
@@ -78,8 +63,7 @@ bool try_adopt(process_self self) {
   auto now_ms = wall_now_ns() / 1000000;
   auto up = std::chrono::milliseconds{std::max<int64_t>(0, now_ms - rec->started_unix_ms)};
   auto ec = s.rt->watcher.adopt(
-    rec->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); },
-    clock::now() - up);
+    rec->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); });
   if (ec) return false;
   if (s.spec->max_memory > 0) s.rt->memory.set(0, rec->pid, s.parent, s.index);
   s.pid = rec->pid;
@@ -87,13 +71,10 @@ bool try_adopt(process_self self) {
   s.start_time_pid = rec->pid;
   s.started = clock::now() - up;
   s.started_wall_ms = rec->started_unix_ms;
-  s.state = proc_state::running;
   s.adopted = true;
   s.reason.clear();
-  emit(self, "adopted",
-       "still running after a daemon restart (up " + std::to_string(up.count() / 1000) + "s)");
-  begin_run(self);
-  journal(self);
+  fsm_step(self, instance_event::adopted,
+           "still running after a daemon restart (up " + std::to_string(up.count() / 1000) + "s)");
   return true;
 }
 

@@ -10,7 +10,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 bool live(const process_state& s) {
-  return s.pid != 0 && (s.state == proc_state::running || s.state == proc_state::ready);
+  return s.pid != 0 && (s.phase() == proc_state::running || s.phase() == proc_state::ready);
 }
 
 int64_t ms_since(clock::time_point t) {
@@ -26,10 +26,9 @@ void mark_ready(process_self self, std::string how) {
   auto& s = self->state;
   if (s.ready || !live(s)) return;
   s.ready = true;
-  s.state = proc_state::ready;
+  fsm_step(self, instance_event::became_ready); // journals
   emit(self, "ready", how + " (" + std::to_string(ms_since(s.started)) + "ms after start)");
   self->send(s.parent, ready_atom::value, s.index, true);
-  journal(self);
 }
 
 } // namespace

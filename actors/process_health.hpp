@@ -34,6 +34,14 @@ std::string notify_socket(process_self self, std::string& error);
 /// Unregisters it (the actor is going away).
 void drop_notify(process_state& s);
 
+/// Resolves the command and builds the environment (once per start from
+/// stopped/failed); returns "" or why the command cannot run.
+std::string build_plan(process_self self);
+/// Opens the instance's pipes into the log pump if not open yet; they stay
+/// open across restarts. The app runs even when they cannot be made (its
+/// output is discarded), and that is said once.
+void open_logs(process_self self);
+
 /// A new run (pid) began: not ready; schedules its first check or timer.
 void begin_run(process_self self);
 /// The run ends or is being stopped: readiness is lost (told to the parent).
@@ -57,7 +65,5 @@ void journal(process_self self);
 /// if any. Adopts its process if still alive (true: nothing to spawn), or
 /// carries its counters over; keeps it down if it was stopped (true).
 bool try_adopt(process_self self);
-/// For a standing respawn order: records the respawned pid at once.
-std::function<void(pid_t)> journal_respawns(const process_state& s);
 
 } // namespace arbor::detail

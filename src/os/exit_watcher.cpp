@@ -12,7 +12,6 @@
 
 #include "os/orphans.hpp"
 #include "os/signals.hpp"
-#include "os/spawn.hpp"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -121,8 +120,6 @@ struct exit_watcher::impl {
   struct entry {
     pid_t pid;
     callback on_exit;
-    std::shared_ptr<respawn_order> order;
-    std::chrono::steady_clock::time_point started;
     bool adopted = false;  // not our child: its status cannot be had
   };
 
@@ -221,43 +218,6 @@ struct exit_watcher::impl {
     return {};
   }
 
-  /// Carries out a standing respawn order, if armed and the policy agrees.
-  void respawn(entry& e, exit_record& r) {
-    std::lock_guard<std::mutex> guard{mtx}; // disarm() waits for us
-    auto& o = *e.order;
-    if (!o.armed || !o.plan || !o.decide)
-      return;
-    auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(r.at - e.started);
-    bool go = false;
-    try {
-      go = o.decide(r, uptime);
-    } catch (...) {
-      go = false; // the slow path (the owner) decides instead
-    }
-    if (!go)
-      return;
-    auto res = o.plan->spawn(o.stdout_fd, o.stderr_fd);
-    if (!res.ok()) {
-      r.respawn_error = res.error;
-      r.respawn_what = res.what;
-      return;
-    }
-    r.respawned_at = std::chrono::steady_clock::now();
-    int nfd = open_child_pidfd(res.pid);
-    std::error_code ec = nfd < 0 ? std::error_code{-nfd, std::generic_category()}
-                                 : add_locked(nfd, entry{res.pid, e.on_exit, e.order,
-                                                         r.respawned_at});
-    if (ec) {
-      // Unwatchable means unsupervised: never leave it running.
-      ::kill(-res.pid, SIGKILL);
-      ::waitpid(res.pid, nullptr, 0);
-      r.respawn_error = ec.value();
-      r.respawn_what = "cannot watch the respawned process: " + ec.message();
-      return;
-    }
-    r.respawned_pid = res.pid;
-  }
-
   void reap(int fd) {
     entry e;
     {
@@ -301,17 +261,6 @@ struct exit_watcher::impl {
       r.code = -1;
       r.unknown = true;
     }
-    if (e.order) {
-      respawn(e, r);
-      // Outside the lock respawn() holds (disarm() waits on it); `spawned`
-      // is set once when the order is made, so reading it here is safe.
-      if (r.respawned_pid > 0 && e.order->spawned) {
-        try {
-          e.order->spawned(r.respawned_pid);
-        } catch (...) {
-        }
-      }
-    }
     try {
       if (e.on_exit)
         e.on_exit(r);
@@ -347,30 +296,23 @@ exit_watcher::~exit_watcher() {
 }
 
 std::error_code exit_watcher::watch(pid_t pid, callback on_exit) {
-  return watch(pid, std::move(on_exit), nullptr, std::chrono::steady_clock::now());
-}
-
-std::error_code exit_watcher::watch(pid_t pid, callback on_exit,
-                                    std::shared_ptr<respawn_order> order,
-                                    std::chrono::steady_clock::time_point started) {
   if (pid <= 0)
     return std::make_error_code(std::errc::invalid_argument);
   int fd = open_child_pidfd(pid);
   if (fd < 0)
     return {-fd, std::generic_category()};
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  return impl_->add_locked(fd, impl::entry{pid, std::move(on_exit), std::move(order), started});
+  return impl_->add_locked(fd, impl::entry{pid, std::move(on_exit)});
 }
 
-std::error_code exit_watcher::adopt(pid_t pid, callback on_exit,
-                                    std::chrono::steady_clock::time_point started) {
+std::error_code exit_watcher::adopt(pid_t pid, callback on_exit) {
   if (pid <= 1)
     return std::make_error_code(std::errc::invalid_argument);
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0)
     return {errno, std::generic_category()};
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  impl::entry e{pid, std::move(on_exit), nullptr, started};
+  impl::entry e{pid, std::move(on_exit)};
   e.adopted = true;
   return impl_->add_locked(fd, std::move(e));
 }
@@ -413,22 +355,6 @@ void exit_watcher::reap_adopted_orphans() {
 
 exit_watcher::orphan_reaping exit_watcher::orphan_mode() const {
   return impl_->mode.load();
-}
-
-std::vector<pid_t> exit_watcher::disarm(respawn_order* order) {
-  std::vector<pid_t> pids;
-  if (!order)
-    return pids;
-  std::lock_guard<std::mutex> guard{impl_->mtx};
-  for (auto& kv : impl_->watched) {
-    if (kv.second.order.get() == order) {
-      kv.second.order->armed = false;
-      pids.push_back(kv.second.pid);
-    }
-  }
-  // Not watched any more (exited, record in flight): still never respawn.
-  order->armed = false;
-  return pids;
 }
 
 std::vector<pid_t> exit_watcher::pids() const {

@@ -14,8 +14,6 @@
 
 namespace arbor::os {
 
-class spawn_plan;
-
 /// How a watched child ended.
 struct exit_record {
   pid_t pid = 0;
@@ -24,29 +22,6 @@ struct exit_record {
   int code = 0;            ///< exit code, or the signal number when `signaled`
   bool unknown = false;    ///< not our child (adopted): exited, status unknown (code -1)
   std::chrono::steady_clock::time_point at; ///< when the watcher reaped it
-
-  // Set when a respawn_order restarted the child on the watcher thread.
-  pid_t respawned_pid = 0;  ///< the replacement, already watched under the same order
-  int respawn_error = 0;    ///< errno of a respawn that failed (then respawned_pid == 0)
-  std::string respawn_what; ///< spawn_result::what of that failure
-  std::chrono::steady_clock::time_point respawned_at;
-};
-
-/// A standing order to restart a child at once, carried out by the watcher
-/// thread itself right after it reaps the child: the crash → respawn hot path
-/// without a hop through the actors (like s6-supervise respawning directly).
-/// The owner (a process actor) learns of it afterwards from the exit_record.
-struct respawn_order {
-  std::shared_ptr<const spawn_plan> plan;
-  int stdout_fd = -1;  ///< must stay open while the order is armed
-  int stderr_fd = -1;
-  /// Pure policy: restart at once after this run? Called on the watcher
-  /// thread with the watcher's lock held; must be quick and not throw.
-  std::function<bool(const exit_record&, std::chrono::milliseconds uptime)> decide;
-  bool armed = true;   ///< guarded by the watcher: change it only through disarm()
-  /// Called on the watcher thread right after a respawn (e.g. to persist the
-  /// new pid before anything else can happen); optional, must not throw.
-  std::function<void(pid_t)> spawned;
 };
 
 /// A description such as "exit(1)", "exit(0)", "signal(SIGKILL)",
@@ -73,17 +48,10 @@ public:
   /// pidfd cannot be opened (e.g. ESRCH: not our child / already reaped).
   std::error_code watch(pid_t pid, callback on_exit);
 
-  /// Same, with a standing respawn order: when the child exits and
-  /// `order->decide` says so, the watcher spawns `order->plan` at once, watches
-  /// the new pid under the same callback and order (its run starts then), and
-  /// reports both in one exit_record. `started` is when this run began.
-  std::error_code watch(pid_t pid, callback on_exit, std::shared_ptr<respawn_order> order,
-                        std::chrono::steady_clock::time_point started);
-
   /// Watches `pid` that is NOT our child (a process re-adopted after the
   /// daemon restarted): its exit is seen through a pidfd, but the status is
   /// lost (exit_record::unknown). Its process group is killed as usual.
-  std::error_code adopt(pid_t pid, callback on_exit, std::chrono::steady_clock::time_point started);
+  std::error_code adopt(pid_t pid, callback on_exit);
 
   /// How adopted orphans are reaped (see reap_adopted_orphans).
   enum class orphan_reaping { off, on_sigchld, every_second };
@@ -105,12 +73,6 @@ public:
 
   /// Between the first SIGCHLD of a burst and the sweep (event-driven mode).
   static constexpr std::chrono::milliseconds sweep_delay{100};
-
-  /// Cancels `order`: once this returns, the watcher neither runs nor will run
-  /// a respawn for it. Returns the pids still watched under it (normally the
-  /// caller's current one; a replacement too if a respawn just happened, whose
-  /// exit_record is then on its way to the callback).
-  std::vector<pid_t> disarm(respawn_order* order);
 
   /// Number of children currently watched.
   size_t watched() const;

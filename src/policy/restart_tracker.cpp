@@ -37,12 +37,6 @@ bool wants_restart(const app_spec& spec, const run_facts& run, std::string& why_
   return true;
 }
 
-bool restarts_at_once(const app_spec& spec, const run_facts& run) {
-  std::string why_not;
-  return run.uptime >= spec.min_uptime && spec.restart_delay.count() == 0
-         && wants_restart(spec, run, why_not);
-}
-
 restart_tracker::restart_tracker(const app_spec& spec)
   : restart_tracker(std::make_shared<const app_spec>(spec)) {}
 

@@ -33,12 +33,6 @@ struct restart_decision {
 /// policy and stop_exit_codes; if not, `why_not` says why.
 bool wants_restart(const app_spec& spec, const run_facts& run, std::string& why_not);
 
-/// The one decision that does not depend on history: a stable run (at least
-/// min_uptime) that wants a restart, with no restart_delay, restarts at once.
-/// restart_tracker::on_exit decides the same for such a run; the exit watcher
-/// applies this on its own thread to skip the actors on the hot path.
-bool restarts_at_once(const app_spec& spec, const run_facts& run);
-
 class restart_tracker {
 public:
   /// Shares the app's spec (one per app, not one copy per instance).

@@ -11,6 +11,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "app_supervisor.hpp"
+#include "deterministic.hpp"
 #include "harness.hpp"
 #include "internal_messages.hpp"
 #include "os/spawn.hpp"
@@ -18,90 +19,37 @@
 
 using namespace arbor;
 using namespace arbor::detail;
+using arbor::test::fixture;
+using arbor::test::killed;
 using arbor::test::wait_gone;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct testing_config : caf::actor_system_config {
-  testing_config() { set("scheduler.policy", caf::atom("testing")); }
-};
-
-/// A deterministic actor system with sinks for what supervisors report.
-struct fixture {
-  testing_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched =
-    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
-  std::shared_ptr<runtime> rt = std::make_shared<runtime>();
-  caf::actor parent;
-  std::shared_ptr<std::vector<event>> events = std::make_shared<std::vector<event>>();
-
-  fixture() {
-    // Not caf::drop: in CAF 0.17 it answers with an error, which kills the sender.
-    auto sink = [](caf::event_based_actor*, std::shared_ptr<std::vector<event>> seen)
-      -> caf::behavior {
-      return {[seen](event& e) { seen->push_back(e); }, [](run_ended&) {}, [](spawn_failed&) {},
-              [](child_event&) { return true; }};
-    };
-    rt->bus = sys.spawn(sink, events);
-    parent = sys.spawn(sink, std::make_shared<std::vector<event>>());
-  }
-
-  /// A process actor whose first run "ended" (injected, as the exit watcher
-  /// would report it) and whose app supervisor decided on a 5 s backoff.
-  /// Returns the actor; `first` is the pid of the run that "ended" (still
-  /// alive: the caller kills it).
-  caf::actor in_backoff(int32_t& first);
-
-  size_t count(const std::string& what) const {
-    return static_cast<size_t>(std::count_if(events->begin(), events->end(),
-                                              [&](const event& e) { return e.what == what; }));
-  }
-
-  /// Runs every job that is ready, without moving the simulated clock.
-  void drain() {
-    while (sched.try_run_once()) {
-    }
-  }
-
-  /// An actor's state; safe to read between steps (one thread runs all).
-  template <class State>
-  State& state_of(const caf::actor& a) {
-    auto* p = dynamic_cast<caf::stateful_actor<State>*>(caf::actor_cast<caf::abstract_actor*>(a));
-    REQUIRE(p != nullptr);
-    return p->state;
-  }
-};
-
 std::shared_ptr<const app_spec> sleeper() {
   auto spec = std::make_shared<app_spec>();
   spec->name = "t";
   spec->argv = {ARBOR_TEST_CHILD, "sleep"};
+  spec->backoff_base = 5000ms;
   return spec;
 }
 
-/// The exit of `pid` as the exit watcher would report it.
-child_exited killed(int32_t pid) {
-  child_exited m;
-  m.pid = pid;
-  m.signaled = true;
-  m.code = SIGKILL;
-  m.description = "signal(SIGKILL)";
-  return m;
-}
-
-caf::actor fixture::in_backoff(int32_t& first) {
-  auto p = sys.spawn(process_actor, sleeper(), 0u, parent, rt, true, uint16_t{0});
-  drain();
-  auto& st = state_of<process_state>(p);
+/// A process actor whose first run "ended" (injected, as the exit watcher
+/// would report it) after a short run, so its tracker chose a 5 s backoff.
+/// Returns the actor; `first` is the pid of the run that "ended" (still
+/// alive: the caller kills it).
+caf::actor in_backoff(fixture& f, int32_t& first) {
+  instance_links links;
+  links.app = f.parent;
+  auto p = f.sys.spawn(process_actor, sleeper(), 0u, links, f.rt);
+  f.drain();
+  auto& st = f.state_of<process_state>(p);
   caf::anon_send(p, start_atom::value);
-  drain();
-  REQUIRE(st.state == proc_state::running);
+  f.drain();
+  REQUIRE(st.phase() == proc_state::running);
   first = st.pid;
-  caf::anon_send(p, killed(first));
-  caf::anon_send(p, respawn_atom::value, int64_t{5000}, std::string{"crash loop"});
-  drain();
+  caf::anon_send(p, killed(first)); // a short run: the tracker backs off 5 s
+  f.drain();
   return p;
 }
 
@@ -110,19 +58,19 @@ caf::actor fixture::in_backoff(int32_t& first) {
 TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not before") {
   fixture f;
   int32_t first = 0;
-  auto p = f.in_backoff(first);
+  auto p = in_backoff(f, first);
   auto& st = f.state_of<process_state>(p);
-  CHECK(st.state == proc_state::backoff);
+  CHECK(st.phase() == proc_state::backoff);
   CHECK(f.sched.has_pending_timeout());
 
   f.sched.advance_time(4999ms);
   f.drain();
-  CHECK(st.state == proc_state::backoff);
+  CHECK(st.phase() == proc_state::backoff);
   CHECK(st.pid == 0);
 
   f.sched.advance_time(1ms);
   f.drain();
-  CHECK(st.state == proc_state::running);
+  CHECK(st.phase() == proc_state::running);
   CHECK(st.pid > 0);
   CHECK(st.pid != first);
   CHECK(st.restarts == 1);
@@ -138,12 +86,12 @@ TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not
 TEST_CASE("process_actor: a start during backoff makes the pending timer stale") {
   fixture f;
   int32_t first = 0;
-  auto p = f.in_backoff(first);
+  auto p = in_backoff(f, first);
   auto& st = f.state_of<process_state>(p);
-  REQUIRE(st.state == proc_state::backoff);
+  REQUIRE(st.phase() == proc_state::backoff);
   caf::anon_send(p, start_atom::value); // the operator does not wait
   f.drain();
-  REQUIRE(st.state == proc_state::running);
+  REQUIRE(st.phase() == proc_state::running);
   auto second = st.pid;
   f.sched.advance_time(10s); // the old timer comes due: it must do nothing
   f.drain();

@@ -261,3 +261,21 @@ TEST_CASE("exit_watcher: destructor with children still running returns", "[exit
     CHECK(reap(pid));
   }
 }
+
+TEST_CASE("exit_watcher: pids() lists what is watched", "[exit_watcher]") {
+  collector c;
+  exit_watcher w;
+  auto a = spawn_child({"sleep"});
+  auto b = spawn_child({"sleep"});
+  REQUIRE_FALSE(w.watch(a, c.make()));
+  REQUIRE_FALSE(w.watch(b, c.make()));
+  auto pids = w.pids();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{std::min(a, b), std::max(a, b)});
+  ::kill(a, SIGKILL);
+  c.wait_for(1);
+  CHECK(w.pids() == std::vector<pid_t>{b});
+  ::kill(b, SIGKILL);
+  c.wait_for(2);
+  CHECK(w.pids().empty());
+}

@@ -145,33 +145,3 @@ TEST_CASE("restart_tracker: shell exit 127 on a short run gives up at once") {
   restart_tracker p{plain};
   CHECK(p.on_exit(exit_code(127, 5ms)).what == verdict::restart);
 }
-
-TEST_CASE("restarts_at_once: agrees with restart_tracker on every stable run") {
-  // The exit watcher applies restarts_at_once on its own thread; the app
-  // supervisor's tracker must never disagree with it.
-  for (auto policy : {restart_policy::on_failure, restart_policy::always, restart_policy::never}) {
-    for (long delay : {0L, 250L}) {
-      app_spec s;
-      s.restart = policy;
-      s.restart_delay = std::chrono::milliseconds{delay};
-      s.stop_exit_codes = {3};
-      for (auto run : {exit_code(0, 2s), exit_code(1, 2s), exit_code(3, 2s), killed(9, 2s),
-                       killed(3, 1000ms)}) {
-        restart_tracker t{s};
-        t.on_exit(exit_code(1, 1ms)); // history must not matter for stable runs
-        auto d = t.on_exit(run);
-        bool tracker_now = d.what == verdict::restart && d.delay == 0ms;
-        INFO("policy " << static_cast<int>(policy) << " delay " << delay << " code " << run.code
-                       << " signaled " << run.signaled);
-        CHECK(arbor::restarts_at_once(s, run) == tracker_now);
-      }
-    }
-  }
-}
-
-TEST_CASE("restarts_at_once: short runs are never restarted by the fast path") {
-  app_spec s;
-  s.restart = restart_policy::always;
-  CHECK_FALSE(arbor::restarts_at_once(s, exit_code(1, 999ms)));
-  CHECK(arbor::restarts_at_once(s, exit_code(1, 1000ms)));
-}
