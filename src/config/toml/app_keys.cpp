@@ -11,27 +11,9 @@
 #include "config/shell_split.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
+#include "config/validate.hpp"
 
 namespace arbor::config::detail {
-
-const std::vector<std::string_view>& app_keys() {
-  static const std::vector<std::string_view> keys = {
-    "command",         "args",          "shell",          "cwd",
-    "env",             "env_file",      "instances",      "restart",
-    "restart_on_exit", "stop_exit_codes", "max_restarts", "min_uptime",
-    "restart_delay_ms", "backoff_base_ms", "backoff_max_ms", "kill_signal",
-    "kill_timeout",    "max_memory",    "cron_restart",   "cron_tz",
-    "health_check",    "ready",         "port",           "depends_on",
-    "log_max_size",    "log_max_files", "log_date_format",
-  };
-  return keys;
-}
-
-bool is_app_key(std::string_view key) {
-  for (auto k : app_keys())
-    if (k == key) return true;
-  return false;
-}
 
 namespace {
 
@@ -46,7 +28,6 @@ struct app_reader {
   context& cx;
   const toml::table& t;
   app_spec& app;
-  app_dependencies& deps;
   std::map<std::string_view, const toml::node*> keys;
   const toml::node* health_at = nullptr; ///< a valid health target, for placeholder checks
 
@@ -65,13 +46,14 @@ struct app_reader {
     read_timing();
     read_later_keys();
     if (auto n = find("health_check")) health_at = read_health_check(cx, *n, app.name, app.health);
-    check_ports();
+    check_placeholders();
   }
 
   void collect() {
     for (const auto& e : in_file_order(t)) {
       if (is_app_key(e.key)) {
         keys[e.key] = e.value;
+        app.key_where.emplace_back(std::string{e.key}, cx.pos(e.value->source()));
         continue;
       }
       std::string message;
@@ -282,31 +264,16 @@ struct app_reader {
 
   void read_timing() {
     if (auto n = find("instances"))
-      if (auto v = get_integer(cx, *n, "instances", 1, 10000)) app.instances = static_cast<uint32_t>(*v);
+      if (auto v = get_integer(cx, *n, "instances", 1, max_instances)) app.instances = static_cast<uint32_t>(*v);
     if (auto n = find("min_uptime"))
       if (auto v = get_duration(cx, *n, "min_uptime", ms_unit)) app.min_uptime = *v;
     if (auto n = find("restart_delay_ms"))
       if (auto v = get_duration(cx, *n, "restart_delay_ms", ms_unit)) app.restart_delay = *v;
-    auto base = find("backoff_base_ms");
-    auto max = find("backoff_max_ms");
-    bool base_ok = true;
-    if (base) {
-      auto v = get_duration(cx, *base, "backoff_base_ms", ms_unit);
-      if (v && v->count() == 0) cx.error(*base, "'backoff_base_ms' must be greater than 0");
-      if (v && v->count() > 0) app.backoff_base = *v;
-      else base_ok = false;
-    }
-    bool max_ok = true;
-    if (max) {
-      auto v = get_duration(cx, *max, "backoff_max_ms", ms_unit);
-      if (v) app.backoff_max = *v;
-      else max_ok = false;
-    }
-    if (base_ok && max_ok && app.backoff_base > app.backoff_max) {
-      cx.error(base ? *base : *max, "'backoff_base_ms' (" + format_duration(app.backoff_base)
-                                      + ") is larger than 'backoff_max_ms' ("
-                                      + format_duration(app.backoff_max) + ")" + in_app());
-    }
+    // 0, or more than backoff_max_ms: validate() says so.
+    if (auto n = find("backoff_base_ms"))
+      if (auto v = get_duration(cx, *n, "backoff_base_ms", ms_unit)) app.backoff_base = *v;
+    if (auto n = find("backoff_max_ms"))
+      if (auto v = get_duration(cx, *n, "backoff_max_ms", ms_unit)) app.backoff_max = *v;
     if (auto n = find("kill_signal")) read_signal(*n);
     if (auto n = find("kill_timeout"))
       if (auto v = get_duration(cx, *n, "kill_timeout", ms_unit)) app.kill_timeout = *v;
@@ -395,8 +362,6 @@ struct app_reader {
   }
 
   void read_depends_on(const toml::node& n) {
-    deps.app = app.name;
-    deps.where = cx.pos(n.source());
     auto arr = n.as_array();
     if (!arr) {
       cx.error(n, "'depends_on' must be an array of app or group names, got "
@@ -412,25 +377,20 @@ struct app_reader {
         cx.error(el, quote(key) + " is empty");
         continue;
       }
-      deps.refs.push_back(dependency_ref{*s, cx.pos(el.source())});
+      app.depends_on.push_back(*s); // resolved by validate()
+      app.key_where.emplace_back(key, cx.pos(el.source()));
     }
   }
 
-  void check_ports() {
-    auto port = find("port");
-    if (app.port != 0 && app.port + app.instances - 1 > 65535) {
-      cx.error(*port, "'port' " + std::to_string(app.port) + " with " + std::to_string(app.instances)
-                        + " instances needs ports up to " + std::to_string(app.port + app.instances - 1)
-                        + ", beyond 65535");
-    }
+  void check_placeholders() {
     if (health_at) check_health_placeholders(cx, *health_at, app);
   }
 };
 
 } // namespace
 
-void read_app(context& cx, const toml::table& t, app_spec& app, app_dependencies& deps) {
-  app_reader{cx, t, app, deps, {}, nullptr}.run();
+void read_app(context& cx, const toml::table& t, app_spec& app) {
+  app_reader{cx, t, app, {}, nullptr}.run();
 }
 
 } // namespace arbor::config::detail
