@@ -32,10 +32,8 @@ namespace {
 /// rule, one per line, as the config loader words them.
 tree_spec validated(tree_spec spec) {
   auto errors = config::validate(spec);
-  if (errors.empty()) return spec;
-  std::string text;
-  for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e.to_string();
-  throw std::invalid_argument(text);
+  if (!errors.empty()) throw std::invalid_argument(config::to_string(errors));
+  return spec;
 }
 
 } // namespace

@@ -55,4 +55,10 @@ std::vector<diagnostic> validate(tree_spec& tree) {
   return errors;
 }
 
+std::string to_string(const std::vector<diagnostic>& errors) {
+  std::string text;
+  for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e.to_string();
+  return text;
+}
+
 } // namespace arbor::config

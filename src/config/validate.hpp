@@ -5,6 +5,7 @@
 // constructor runs them too). Pure: no toml++, no CAF.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "arbor/spec.hpp"
@@ -23,6 +24,9 @@ inline constexpr uint32_t max_instances = 10000;
 /// else at the app; a spec built in code has no file, so its messages are the
 /// bare text. Running it again on its own result changes nothing.
 std::vector<diagnostic> validate(tree_spec& tree);
+
+/// Every diagnostic's to_string(), one per line.
+std::string to_string(const std::vector<diagnostic>& errors);
 
 namespace detail {
 
