@@ -89,13 +89,13 @@ void spawn_instance(app_self self) {
 
 caf::result<uint32_t> scale(app_self self, uint32_t n) {
   auto& s = self->state;
+  // The running count is s.instances.size(); the spec keeps the count the
+  // config asked for, and the journal records this one for a new daemon.
   auto before = static_cast<uint32_t>(s.instances.size());
-  auto spec = std::make_shared<app_spec>(*s.spec);
-  spec->instances = n;
-  s.spec = spec;
+  if (n == before) return before;
   if (s.rt->persist) {
-    s.rt->persist->set_scale(spec->name, n);
-    for (auto i = n; i < before; ++i) s.rt->persist->erase(spec->name, i);
+    s.rt->persist->set_scale(s.spec->name, n);
+    for (auto i = n; i < before; ++i) s.rt->persist->erase(s.spec->name, i);
   }
   if (n >= before) {
     std::vector<size_t> added;

@@ -55,7 +55,7 @@ uint16_t free_port(const app_supervisor_state& s, size_t index) {
   };
   uint32_t want = s.spec->port + index;
   if (!used(want)) return static_cast<uint16_t>(want);
-  for (uint32_t p = s.spec->port + s.spec->instances; p <= 65535; ++p)
+  for (uint32_t p = s.spec->port + static_cast<uint32_t>(s.instances.size()); p <= 65535; ++p)
     if (!used(p)) return static_cast<uint16_t>(p);
   return static_cast<uint16_t>(want);
 }

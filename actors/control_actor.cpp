@@ -6,6 +6,7 @@
 #include "config/loader.hpp"
 #include "config/suggest.hpp"
 #include "config/targets.hpp"
+#include "config/validate.hpp"
 #include "config/units.hpp"
 #include "control_json.hpp"
 #include "event_bus.hpp"
@@ -195,6 +196,7 @@ void do_show(call c, const json& args) {
     if (!node) return c.fail("not_found", "'" + t.address() + "' is not running in the tree");
     json spec = t.is_group ? spec_json(*config::find_group(root, t.path))
                            : spec_json(*config::find_app(root, t.path));
+    if (!t.is_group) spec["instances"] = node->instances.size(); // the running count
     json out{{"node", node_json(*node, root)}, {"spec", spec}};
     if (!t.is_group) {
       auto ls = c.self->state.tree->logs_of(t.path);
@@ -214,7 +216,7 @@ void do_scale(call c, const json& args) {
   auto ts = resolve(c, {string_arg(args, "name")});
   if (!ts) return;
   if (!args.contains("instances") || !args["instances"].is_number_integer()
-      || args["instances"].get<int64_t>() < 0 || args["instances"].get<int64_t>() > 10000)
+      || args["instances"].get<int64_t>() < 0 || args["instances"].get<int64_t>() > config::max_instances)
     throw bad_argument("'instances' must be an integer from 0 to 10000");
   auto n = args["instances"].get<uint32_t>();
   auto t = ts->front();
@@ -223,6 +225,7 @@ void do_scale(call c, const json& args) {
   c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
     .then(
       [c, t, n](uint32_t before) {
+        // Recorded only to resolve "app#N" names; `show` asks the tree.
         if (auto* app = config::find_app(c.self->state.current.root, t.path)) app->instances = n;
         c.ok(json{{"app", t.path}, {"from", before}, {"to", n}});
       },

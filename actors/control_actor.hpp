@@ -67,7 +67,7 @@ struct control_state {
   static inline const char* name = "control";
   supervision_tree* tree = nullptr;     ///< outlives this actor
   std::shared_ptr<reply_sink> sink;
-  tree_spec current;                    ///< the running config (apply/scale keep it current)
+  tree_spec current;                    ///< the config as applied (scale records its count, for "app#N")
   control_options opts;
   int64_t started_ms = 0;
   std::deque<event> recent;             ///< the last events, oldest first (as JSON on request:

@@ -2,8 +2,8 @@
 
 #include <ctime>
 
+#include "config/app_fields.hpp"
 #include "config/targets.hpp"
-#include "config/units.hpp"
 
 namespace arbor::detail {
 
@@ -78,41 +78,10 @@ json event_json(const event& e) {
 }
 
 json spec_json(const app_spec& a) {
-  json j{{"command", a.command},
-         {"args", a.argv},
-         {"shell", a.shell},
-         {"cwd", a.cwd},
-         {"instances", a.instances},
-         {"restart", to_string(a.restart)},
-         {"stop_exit_codes", a.stop_exit_codes},
-         {"max_restarts", a.max_restarts},
-         {"min_uptime", a.min_uptime.count()},
-         {"restart_delay_ms", a.restart_delay.count()},
-         {"backoff_base_ms", a.backoff_base.count()},
-         {"backoff_max_ms", a.backoff_max.count()},
-         {"kill_signal", config::signal_name(a.kill_signal)},
-         {"kill_timeout", a.kill_timeout.count()},
-         {"log_max_size", a.log.max_size},
-         {"log_max_files", a.log.max_files}};
-  json env = json::object();
-  for (auto& [k, v] : a.env) env[k] = v;
-  j["env"] = env;
-  if (!a.env_file.empty()) j["env_file"] = a.env_file;
-  if (a.max_memory) j["max_memory"] = a.max_memory;
-  if (!a.cron_restart.empty()) j["cron_restart"] = a.cron_restart;
-  if (!a.cron_tz.empty()) j["cron_tz"] = a.cron_tz;
-  if (a.port) j["port"] = a.port;
-  if (!a.ready.empty()) j["ready"] = a.ready;
-  if (!a.depends_on.empty()) j["depends_on"] = a.depends_on;
-  if (!a.log.date_format.empty()) j["log_date_format"] = a.log.date_format;
-  if (a.health.type != health_check_spec::kind::none) {
-    static const char* kinds[] = {"none", "http", "tcp", "exec"};
-    j["health_check"] = json{{"type", kinds[static_cast<int>(a.health.type)]},
-                             {"target", a.health.target},
-                             {"interval_ms", a.health.interval.count()},
-                             {"timeout_ms", a.health.timeout.count()},
-                             {"failures", a.health.failures}};
-  }
+  static const app_spec defaults;
+  json j = json::object();
+  for (const auto& f : config::app_fields())
+    if (f.to_json && !(f.omitted_at_default && f.same(a, defaults))) f.to_json(a, j);
   return j;
 }
 

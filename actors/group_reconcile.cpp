@@ -7,6 +7,7 @@
 
 #include "arbor/messages.hpp"
 #include "config/targets.hpp"
+#include "config/validate.hpp"
 #include "group_supervisor.hpp"
 
 namespace arbor::detail {
@@ -32,8 +33,9 @@ void append(ids& to, const ids& xs) {
   to.insert(to.end(), xs.begin(), xs.end());
 }
 
-/// Same app apart from its instance count?
-bool only_instances_differ(const app_spec& a, const app_spec& b) {
+/// Same app, whatever its instance count? (The running count is the app
+/// supervisor's: `arbor scale` changes it without a new spec.)
+bool same_but_instances(const app_spec& a, const app_spec& b) {
   auto x = a;
   x.instances = b.instances;
   return x.same_run_spec(b);
@@ -64,6 +66,15 @@ step retire(self_ptr self, caf::actor child, std::string name) {
 
 caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_spec> next) {
   auto& s = self->state;
+  if (s.spec->name.empty()) {
+    // The root sees the whole tree: the constructor's rules and start order.
+    tree_spec whole;
+    whole.root = *next;
+    auto errors = config::validate(whole);
+    if (!errors.empty())
+      return caf::make_error(caf::sec::invalid_argument, config::to_string(errors));
+    next = std::make_shared<const group_spec>(std::move(whole.root));
+  }
   auto rp = self->make_response_promise<apply_report>();
   auto report = std::make_shared<apply_report>();
   auto steps = std::make_shared<std::vector<step>>();
@@ -122,16 +133,21 @@ caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_s
             },
             [go](caf::error&) { go(); });
       });
-    } else if (o.app.same_run_spec(n.app)) {
+    } else if (same_but_instances(o.app, n.app)) {
+      // The app answers with the count it ran; the same count is no change.
       (*fresh)[i] = old;
-      report->unchanged.push_back(n.app.name);
-    } else if (only_instances_differ(o.app, n.app)) {
-      (*fresh)[i] = old;
-      report->scaled.push_back(n.app.name);
-      steps->push_back([self, old, name = n.app.name, count = n.app.instances](
+      steps->push_back([self, old, report, name = n.app.name, count = n.app.instances](
                          std::function<void()> go) {
         self->request(old, caf::infinite, scale_atom::value, name, count)
-          .then([go](uint32_t) { go(); }, [go](caf::error&) { go(); });
+          .then(
+            [report, name, count, go](uint32_t before) {
+              (before == count ? report->unchanged : report->scaled).push_back(name);
+              go();
+            },
+            [report, name, go](caf::error&) {
+              report->unchanged.push_back(name);
+              go();
+            });
       });
     } else {
       report->changed.push_back(n.app.name);

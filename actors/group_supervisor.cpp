@@ -295,22 +295,8 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
       if (!to) return nothing_named(addr);
       auto rp = self->make_response_promise<uint32_t>();
       self->request(to, caf::infinite, scale_atom::value, addr, n)
-        .then(
-          [self, rp, addr, n](uint32_t before) mutable {
-            // Keep our copy of the spec in step, so `apply` compares the new
-            // config with what runs.
-            auto& s = self->state;
-            for (size_t i = 0; i < s.spec->children.size(); ++i) {
-              auto& c = s.spec->children[i];
-              if (c.type == node_spec::kind::app && c.app.name == addr) {
-                auto copy = std::make_shared<group_spec>(*s.spec);
-                copy->children[i].app.instances = n;
-                s.spec = copy;
-              }
-            }
-            rp.deliver(before);
-          },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        .then([rp](uint32_t before) mutable { rp.deliver(before); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
     [=](signal_atom, int sig, std::string& addr) -> caf::result<ids, std::vector<int32_t>> {

@@ -1,7 +1,9 @@
 #include "arbor/tree.hpp"
 
+#include <stdexcept>
 #include <system_error>
 
+#include "config/validate.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
 #include "group_supervisor.hpp"
@@ -24,8 +26,20 @@ struct supervision_tree::impl {
   }
 };
 
+namespace {
+
+/// The spec in start order; throws std::invalid_argument with every broken
+/// rule, one per line, as the config loader words them.
+tree_spec validated(tree_spec spec) {
+  auto errors = config::validate(spec);
+  if (!errors.empty()) throw std::invalid_argument(config::to_string(errors));
+  return spec;
+}
+
+} // namespace
+
 supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts)
-  : impl_(std::make_unique<impl>(sys, std::move(spec))) {
+  : impl_(std::make_unique<impl>(sys, validated(std::move(spec)))) {
   if (!opts.log_dir.empty()) {
     std::error_code ec;
     os::make_dirs(opts.log_dir, ec);

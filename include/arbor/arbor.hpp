@@ -76,9 +76,10 @@ void add_message_types(caf::actor_system_config& cfg);
 /// read or has any error; every problem is reported at once (see
 /// diagnostics()), and no tree is returned when there is one.
 ///
-/// Specs built in code (`tree_spec` with `root.children` filled) skip this
-/// validation: an app that cannot run is reported at start as a
-/// `spawn_failed` event and the instance enters `proc_state::failed`.
+/// Specs built in code (`tree_spec` with `root.children` filled) get the same
+/// rules, with the same messages, from supervision_tree's constructor
+/// (std::invalid_argument); an app whose program cannot run is reported at
+/// start as a `spawn_failed` event and the instance enters `proc_state::failed`.
 caf::expected<tree_spec> load_config(const std::string& path);
 
 // --- typed handles -------------------------------------------------------------
@@ -104,7 +105,10 @@ caf::expected<tree_spec> load_config(const std::string& path);
 /// - `(signal_atom, sig, addr)` -> instance ids, pids signalled
 /// - `(apply_atom, std::shared_ptr<const group_spec>)` -> apply_report:
 ///                                      reconcile with a new spec (e.g. the
-///                                      `root` of a fresh load_config())
+///                                      `root` of a fresh load_config()); sent
+///                                      to the root, a spec that breaks the
+///                                      constructor's rules is refused with
+///                                      `caf::sec::invalid_argument`
 /// - `status_atom` -> node_status       snapshot of the whole tree
 /// - `halt_atom`                        SIGKILL every process group now
 ///

@@ -2,7 +2,8 @@
 
 // Specs: what the user asked for, as plain data with defaults. No toml++, no
 // CAF. The config loader fills these from a file; an embedder may build them
-// in code. Validation is separate (see the config loader).
+// in code. Validation is separate: supervision_tree's constructor and the
+// config loader run the same rules (src/config/validate.hpp).
 
 #include <chrono>
 #include <csignal>
@@ -92,12 +93,20 @@ struct app_spec {
   health_check_spec health;
   std::string ready;                 ///< "" (check, else min_uptime) or "notify"
   uint16_t port = 0;                 ///< instance i gets PORT=port+i; 0 = none
-  std::vector<std::string> depends_on; ///< resolved to full dotted paths
+  /// Apps or groups to start after: full dotted paths, or an app's last
+  /// segment when that is unique; validation resolves them to full paths.
+  std::vector<std::string> depends_on;
   log_spec log;
 
   source_pos where;                  ///< the app's table in the config
+  /// Where keys' values were written ("depends_on[1]" for one name), for
+  /// error messages; empty in a spec built in code.
+  std::vector<std::pair<std::string, source_pos>> key_where;
+  /// The position of `key`'s value if known, else the app's.
+  source_pos where_of(const std::string& key) const;
 
-  /// Same spec apart from where it was written (used to decide restarts on apply).
+  /// Same spec apart from where it was written (`where`, `key_where`); decides
+  /// restarts on apply.
   bool same_run_spec(const app_spec& o) const;
 };
 

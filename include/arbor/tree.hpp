@@ -56,8 +56,13 @@ struct tree_options {
 /// each app's kill_timeout) and terminates its actors.
 class supervision_tree {
 public:
-  /// Throws std::system_error if the exit watcher thread cannot be set up, or
-  /// if `opts.log_dir` cannot be created.
+  /// Checks `spec` with the config loader's rules (depends_on names resolved
+  /// to full paths, no dependency cycles, ranges and combinations of keys)
+  /// and starts children in depends_on order. Throws std::invalid_argument
+  /// whose what() lists every broken rule, one per line, worded as the loader
+  /// words it ("dependency cycle: a -> b -> a"; with `file:line:col: ` when
+  /// the spec came from a file). Throws std::system_error if the exit watcher
+  /// thread cannot be set up, or if `opts.log_dir` cannot be created.
   supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts = {});
   ~supervision_tree();
   supervision_tree(const supervision_tree&) = delete;

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "cli/render_detail.hpp"
+#include "config/app_fields.hpp"
 
 namespace arbor::cli {
 
@@ -20,21 +21,14 @@ void collect_instances(const json& node, std::vector<instance_view>& out) {
 
 // --- spec as TOML ------------------------------------------------------------
 
-/// Keys in the order the config documents them (config/app_keys.cpp,
-/// config/loader.cpp); others follow alphabetically.
-const std::vector<std::string>& spec_key_order() {
-  // clang-format off
-  static const std::vector<std::string> keys = {
-    "strategy",        "intensity",       "period",         "command",
-    "args",            "shell",           "cwd",            "env",
-    "env_file",        "instances",       "restart",        "restart_on_exit",
-    "stop_exit_codes", "max_restarts",    "min_uptime",     "restart_delay_ms",
-    "backoff_base_ms", "backoff_max_ms",  "kill_signal",    "kill_timeout",
-    "max_memory",      "cron_restart",    "cron_tz",        "health_check",
-    "ready",           "port",            "depends_on",     "log_max_size",
-    "log_max_files",   "log_date_format",
-  };
-  // clang-format on
+/// Keys in the order the config documents them (config/app_fields.cpp);
+/// others follow alphabetically.
+const std::vector<std::string_view>& spec_key_order() {
+  static const std::vector<std::string_view> keys = [] {
+    auto out = config::group_keys();
+    out.insert(out.end(), config::app_keys().begin(), config::app_keys().end());
+    return out;
+  }();
   return keys;
 }
 
@@ -90,20 +84,20 @@ std::string size_text(uint64_t bytes) {
 /// `period`, bytes); show them as an operator writes them.
 json spec_value(const std::string& key, const json& v) {
   if (!v.is_number_integer() || v.get<int64_t>() < 0) return v;
-  static const char* ms_keys[] = {"min_uptime", "restart_delay_ms", "backoff_base_ms",
-                                  "backoff_max_ms", "kill_timeout"};
-  for (const char* k : ms_keys)
-    if (key == k) return duration_text(v.get<int64_t>());
-  if (key == "period") return duration_text(v.get<int64_t>() * 1000);
-  if (key == "max_memory" || key == "log_max_size") return size_text(v.get<uint64_t>());
+  switch (config::unit_of(key)) {
+  case config::field_unit::millis: return duration_text(v.get<int64_t>());
+  case config::field_unit::seconds: return duration_text(v.get<int64_t>() * 1000);
+  case config::field_unit::bytes: return size_text(v.get<uint64_t>());
+  case config::field_unit::plain: break;
+  }
   return v;
 }
 
 std::string render_spec(const std::string& name, const json& spec) {
   if (!spec.is_object() || spec.empty()) return "";
   std::vector<std::string> keys;
-  for (const auto& k : spec_key_order())
-    if (spec.contains(k)) keys.push_back(k);
+  for (auto k : spec_key_order())
+    if (spec.contains(k)) keys.emplace_back(k);
   for (const auto& [k, v] : spec.items())
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   size_t width = 0;

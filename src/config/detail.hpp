@@ -14,7 +14,9 @@
 #include <toml++/toml.h>
 
 #include "arbor/spec.hpp"
+#include "config/app_fields.hpp"
 #include "config/loader.hpp"
+#include "config/units.hpp"
 
 namespace arbor::config::detail {
 
@@ -63,20 +65,10 @@ std::optional<std::string> read_whole_file(const std::string& path, std::string&
 /// Absolute, lexically normal, without a trailing slash.
 std::string absolute_path(const std::string& base, std::string_view path);
 
-/// An app's `depends_on` as written, resolved after the whole tree is read.
-struct dependency_ref {
-  std::string name;
-  source_pos where;
-};
-struct app_dependencies {
-  std::string app;
-  source_pos where; ///< the depends_on value (cycles are reported here)
-  std::vector<dependency_ref> refs;
-};
-
-/// Reads every key of an app table into `app` (name and where already set).
-/// Records depends_on in `deps` for later resolution.
-void read_app(context& cx, const toml::table& t, app_spec& app, app_dependencies& deps);
+/// Reads every key of an app table into `app` (name and where already set),
+/// with each key's position in app.key_where; depends_on stays as written
+/// (validate() resolves it).
+void read_app(context& cx, const toml::table& t, app_spec& app);
 
 /// Reads `health_check` (an http:// URL string or a table) into `out`.
 /// Returns the node holding a valid target, for check_health_placeholders.
@@ -87,26 +79,7 @@ const toml::node* read_health_check(context& cx, const toml::node& n, const std:
 /// and {port} only when the app has a port.
 void check_health_placeholders(context& cx, const toml::node& at, const app_spec& app);
 
-/// Keys an app accepts (for suggestions and for spotting command-less apps).
-const std::vector<std::string_view>& app_keys();
-bool is_app_key(std::string_view key);
-
-/// Keys a group accepts: strategy, intensity, period.
-const std::vector<std::string_view>& group_keys();
-bool is_group_key(std::string_view key);
-
-/// Resolves depends_on names to full paths, reports unknown names and cycles.
-void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_dependencies>& deps);
-
-/// Reorders every group's children so that each comes after the siblings it
-/// depends on (file order otherwise). Call on a tree without errors.
-void order_by_dependencies(group_spec& g);
-
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);
-
-/// "10s", "1500ms", "2m", "1h"; "256M", "1G", "100B".
-std::string format_duration(millis d);
-std::string format_size(uint64_t bytes);
 
 } // namespace arbor::config::detail

@@ -2,7 +2,7 @@
 
 #include "arbor/spec.hpp"
 
-#include <tuple>
+#include "config/app_fields.hpp"
 
 namespace arbor {
 
@@ -24,20 +24,15 @@ const char* to_string(strategy_kind s) {
   return "?";
 }
 
-namespace {
-
-/// Every field but `where`; keep in sync with app_spec.
-auto run_fields(const app_spec& a) {
-  return std::tie(a.name, a.command, a.argv, a.shell, a.cwd, a.env, a.env_file, a.instances,
-                  a.restart, a.stop_exit_codes, a.max_restarts, a.min_uptime, a.restart_delay,
-                  a.backoff_base, a.backoff_max, a.kill_signal, a.kill_timeout, a.max_memory,
-                  a.cron_restart, a.cron_tz, a.health, a.ready, a.port, a.depends_on, a.log);
+source_pos app_spec::where_of(const std::string& key) const {
+  for (const auto& [k, at] : key_where)
+    if (k == key) return at;
+  return where;
 }
 
-} // namespace
-
+/// The app's keys (config/app_fields.cpp) and its name; not where it was written.
 bool app_spec::same_run_spec(const app_spec& o) const {
-  return run_fields(*this) == run_fields(o);
+  return name == o.name && config::changed_keys(*this, o).empty();
 }
 
 } // namespace arbor

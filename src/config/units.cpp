@@ -220,4 +220,24 @@ std::string signal_name(int sig) {
   return "SIG" + std::to_string(sig);
 }
 
+std::string format_duration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms == 0) return "0s";
+  if (ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string format_size(uint64_t bytes) {
+  const char* units[] = {"T", "G", "M", "K"};
+  uint64_t factor = 1ull << 40;
+  for (auto u : units) {
+    if (bytes >= factor && bytes % factor == 0) return std::to_string(bytes / factor) + u;
+    factor >>= 10;
+  }
+  return std::to_string(bytes) + "B";
+}
+
 } // namespace arbor::config

@@ -28,4 +28,9 @@ std::optional<int> parse_signal(std::string_view text);
 /// 15 → "SIGTERM"; unknown numbers → "SIG<n>".
 std::string signal_name(int sig);
 
+/// The shortest exact form: "10s", "1500ms", "2m", "1h", "0s".
+std::string format_duration(std::chrono::milliseconds d);
+/// The shortest exact form: "256M", "1G", "100B".
+std::string format_size(uint64_t bytes);
+
 } // namespace arbor::config

@@ -27,7 +27,7 @@ void check_duration(std::string_view text, milliseconds bare_unit) {
     return;
   }
   FUZZ_CHECK(d->count() >= 0, "durations are never negative");
-  auto shown = detail::format_duration(*d);
+  auto shown = format_duration(*d);
   std::string again_error;
   auto again = parse_duration(shown, bare_unit, again_error);
   FUZZ_CHECK(again && *again == *d, "format_duration reads back as the same duration");
@@ -40,7 +40,7 @@ void check_size(std::string_view text) {
     FUZZ_CHECK(!error.empty(), "a rejected size has a message");
     return;
   }
-  auto shown = detail::format_size(*s);
+  auto shown = format_size(*s);
   std::string again_error;
   auto again = parse_size(shown, again_error);
   FUZZ_CHECK(again && *again == *s, "format_size reads back as the same size");

@@ -3,7 +3,9 @@
 #include <cctype>
 #include <csignal>
 #include <limits>
+#include <functional>
 #include <map>
+#include <stdexcept>
 
 #include "config/cron_check.hpp"
 #include "config/detail.hpp"
@@ -11,27 +13,9 @@
 #include "config/shell_split.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
+#include "config/validate.hpp"
 
 namespace arbor::config::detail {
-
-const std::vector<std::string_view>& app_keys() {
-  static const std::vector<std::string_view> keys = {
-    "command",         "args",          "shell",          "cwd",
-    "env",             "env_file",      "instances",      "restart",
-    "restart_on_exit", "stop_exit_codes", "max_restarts", "min_uptime",
-    "restart_delay_ms", "backoff_base_ms", "backoff_max_ms", "kill_signal",
-    "kill_timeout",    "max_memory",    "cron_restart",   "cron_tz",
-    "health_check",    "ready",         "port",           "depends_on",
-    "log_max_size",    "log_max_files", "log_date_format",
-  };
-  return keys;
-}
-
-bool is_app_key(std::string_view key) {
-  for (auto k : app_keys())
-    if (k == key) return true;
-  return false;
-}
 
 namespace {
 
@@ -46,7 +30,6 @@ struct app_reader {
   context& cx;
   const toml::table& t;
   app_spec& app;
-  app_dependencies& deps;
   std::map<std::string_view, const toml::node*> keys;
   const toml::node* health_at = nullptr; ///< a valid health target, for placeholder checks
 
@@ -57,21 +40,49 @@ struct app_reader {
 
   std::string in_app() const { return " in app '" + app.name + "'"; }
 
-  void run() {
-    collect();
-    read_command();
-    read_paths_and_env();
-    read_restart();
-    read_timing();
-    read_later_keys();
-    if (auto n = find("health_check")) health_at = read_health_check(cx, *n, app.name, app.health);
-    check_ports();
+  /// Reads every key in app_fields() order through key_readers().
+  void run();
+
+  void duration(std::string_view key, millis& out) {
+    if (auto n = find(key))
+      if (auto v = get_duration(cx, *n, key, ms_unit)) out = *v;
+  }
+
+  template <class T>
+  void integer(std::string_view key, int64_t min, int64_t max, T& out) {
+    if (auto n = find(key))
+      if (auto v = get_integer(cx, *n, key, min, max)) out = static_cast<T>(*v);
+  }
+
+  /// A size above 0; `zero` says why 0 is refused.
+  void size(std::string_view key, const std::string& zero, uint64_t& out) {
+    auto n = find(key);
+    if (!n) return;
+    auto v = get_size(cx, *n, key);
+    if (v && *v == 0)
+      cx.error(*n, quote(key) + " must be greater than 0" + zero);
+    else if (v)
+      out = *v;
+  }
+
+  /// A string that `problem` finds nothing wrong with.
+  template <class Check>
+  void checked_string(std::string_view key, Check problem, std::string& out) {
+    auto n = find(key);
+    if (!n) return;
+    if (auto s = get_string(cx, *n, key)) {
+      if (auto err = problem(*s))
+        cx.error(*n, quote(key) + ": " + *err);
+      else
+        out = *s;
+    }
   }
 
   void collect() {
     for (const auto& e : in_file_order(t)) {
       if (is_app_key(e.key)) {
         keys[e.key] = e.value;
+        app.key_where.emplace_back(std::string{e.key}, cx.pos(e.value->source()));
         continue;
       }
       std::string message;
@@ -162,7 +173,7 @@ struct app_reader {
     app.argv = std::move(argv);
   }
 
-  void read_paths_and_env() {
+  void read_cwd() {
     app.cwd = cx.base_dir;
     if (auto n = find("cwd")) {
       if (auto s = get_string(cx, *n, "cwd")) {
@@ -172,6 +183,10 @@ struct app_reader {
           app.cwd = absolute_path(cx.base_dir, *s);
       }
     }
+  }
+
+  /// env_file first, then env: `env` wins over the file.
+  void read_env_keys() {
     if (auto n = find("env_file")) read_env_file(*n);
     if (auto n = find("env")) read_env(*n);
   }
@@ -262,54 +277,22 @@ struct app_reader {
         }
       }
     }
-    if (auto n = find("stop_exit_codes")) {
-      auto arr = n->as_array();
-      if (!arr) {
-        cx.error(*n, "'stop_exit_codes' must be an array of integers, got "
-                       + std::string{type_name(*n)});
-      } else {
-        for (size_t i = 0; i < arr->size(); ++i) {
-          auto key = "stop_exit_codes[" + std::to_string(i) + "]";
-          if (auto v = get_integer(cx, *arr->get(i), key, 0, 255))
-            app.stop_exit_codes.push_back(static_cast<int>(*v));
-        }
-      }
-    }
-    if (auto n = find("max_restarts"))
-      if (auto v = get_integer(cx, *n, "max_restarts", 0, u32_max))
-        app.max_restarts = static_cast<uint32_t>(*v);
   }
 
-  void read_timing() {
-    if (auto n = find("instances"))
-      if (auto v = get_integer(cx, *n, "instances", 1, 10000)) app.instances = static_cast<uint32_t>(*v);
-    if (auto n = find("min_uptime"))
-      if (auto v = get_duration(cx, *n, "min_uptime", ms_unit)) app.min_uptime = *v;
-    if (auto n = find("restart_delay_ms"))
-      if (auto v = get_duration(cx, *n, "restart_delay_ms", ms_unit)) app.restart_delay = *v;
-    auto base = find("backoff_base_ms");
-    auto max = find("backoff_max_ms");
-    bool base_ok = true;
-    if (base) {
-      auto v = get_duration(cx, *base, "backoff_base_ms", ms_unit);
-      if (v && v->count() == 0) cx.error(*base, "'backoff_base_ms' must be greater than 0");
-      if (v && v->count() > 0) app.backoff_base = *v;
-      else base_ok = false;
+  void read_stop_exit_codes() {
+    auto n = find("stop_exit_codes");
+    if (!n) return;
+    auto arr = n->as_array();
+    if (!arr) {
+      cx.error(*n, "'stop_exit_codes' must be an array of integers, got "
+                     + std::string{type_name(*n)});
+      return;
     }
-    bool max_ok = true;
-    if (max) {
-      auto v = get_duration(cx, *max, "backoff_max_ms", ms_unit);
-      if (v) app.backoff_max = *v;
-      else max_ok = false;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto key = "stop_exit_codes[" + std::to_string(i) + "]";
+      if (auto v = get_integer(cx, *arr->get(i), key, 0, 255))
+        app.stop_exit_codes.push_back(static_cast<int>(*v));
     }
-    if (base_ok && max_ok && app.backoff_base > app.backoff_max) {
-      cx.error(base ? *base : *max, "'backoff_base_ms' (" + format_duration(app.backoff_base)
-                                      + ") is larger than 'backoff_max_ms' ("
-                                      + format_duration(app.backoff_max) + ")" + in_app());
-    }
-    if (auto n = find("kill_signal")) read_signal(*n);
-    if (auto n = find("kill_timeout"))
-      if (auto v = get_duration(cx, *n, "kill_timeout", ms_unit)) app.kill_timeout = *v;
   }
 
   void read_signal(const toml::node& n) {
@@ -345,58 +328,18 @@ struct app_reader {
     app.kill_signal = *sig;
   }
 
-  void read_later_keys() {
-    if (auto n = find("max_memory")) {
-      auto v = get_size(cx, *n, "max_memory");
-      if (v && *v == 0)
-        cx.error(*n, "'max_memory' must be greater than 0 (leave it out for no limit)");
-      else if (v)
-        app.max_memory = *v;
+  void read_ready() {
+    auto n = find("ready");
+    if (!n) return;
+    if (auto s = get_string(cx, *n, "ready")) {
+      if (*s == "notify")
+        app.ready = *s;
+      else
+        cx.error(*n, "'ready' must be \"notify\", got " + quote(*s));
     }
-    if (auto n = find("cron_restart")) {
-      if (auto s = get_string(cx, *n, "cron_restart")) {
-        if (auto err = cron_error(*s))
-          cx.error(*n, "'cron_restart': " + *err);
-        else
-          app.cron_restart = *s;
-      }
-    }
-    if (auto n = find("cron_tz")) {
-      if (auto s = get_string(cx, *n, "cron_tz")) {
-        if (auto err = timezone_error(*s))
-          cx.error(*n, "'cron_tz': " + *err);
-        else
-          app.cron_tz = *s;
-      }
-    }
-    if (auto n = find("ready")) {
-      if (auto s = get_string(cx, *n, "ready")) {
-        if (*s == "notify")
-          app.ready = *s;
-        else
-          cx.error(*n, "'ready' must be \"notify\", got " + quote(*s));
-      }
-    }
-    if (auto n = find("port"))
-      if (auto v = get_integer(cx, *n, "port", 1, 65535)) app.port = static_cast<uint16_t>(*v);
-    if (auto n = find("depends_on")) read_depends_on(*n);
-    if (auto n = find("log_max_size")) {
-      auto v = get_size(cx, *n, "log_max_size");
-      if (v && *v == 0)
-        cx.error(*n, "'log_max_size' must be greater than 0");
-      else if (v)
-        app.log.max_size = *v;
-    }
-    if (auto n = find("log_max_files"))
-      if (auto v = get_integer(cx, *n, "log_max_files", 1, 1000))
-        app.log.max_files = static_cast<uint32_t>(*v);
-    if (auto n = find("log_date_format"))
-      if (auto s = get_string(cx, *n, "log_date_format")) app.log.date_format = *s;
   }
 
   void read_depends_on(const toml::node& n) {
-    deps.app = app.name;
-    deps.where = cx.pos(n.source());
     auto arr = n.as_array();
     if (!arr) {
       cx.error(n, "'depends_on' must be an array of app or group names, got "
@@ -412,25 +355,80 @@ struct app_reader {
         cx.error(el, quote(key) + " is empty");
         continue;
       }
-      deps.refs.push_back(dependency_ref{*s, cx.pos(el.source())});
+      app.depends_on.push_back(*s); // resolved by validate()
+      app.key_where.emplace_back(key, cx.pos(el.source()));
     }
   }
 
-  void check_ports() {
-    auto port = find("port");
-    if (app.port != 0 && app.port + app.instances - 1 > 65535) {
-      cx.error(*port, "'port' " + std::to_string(app.port) + " with " + std::to_string(app.instances)
-                        + " instances needs ports up to " + std::to_string(app.port + app.instances - 1)
-                        + ", beyond 65535");
-    }
-    if (health_at) check_health_placeholders(cx, *health_at, app);
-  }
 };
+
+using key_reader = std::function<void(app_reader&)>;
+
+/// How each key of app_fields() is read; a key read together with another
+/// one has an empty reader. A key missing here is an internal error on every
+/// load, so the table and the readers cannot drift apart.
+const std::map<std::string_view, key_reader>& key_readers() {
+  using r_ = app_reader&;
+  static const std::map<std::string_view, key_reader> readers = {
+    {"command", [](r_ r) { r.read_command(); }}, // and args, shell
+    {"args", {}},
+    {"shell", {}},
+    {"cwd", [](r_ r) { r.read_cwd(); }},
+    {"env", [](r_ r) { r.read_env_keys(); }}, // and env_file
+    {"env_file", {}},
+    {"instances", [](r_ r) { r.integer("instances", 1, max_instances, r.app.instances); }},
+    {"restart", [](r_ r) { r.read_restart(); }}, // and restart_on_exit
+    {"restart_on_exit", {}},
+    {"stop_exit_codes", [](r_ r) { r.read_stop_exit_codes(); }},
+    {"max_restarts", [](r_ r) { r.integer("max_restarts", 0, u32_max, r.app.max_restarts); }},
+    {"min_uptime", [](r_ r) { r.duration("min_uptime", r.app.min_uptime); }},
+    {"restart_delay_ms", [](r_ r) { r.duration("restart_delay_ms", r.app.restart_delay); }},
+    // 0, or more than backoff_max_ms: validate() says so.
+    {"backoff_base_ms", [](r_ r) { r.duration("backoff_base_ms", r.app.backoff_base); }},
+    {"backoff_max_ms", [](r_ r) { r.duration("backoff_max_ms", r.app.backoff_max); }},
+    {"kill_signal", [](r_ r) { if (auto n = r.find("kill_signal")) r.read_signal(*n); }},
+    {"kill_timeout", [](r_ r) { r.duration("kill_timeout", r.app.kill_timeout); }},
+    {"port", [](r_ r) { r.integer("port", 1, 65535, r.app.port); }},
+    {"max_memory",
+     [](r_ r) { r.size("max_memory", " (leave it out for no limit)", r.app.max_memory); }},
+    {"cron_restart",
+     [](r_ r) { r.checked_string("cron_restart", cron_error, r.app.cron_restart); }},
+    {"cron_tz", [](r_ r) {
+       r.checked_string("cron_tz", [](std::string_view s) { return timezone_error(s); },
+                        r.app.cron_tz);
+     }},
+    {"health_check", [](r_ r) {
+       if (auto n = r.find("health_check"))
+         r.health_at = read_health_check(r.cx, *n, r.app.name, r.app.health);
+     }},
+    {"ready", [](r_ r) { r.read_ready(); }},
+    {"depends_on", [](r_ r) { if (auto n = r.find("depends_on")) r.read_depends_on(*n); }},
+    {"log_max_size", [](r_ r) { r.size("log_max_size", "", r.app.log.max_size); }},
+    {"log_max_files", [](r_ r) { r.integer("log_max_files", 1, 1000, r.app.log.max_files); }},
+    {"log_date_format", [](r_ r) {
+       if (auto n = r.find("log_date_format"))
+         if (auto s = get_string(r.cx, *n, "log_date_format")) r.app.log.date_format = *s;
+     }},
+  };
+  return readers;
+}
+
+void app_reader::run() {
+  collect();
+  for (const auto& f : app_fields()) {
+    auto r = key_readers().find(f.key);
+    if (r == key_readers().end())
+      throw std::logic_error("app key '" + std::string{f.key} + "' has no TOML reader");
+    if (r->second) r->second(*this);
+  }
+  // Once the port is known: {port} in a health target needs one.
+  if (health_at) check_health_placeholders(cx, *health_at, app);
+}
 
 } // namespace
 
-void read_app(context& cx, const toml::table& t, app_spec& app, app_dependencies& deps) {
-  app_reader{cx, t, app, deps, {}, nullptr}.run();
+void read_app(context& cx, const toml::table& t, app_spec& app) {
+  app_reader{cx, t, app, {}, nullptr}.run();
 }
 
 } // namespace arbor::config::detail

@@ -10,22 +10,13 @@
 #include "config/detail.hpp"
 #include "os/paths.hpp"
 #include "config/suggest.hpp"
+#include "config/validate.hpp"
 
 // Debian's toml++ 3.3 is built with exceptions; parse errors arrive as
 // toml::parse_error (caught below, never past load_*).
 static_assert(TOML_EXCEPTIONS, "the config loader expects toml++ with exceptions enabled");
 
 namespace arbor::config {
-
-const std::vector<std::string_view>& detail::group_keys() {
-  static const std::vector<std::string_view> keys = {"strategy", "intensity", "period"};
-  return keys;
-}
-
-bool detail::is_group_key(std::string_view key) {
-  const auto& keys = group_keys();
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
 
 namespace {
 
@@ -54,7 +45,6 @@ std::string describe(const group_spec& g) {
 struct walker {
   context& cx;
   tree_spec& tree;
-  std::vector<app_dependencies> deps;
 
   void check_name(std::string_view name, const toml::source_region& at) {
     std::string quoted = "'" + std::string{name} + "'";
@@ -149,9 +139,7 @@ struct walker {
           child.type = node_spec::kind::app;
           child.app.name = path;
           child.app.where = cx.pos(sub->source());
-          app_dependencies d;
-          read_app(cx, *sub, child.app, d);
-          if (!d.app.empty()) deps.push_back(std::move(d));
+          read_app(cx, *sub, child.app);
         } else {
           child.type = node_spec::kind::group;
           child.group.name = path;
@@ -214,13 +202,10 @@ load_result load_text(std::string_view text, const std::string& display_name,
     tree_spec tree;
     tree.file = tree_file;
     tree.root.where = source_pos{display_name, 1, 1};
-    walker w{cx, tree, {}};
+    walker w{cx, tree};
     w.walk_group(doc, tree.root);
-    resolve_dependencies(cx, tree.root, w.deps);
-    if (cx.errors.empty()) {
-      order_by_dependencies(tree.root);
-      result.tree = std::move(tree);
-    }
+    for (auto& d : validate(tree)) cx.errors.push_back(std::move(d));
+    if (cx.errors.empty()) result.tree = std::move(tree);
   } catch (const std::exception& e) {
     cx.errors.push_back(diagnostic{source_pos{display_name, 0, 0},
                                    std::string{"internal error: "} + e.what()});

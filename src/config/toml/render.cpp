@@ -1,15 +1,12 @@
 // `arbor check`: the tree as indented text, in start order.
 
-
-#include "config/detail.hpp"
+#include "config/app_fields.hpp"
 #include "config/loader.hpp"
-#include "config/shell_split.hpp"
+#include "config/units.hpp"
 
 namespace arbor::config {
 
 namespace {
-
-using namespace detail;
 
 struct counts {
   size_t groups = 0, apps = 0, instances = 0;
@@ -46,36 +43,13 @@ bool default_flags(const group_spec& g) {
          && g.period == std::chrono::seconds{5};
 }
 
-std::string health_text(const health_check_spec& h) {
-  switch (h.type) {
-  case health_check_spec::kind::http: return h.target;
-  case health_check_spec::kind::tcp: return "tcp:" + h.target;
-  case health_check_spec::kind::exec: return "exec:" + shell_quote(h.target);
-  case health_check_spec::kind::none: break;
-  }
-  return "";
-}
-
+/// The app's name, its labelled keys (config/app_fields.cpp), its command.
 std::string app_line(const app_spec& a) {
   std::string out = a.name;
-  auto add = [&](const std::string& part) { out += "  " + part; };
-  if (a.instances > 1) add("×" + std::to_string(a.instances));
-  add(std::string{"restart="} + to_string(a.restart));
-  if (a.port) add("port=" + std::to_string(a.port));
-  if (a.max_memory) add("max_memory=" + format_size(a.max_memory));
-  if (!a.cron_restart.empty()) {
-    add("cron=" + shell_quote(a.cron_restart));
-    if (!a.cron_tz.empty()) out += " tz=" + a.cron_tz;
-  }
-  if (a.health.type != health_check_spec::kind::none) add("health=" + health_text(a.health));
-  if (!a.ready.empty()) add("ready=" + a.ready);
-  if (!a.depends_on.empty()) {
-    std::string list;
-    for (const auto& d : a.depends_on) list += (list.empty() ? "" : ",") + d;
-    add("depends_on=" + list);
-  }
-  add("`" + a.command + "`");
-  return out;
+  for (const auto& f : app_fields())
+    if (f.check_label)
+      if (auto part = f.check_label(a); !part.empty()) out += "  " + part;
+  return out + "  `" + a.command + "`";
 }
 
 void render(const group_spec& g, const std::string& prefix, std::string& out) {

@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "config/detail.hpp"
 #include "config/suggest.hpp"
+#include "config/validate.hpp"
 
 namespace arbor::config::detail {
 
@@ -108,7 +108,7 @@ std::vector<size_t> cycle_through(size_t start, const std::set<size_t>& members,
 
 } // namespace
 
-void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_dependencies>& deps) {
+void resolve_dependencies(group_spec& root, std::vector<diagnostic>& errors) {
   index idx;
   idx.collect(root);
   std::vector<std::string_view> candidates;
@@ -116,34 +116,33 @@ void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_d
   for (auto* a : idx.apps) candidates.push_back(a->name);
   for (auto& [last, apps] : idx.by_last) candidates.push_back(last);
 
-  std::map<std::string, source_pos> where_of; // app → its depends_on
-  for (const auto& d : deps) {
-    auto it = idx.app_by_name.find(d.app);
-    if (it == idx.app_by_name.end()) continue;
-    auto& app = *it->second;
-    where_of[d.app] = d.where;
-    for (const auto& ref : d.refs) {
+  for (auto* a : idx.apps) {
+    auto& app = *a;
+    auto written = std::move(app.depends_on);
+    app.depends_on.clear();
+    for (size_t i = 0; i < written.size(); ++i) {
+      const auto& ref = written[i];
+      auto at = app.where_of("depends_on[" + std::to_string(i) + "]");
       std::string resolved;
-      if (idx.app_by_name.count(ref.name) || idx.group_apps.count(ref.name)) {
-        resolved = ref.name;
-      } else if (auto last = idx.by_last.find(ref.name); last != idx.by_last.end()) {
+      if (idx.app_by_name.count(ref) || idx.group_apps.count(ref)) {
+        resolved = ref;
+      } else if (auto last = idx.by_last.find(ref); last != idx.by_last.end()) {
         if (last->second.size() > 1) {
           std::string list;
           for (const auto& n : last->second) list += (list.empty() ? "" : ", ") + n;
-          cx.errors.push_back({ref.where, "depends_on '" + ref.name + "' of app '" + app.name
-                                            + "' is ambiguous: " + list + " (write the full name)"});
+          errors.push_back({at, "depends_on '" + ref + "' of app '" + app.name
+                                  + "' is ambiguous: " + list + " (write the full name)"});
           continue;
         }
         resolved = last->second.front();
       } else {
-        cx.errors.push_back({ref.where, "depends_on of app '" + app.name
-                                          + "' names unknown app or group '" + ref.name + "'"
-                                          + did_you_mean(ref.name, candidates)});
+        errors.push_back({at, "depends_on of app '" + app.name + "' names unknown app or group '"
+                                + ref + "'" + did_you_mean(ref, candidates)});
         continue;
       }
       if (idx.group_apps.count(resolved) && contains_app(resolved, app.name)) {
-        cx.errors.push_back({ref.where, "app '" + app.name + "' depends on group '" + resolved
-                                          + "', which contains it"});
+        errors.push_back(
+          {at, "app '" + app.name + "' depends on group '" + resolved + "', which contains it"});
         continue;
       }
       if (std::find(app.depends_on.begin(), app.depends_on.end(), resolved) == app.depends_on.end())
@@ -174,7 +173,7 @@ void resolve_dependencies(context& cx, group_spec& root, const std::vector<app_d
     std::string text;
     for (auto v : cycle_through(start, members, edges))
       text += (text.empty() ? "" : " -> ") + idx.apps[v]->name;
-    cx.errors.push_back({where_of[idx.apps[start]->name], "dependency cycle: " + text});
+    errors.push_back({idx.apps[start]->where_of("depends_on"), "dependency cycle: " + text});
   }
 }
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "config/detail.hpp"
+#include "config/validate.hpp"
 
 namespace arbor::config::detail {
 
