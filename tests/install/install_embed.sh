@@ -128,6 +128,9 @@ cat "$work/run.out"
 grep -q "^embed_demo: saw 3 crashes$" "$work/run.out" || fail "no 'saw 3 crashes'"
 grep -q "event=child_exited .*offender=crasher#0 reason=\"exit(3)\"" "$work/run.out" \
   || fail "no child_exited event of crasher#0 with exit(3)"
+# arbor's own lines through the logger the service handed it (set_logger).
+grep -qE '^embed_demo\[arbor\] info supervisor=[^ ]+ event=child_started .*offender=crasher#0' "$work/run.out" \
+  || fail "no event line through the service's spdlog logger"
 grep -q "^embed_demo: scaled sleeper from 1 to 2$" "$work/run.out" || fail "scale by message"
 grep -q "^embed_demo: status sleeper .*instances=2" "$work/run.out" \
   || fail "status does not show two sleeper instances"
