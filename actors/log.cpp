@@ -22,9 +22,13 @@ const char* to_string(log_level l) {
 namespace {
 
 /// The stderr sink of the default logger: log_color() sets its colour mode.
+/// Never destroyed (like the logger below): a thread may still log while
+/// statics are destroyed at exit.
 std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> stderr_sink() {
-  static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  return sink;
+  static const auto* sink =
+    new std::shared_ptr<spdlog::sinks::stderr_color_sink_mt>{
+      std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  return *sink;
 }
 
 /// "2026-11-21T21:42:02.123 info  text" (local time; the level coloured on
@@ -37,11 +41,15 @@ std::shared_ptr<spdlog::logger> make_default() {
 }
 
 std::shared_ptr<spdlog::logger> default_logger() {
-  static const auto l = make_default();
-  return l;
+  static const auto* l = new std::shared_ptr<spdlog::logger>{make_default()};
+  return *l;
 }
 
-std::shared_ptr<spdlog::logger> chosen; // set_logger's; nullptr: the default
+/// set_logger's; nullptr: the default. Never destroyed, as above.
+std::shared_ptr<spdlog::logger>& chosen() {
+  static auto* l = new std::shared_ptr<spdlog::logger>;
+  return *l;
+}
 
 spdlog::level::level_enum to_spdlog(log_level l) {
   switch (l) {
@@ -56,11 +64,11 @@ spdlog::level::level_enum to_spdlog(log_level l) {
 } // namespace
 
 void set_logger(std::shared_ptr<spdlog::logger> l) {
-  std::atomic_store(&chosen, std::move(l));
+  std::atomic_store(&chosen(), std::move(l));
 }
 
 std::shared_ptr<spdlog::logger> logger() {
-  auto l = std::atomic_load(&chosen);
+  auto l = std::atomic_load(&chosen());
   return l ? l : default_logger();
 }
 

@@ -9,15 +9,13 @@
 // An embedding service hands arbor its own logger (with the sinks, pattern
 // and level it likes), or adds its sinks to arbor's:
 //
-//   #include <spdlog/spdlog.h>
-//   #include <arbor/spdlog.hpp>
 //   arbor::set_logger(spdlog::default_logger());
 //   arbor::set_logger(std::make_shared<spdlog::logger>("arbor", my_sinks.begin(), my_sinks.end()));
 //
 // Levels: events are info (a crash: warning; giving up: error), then
 // warnings, errors and critical. This is the one public header that names an
-// spdlog type (forward-declared: include spdlog yourself); arbor/arbor.hpp
-// does not include it.
+// spdlog type (forward-declared: include <spdlog/spdlog.h> yourself);
+// arbor/arbor.hpp does not include it.
 
 #include <memory>
 

@@ -134,8 +134,9 @@ grep -qE '^embed_demo\[arbor\] info supervisor=[^ ]+ event=child_started .*offen
 grep -q "^embed_demo: scaled sleeper from 1 to 2$" "$work/run.out" || fail "scale by message"
 grep -q "^embed_demo: status sleeper .*instances=2" "$work/run.out" \
   || fail "status does not show two sleeper instances"
-# Stopping the tree must not leave the workers behind.
-pids=$(sed -nE 's/.*event=child_started .*offender=sleeper#[0-9]+ pid=([0-9]+).*/\1/p' \
+# Stopping the tree must not leave the workers behind (pids from the
+# service's own event lines; arbor's lines through its logger repeat them).
+pids=$(sed -nE 's/^embed_demo: event=child_started .*offender=sleeper#[0-9]+ pid=([0-9]+).*/\1/p' \
          "$work/run.out")
 [[ $(wc -w <<<"$pids") -eq 2 ]] || fail "want 2 sleeper starts, got: $pids"
 for pid in $pids; do
