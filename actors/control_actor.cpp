@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include "config/load/via_module.hpp"
 #include "config/loader.hpp"
 #include "config/suggest.hpp"
 #include "config/targets.hpp"
@@ -257,7 +256,7 @@ void do_apply(call c, const json& args) {
   auto file = args.contains("file") ? string_arg(args, "file") : s.opts.config_file;
   if (file.empty()) throw bad_argument("no config file: pass 'file'");
   auto res = std::make_shared<config::load_result>();
-  off_thread(c, [res, file] { *res = config::load_file_via_module(file); }, [c, res, file] {
+  off_thread(c, [res, file] { *res = config::load_file(file); }, [c, res, file] {
     if (!res->ok()) {
       json diags = json::array();
       for (auto& d : res->errors) diags.push_back(d.to_string());

@@ -18,7 +18,7 @@ struct host_options {
   std::string home;          ///< $ARBOR_HOME: socket, logs
   std::string config_file;   ///< absolute path of the applied config
   std::string log_dir;       ///< the apps' log files (usually <home>/logs)
-  bool log_events = true;    ///< events as log lines (arbor/log.hpp)
+  bool log_events = true;    ///< events as log lines (arbor/spdlog.hpp)
   bool exit_on_root_failure = false; ///< `arbor run`: wait() returns when the root gives up
 };
 

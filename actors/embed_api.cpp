@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "config/load/via_module.hpp"
+#include "config/loader.hpp"
 
 namespace arbor {
 
@@ -57,7 +57,7 @@ void add_message_types(caf::actor_system_config& cfg) {
 }
 
 caf::expected<tree_spec> load_config(const std::string& path) {
-  auto res = config::load_file_via_module(path);
+  auto res = config::load_file(path);
   if (res.ok()) return std::move(*res.tree);
   std::vector<std::string> lines;
   lines.reserve(res.errors.size());

@@ -8,7 +8,7 @@ namespace arbor::detail {
 
 /// Fans events out to subscribers (subscribe_atom / unsubscribe_atom, from
 /// the sender) and, when `log` is set, writes each as an OTP-style log line
-/// through arbor's log sink (arbor/log.hpp).
+/// through arbor's logger (arbor/spdlog.hpp).
 /// Also (subscribe_atom, actor who) -> bool: subscribes `who`.
 caf::behavior event_bus(caf::event_based_actor* self, bool log);
 

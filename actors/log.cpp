@@ -1,15 +1,11 @@
 #include "log.hpp"
 
-#include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
-#include <mutex>
-#include <string>
+#include <memory>
 
-#include <unistd.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "arbor/spdlog.hpp"
 
 namespace arbor {
 
@@ -25,77 +21,74 @@ const char* to_string(log_level l) {
 
 namespace {
 
-std::mutex sink_mutex;
-log_sink current_sink; // empty: stderr
-/// Colour the level on stderr: -1 not decided yet (the first line decides:
-/// a terminal that is not "dumb"), else 0/1. Never per line: the daemon's
-/// stderr does not change, and events are logged on every crash.
-std::atomic<int> color{-1};
+/// The stderr sink of the default logger: log_color() sets its colour mode.
+/// Never destroyed (like the logger below): a thread may still log while
+/// statics are destroyed at exit.
+std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> stderr_sink() {
+  static const auto* sink =
+    new std::shared_ptr<spdlog::sinks::stderr_color_sink_mt>{
+      std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  return *sink;
+}
 
-const char* color_of(log_level l) {
+/// "2026-11-21T21:42:02.123 info  text" (local time; the level coloured on
+/// a terminal that is not "dumb"), not in spdlog's registry: an embedder's
+/// own "arbor" logger is theirs.
+std::shared_ptr<spdlog::logger> make_default() {
+  auto l = std::make_shared<spdlog::logger>("arbor", stderr_sink());
+  l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  return l;
+}
+
+std::shared_ptr<spdlog::logger> default_logger() {
+  static const auto* l = new std::shared_ptr<spdlog::logger>{make_default()};
+  return *l;
+}
+
+/// set_logger's; nullptr: the default. Never destroyed, as above.
+std::shared_ptr<spdlog::logger>& chosen() {
+  static auto* l = new std::shared_ptr<spdlog::logger>;
+  return *l;
+}
+
+spdlog::level::level_enum to_spdlog(log_level l) {
   switch (l) {
-    case log_level::info: return "\033[32m";
-    case log_level::warning: return "\033[33m\033[1m";
-    case log_level::error: return "\033[31m\033[1m";
-    case log_level::critical: return "\033[1m\033[41m";
+    case log_level::info: return spdlog::level::info;
+    case log_level::warning: return spdlog::level::warn;
+    case log_level::error: return spdlog::level::err;
+    case log_level::critical: return spdlog::level::critical;
   }
-  return "";
-}
-
-bool stderr_has_colors() {
-  if (!::isatty(STDERR_FILENO)) return false;
-  const char* term = std::getenv("TERM");
-  return term && *term && std::strcmp(term, "dumb") != 0;
-}
-
-/// "2026-11-21T21:42:02.123 info  text\n" (local time), one write().
-void to_stderr(log_level l, std::string_view text) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto t = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::localtime_r(&t, &tm);
-  char stamp[32];
-  auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line{stamp, n};
-  line += fmt::format(".{:03} ", ms);
-  int c = color.load(std::memory_order_relaxed);
-  if (c < 0) color.store(c = stderr_has_colors() ? 1 : 0, std::memory_order_relaxed);
-  if (c) line += color_of(l);
-  line += fmt::format("{:<5}", to_string(l));
-  if (c) line += "\033[m";
-  line += ' ';
-  line += text;
-  line += '\n';
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    auto w = ::write(STDERR_FILENO, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return; // nowhere to say it
-    p += w;
-    left -= static_cast<size_t>(w);
-  }
+  return spdlog::level::err;
 }
 
 } // namespace
 
-void set_log_sink(log_sink sink) {
-  std::lock_guard<std::mutex> g{sink_mutex};
-  current_sink = std::move(sink);
+void set_logger(std::shared_ptr<spdlog::logger> l) {
+  std::atomic_store(&chosen(), std::move(l));
+}
+
+std::shared_ptr<spdlog::logger> logger() {
+  auto l = std::atomic_load(&chosen());
+  return l ? l : default_logger();
 }
 
 namespace detail {
 
+bool log_enabled(log_level l) {
+  return logger()->should_log(to_spdlog(l));
+}
+
 void log_line(log_level l, std::string_view text) {
-  std::lock_guard<std::mutex> g{sink_mutex};
-  if (current_sink) current_sink(l, text);
-  else to_stderr(l, text);
+  auto lg = logger();
+  lg->log(to_spdlog(l), spdlog::string_view_t{text.data(), text.size()});
+  // A supervisor's errors are what an operator reads after a crash of the
+  // daemon: they must not wait in a buffer.
+  if (l >= log_level::error) lg->flush();
 }
 
 void log_color(bool when_terminal) {
-  color.store(when_terminal && stderr_has_colors() ? 1 : 0, std::memory_order_relaxed);
+  stderr_sink()->set_color_mode(when_terminal ? spdlog::color_mode::automatic
+                                              : spdlog::color_mode::never);
 }
 
 } // namespace detail

@@ -17,7 +17,7 @@
 #include "arbor/messages.hpp"
 #include "common.hpp"
 #include "event_bus.hpp"
-#include "http/loader.hpp"
+#include "http/http.hpp"
 #include "metrics/exposition.hpp"
 
 namespace arbor::detail {

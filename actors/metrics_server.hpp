@@ -20,7 +20,7 @@ public:
   /// Subscribes the restart counter to `tree`'s events (waits up to 2 s for
   /// the bus to confirm, so restarts after tree.start() are all counted),
   /// binds `spec.listen` and starts serving. Never throws: a bad address or a
-  /// failed bind is logged (arbor/log.hpp, error) and nothing is served; the caller
+  /// failed bind is logged (arbor/spdlog.hpp, error) and nothing is served; the caller
   /// carries on. `tree` must outlive this object.
   metrics_server(caf::actor_system& sys, supervision_tree& tree, const metrics_spec& spec);
   /// Stops serving (an in-flight scrape finishes: at most its timeouts, ~3 s),

@@ -7,7 +7,8 @@
 # Starts bench-caf-floor, then `arbor run` with INSTANCES idle instances of
 # bench-stamp-app in a temporary ARBOR_HOME; after 3 s reads VmRSS, RssAnon,
 # RssFile and Pss of each and the daemon's biggest file mappings; stops both
-# by pid. Prints a small table.
+# by pid. Prints a small table. HTTP_CHECK=1 adds one app with an HTTP health
+# check (arbor-example-http, checked every second): the daemon with HTTP in use.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 n=${2:-100}
@@ -33,11 +34,26 @@ cat >"$work/arbor.toml" <<TOML
 args = ["$build/bench/bench-stamp-app", "$work/stamps"]
 instances = $n
 TOML
+if [[ ${HTTP_CHECK:-0} == 1 ]]; then
+  web=$build/examples/http_app/arbor-example-http
+  [[ -x $web ]] || { echo "rss_floor: $web missing: ninja -C $build arbor-example-http" >&2; exit 1; }
+  port=$((20000 + RANDOM % 30000))
+  cat >>"$work/arbor.toml" <<TOML
+[web]
+args = ["$web", "--listen", "127.0.0.1:$port", "--admin-port", "$((port + 1))"]
+health_check = { endpoint = "http://127.0.0.1:$((port + 1))/health", interval_secs = 1 }
+TOML
+fi
 : >"$work/stamps"
 ARBOR_HOME="$work/home" "$build/arbor" run "$work/arbor.toml" --log-dir "$work/logs" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 sleep 3 # settle: both are idle by then (not a measurement; /proc is read once)
+if [[ ${HTTP_CHECK:-0} == 1 ]]; then # the first check loads the HTTP module
+  for _ in $(seq 1 100); do grep -q libarbor-http.so "/proc/$daemon_pid/maps" && break; sleep 0.1; done
+  grep -q libarbor-http.so "/proc/$daemon_pid/maps" || { echo "rss_floor: no HTTP module loaded" >&2; exit 1; }
+  sleep 1
+fi
 
 row() { # NAME PID
   local rss anon file pss
@@ -49,9 +65,9 @@ row() { # NAME PID
 }
 printf '%-34s %8s %8s %8s %8s   (KiB)\n' "" RSS anon file PSS
 row "bare CAF actor system + fmt" "$floor_pid"
-row "arbor-daemon, $n instances" "$daemon_pid"
+row "arbor-daemon, $n instances$([[ ${HTTP_CHECK:-0} == 1 ]] && echo " + HTTP")" "$daemon_pid"
 echo
 echo "arbor-daemon's resident file mappings over 100 KiB:"
 awk '/^[0-9a-f]+-[0-9a-f]+ /{name=$6} /^Rss:/{r[name]+=$2} END{for(n in r) if(n != "" && r[n]>100) printf "  %6d KiB  %s\n", r[n], n}' \
   "/proc/$daemon_pid/smaps" | sort -rn
-echo "reproduce: bench/rss_floor.sh $build $n"
+echo "reproduce: $([[ ${HTTP_CHECK:-0} == 1 ]] && echo "HTTP_CHECK=1 ")bench/rss_floor.sh $build $n"

@@ -37,13 +37,13 @@ build=$(cd "$build_arg" && pwd)
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is required (apt-get install time)"
 
-targets=(arbor arbor-daemon arbor-keeper arbor-config bench-stamp-app bench-ref-loop
+targets=(arbor arbor-daemon arbor-keeper arbor-http bench-stamp-app bench-ref-loop
   bench-respawn-driver bench-cmd-timer bench-fleet-driver bench-flood-app)
 missing=()
 for t in "${targets[@]}"; do
   case $t in
     arbor | arbor-daemon | arbor-keeper) [[ -x $build/$t ]] || missing+=("$t") ;;
-    arbor-config) [[ -f $build/libarbor-config.so ]] || missing+=("$t") ;; # the daemon reads TOML with it
+    arbor-http) [[ -f $build/libarbor-http.so ]] || missing+=("$t") ;; # HTTP checks (the http bench) load it
     *) [[ -x $build/bench/$t ]] || missing+=("$t") ;;
   esac
 done

@@ -51,8 +51,8 @@ def plural(n): if n == 1 then "" else "s" end;
     else $s.counts[] as $c | $c.instances as $n
     | row("daemon RSS, \($n) instance\(plural($n))"; "\($c.daemon.rss_kb | mib) MiB";
           "anon \($c.daemon.anon_kb | mib), file \($c.daemon.file_kb | mib), PSS \($c.daemon.pss_kb | mib); peak \($c.time_v.max_rss_kb | mib) (time -v)";
-          (if $n == 100 then "< 8 MB (7812 KiB)" else "" end);
-          (if $n == 100 then pass($c.daemon.rss_kb < 7812.5) else "info" end)),
+          (if $n == 100 then "≤ 10 MB (9765 KiB)" else "" end);
+          (if $n == 100 then pass($c.daemon.rss_kb <= 9765.625) else "info" end)),
       row("daemon idle CPU, \($n) instance\(plural($n))"; "\($c.idle.cpu_percent | r(2)) % of a core";
           "\($c.idle.wakeups_per_s | r(1)) wake-ups/s over \($c.idle.seconds | round) s";
           "~0 (≤ 0.1 %)"; pass($c.idle.cpu_percent <= 0.1)),

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ make
-  libcaf-dev libtomlplusplus-dev libfmt-dev
+  libcaf-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
   catch2 libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   tzdata # /usr/share/zoneinfo: cron_tz and the cron/time zone tests read it
   prometheus # promtool: tests/core/metrics_test.cpp checks a scrape of /metrics with it

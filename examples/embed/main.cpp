@@ -9,6 +9,10 @@
 // exits 0 with "embed_demo: saw N crashes". Exits 1 if that takes longer than
 // `deadline`.
 //
+// arbor's own log lines (its events, warnings, errors) go through the
+// service's spdlog logger, handed over with arbor::set_logger: to stdout,
+// prefixed "embed_demo[arbor]".
+//
 // Usage: embed_demo [config.toml]   (a config file replaces the built-in
 // workers; one with errors prints every file:line:col and exits 2)
 
@@ -16,13 +20,17 @@
 #include <cstdint>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 #include <arbor/arbor.hpp>
+#include <arbor/spdlog.hpp>
 
 namespace {
 
@@ -173,6 +181,11 @@ caf::behavior crash_watch(caf::stateful_actor<crash_watch_state>* self,
 } // namespace
 
 int main(int argc, char** argv) {
+  // The service's logger; arbor writes its lines through it from now on.
+  auto log = std::make_shared<spdlog::logger>(
+    "embed_demo", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  log->set_pattern("embed_demo[arbor] %l %v");
+  arbor::set_logger(log);
   service_config cfg;
   caf::actor_system sys{cfg};
   arbor::tree_spec spec;
@@ -192,7 +205,9 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   int rc = 0;
   try {
-    arbor::supervision_tree tree{sys, std::move(spec)}; // throws std::system_error
+    arbor::tree_options opts;
+    opts.log_events = true; // every event also as a line through the logger
+    arbor::supervision_tree tree{sys, std::move(spec), opts}; // throws std::system_error
     auto watch = sys.spawn(crash_watch, arbor::events_of(tree), arbor::root_of(tree),
                            caf::actor{self});
     bool subscribed = false;

@@ -21,7 +21,6 @@
 
 #include <caf/all.hpp>
 
-#include "arbor/log.hpp"
 #include "arbor/messages.hpp"
 #include "arbor/spec.hpp"
 #include "arbor/state.hpp"

@@ -29,8 +29,8 @@ struct tree_options {
   /// instances merged with a `<app>#<i> | ` prefix, rotated per the app's
   /// log_* settings; created if missing. "" discards the output.
   std::string log_dir;
-  /// Write every event as an OTP-style line through arbor's log sink
-  /// (arbor/log.hpp: stderr unless set_log_sink says otherwise).
+  /// Write every event as an OTP-style line through arbor's logger
+  /// (arbor/spdlog.hpp: stderr unless set_logger says otherwise).
   bool log_events = false;
   /// How often the process trees of apps with `max_memory` are sampled (one
   /// timer for all of them; none of them: no timer). Every other tree is

@@ -1,5 +1,9 @@
 #include "cli/daemon_args.hpp"
 
+#include <algorithm>
+
+#include <CLI/CLI.hpp>
+
 namespace arbor::cli {
 
 const char* const daemon_usage =
@@ -8,39 +12,57 @@ const char* const daemon_usage =
   "  arbor-daemon run [FILE] [--log-dir DIR]   the tree in the foreground until SIGTERM/SIGINT\n"
   "  arbor-daemon daemon FILE                  the tree as a daemon (started by `arbor up`)\n";
 
+namespace {
+
+/// What CLI11 left over in `verb`: an unknown option or a second file.
+void refuse_extras(const CLI::App& sub, const std::string& verb) {
+  auto rest = sub.remaining();
+  if (rest.empty()) return;
+  const auto& a = rest.front();
+  if (a.size() > 1 && a[0] == '-')
+    throw std::invalid_argument("unknown option '" + a + "' for " + verb);
+  throw std::invalid_argument("unexpected argument '" + a + "': one config file");
+}
+
+} // namespace
+
 daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   daemon_args out;
-  for (auto& a : args)
-    if (a == "-h" || a == "--help") {
-      out.help = true;
-      return out;
-    }
-  if (args.empty()) throw std::invalid_argument("a subcommand is required: run or daemon");
-  const auto& verb = args[0];
-  if (verb != "run" && verb != "daemon")
-    throw std::invalid_argument("unknown subcommand '" + verb + "': run or daemon");
-  out.foreground = verb == "run";
-  bool have_file = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (out.foreground && (a == "--log-dir" || a.rfind("--log-dir=", 0) == 0)) {
-      if (a == "--log-dir") {
-        if (++i == args.size()) throw std::invalid_argument("--log-dir needs a directory");
-        out.log_dir = args[i];
-      } else {
-        out.log_dir = a.substr(10);
-      }
-      if (out.log_dir.empty()) throw std::invalid_argument("--log-dir needs a directory");
-    } else if (a.size() > 1 && a[0] == '-') {
-      throw std::invalid_argument("unknown option '" + a + "' for " + verb);
-    } else if (!have_file) {
-      out.file = a;
-      have_file = true;
-    } else {
-      throw std::invalid_argument("unexpected argument '" + a + "': one config file");
-    }
+  // Help anywhere wins, also after a mistake (`arbor-daemon start --help`).
+  if (std::any_of(args.begin(), args.end(),
+                  [](const std::string& a) { return a == "-h" || a == "--help"; })) {
+    out.help = true;
+    return out;
   }
-  if (!out.foreground && !have_file)
+  if (args.empty()) throw std::invalid_argument("a subcommand is required: run or daemon");
+  CLI::App app{"arbor-daemon"};
+  app.set_help_flag();
+  app.allow_extras(); // refused below, in the daemon's own words
+  auto* run = app.add_subcommand("run")->allow_extras();
+  run->set_help_flag();
+  run->add_option("file", out.file);
+  auto* log_dir = run->add_option("--log-dir", out.log_dir);
+  auto* daemon = app.add_subcommand("daemon")->allow_extras();
+  daemon->set_help_flag();
+  auto* daemon_file = daemon->add_option("file", out.file);
+  app.require_subcommand(0, 1);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 parses from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ArgumentMismatch&) {
+    throw std::invalid_argument("--log-dir needs a directory"); // its one option with a value
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  if (!run->parsed() && !daemon->parsed())
+    throw std::invalid_argument("unknown subcommand '" + args[0] + "': run or daemon");
+  out.foreground = run->parsed();
+  const std::string verb = out.foreground ? "run" : "daemon";
+  refuse_extras(out.foreground ? *run : *daemon, verb);
+  if (log_dir->count() > 0 && out.log_dir.empty())
+    throw std::invalid_argument("--log-dir needs a directory");
+  if (!out.foreground && daemon_file->count() == 0)
     throw std::invalid_argument("daemon needs the config file");
   return out;
 }

@@ -16,7 +16,6 @@
 
 
 #include "cli/commands.hpp"
-#include "config/load/via_module.hpp"
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
@@ -82,7 +81,7 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
   setup_logging(foreground && use_color(STDERR_FILENO));
   raise_fd_limit();
   auto file = absolute_path(file_arg);
-  auto res = config::load_file_via_module(file);
+  auto res = config::load_file(file);
   if (report_errors(res, file)) return exit_bad_config;
   auto home = arbor_home();
   std::string error;

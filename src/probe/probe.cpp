@@ -3,7 +3,7 @@
 #include "os/exit_watcher.hpp"
 #include "os/spawn.hpp"
 
-#include "http/loader.hpp"
+#include "http/http.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-// arbor-daemon's hand-written command line (src/cli/daemon_args.hpp).
+// arbor-daemon's command line (src/cli/daemon_args.hpp).
 
 #include <catch2/catch.hpp>
 

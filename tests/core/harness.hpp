@@ -40,7 +40,7 @@ std::string child_args(std::initializer_list<std::string> args);
 class harness {
 public:
   /// Loads `toml` (must be valid), builds the tree with logs in the temp dir.
-  /// `log_events`: events also go to arbor's log sink (arbor/log.hpp).
+  /// `log_events`: events also go to arbor's logger (arbor/spdlog.hpp).
   explicit harness(const std::string& toml,
                    std::chrono::milliseconds sample_interval = std::chrono::seconds(2),
                    bool log_events = false);

@@ -1,6 +1,6 @@
 // The daemon loads cpp-httplib (and the OpenSSL, brotli and zlib Debian's
 // build of it brings) only with its first HTTP check or [metrics]: a daemon
-// that needs no HTTP does not carry ~4 MB of it (src/http/module_api.hpp).
+// that needs no HTTP does not carry ~4 MB of it (src/http/http.hpp).
 
 #include <catch2/catch.hpp>
 

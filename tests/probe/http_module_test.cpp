@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "http/loader.hpp"
+#include "http/http.hpp"
 #include "test_servers.hpp"
 
 #include <fstream>

@@ -215,9 +215,8 @@ std::optional<std::string> read_whole_file(const std::string& path, std::string&
   return out;
 }
 
-// (os/paths.hpp, not std::filesystem: the daemon loads configs through
-// libarbor-config.so, and libstdc++'s filesystem pages would stay resident
-// in it after the module is unloaded.)
+// (os/paths.hpp, not std::filesystem: the daemon links this loader, and
+// libstdc++'s filesystem pages would stay resident in it.)
 std::string absolute_path(const std::string& base, std::string_view path) {
   std::string p{path};
   if (p.empty() || p[0] != '/') p = base + "/" + p;

@@ -1,7 +1,7 @@
 // libarbor-http.so: HTTP GET for health checks and the /metrics server, on
 // cpp-httplib. Loaded on first use by http::module() (src/http/loader.cpp).
 
-#include "http/module_api.hpp"
+#include "http/http.hpp"
 
 #include <atomic>
 #include <cerrno>

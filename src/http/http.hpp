@@ -57,6 +57,19 @@ struct module_api {
   void (*stop)(server* s);
 };
 
+/// The module's table, loaded on the first call, or nullptr if it cannot be
+/// loaded; then `err` (if given) says which files were tried and why each
+/// failed. The outcome is remembered. Thread-safe; never throws.
+const module_api* module(std::string* err = nullptr);
+
+/// Loads the module from `path` (no caching, no search): the table, or
+/// nullptr with `err` saying why ("<path>: not found", the dlopen error, "no
+/// arbor_http_module symbol", "built for another arbor (ABI n, want m)").
+const module_api* load_module_from(const std::string& path, std::string& err);
+
+/// Whether the module is loaded in this process (without trying to load it).
+bool module_loaded();
+
 } // namespace arbor::http
 
 /// The module's one exported symbol.

@@ -1,34 +1,27 @@
-// arbor's own log lines (arbor/log.hpp): a sink set by the embedder gets
-// them with their level; without one they go to stderr, stamped.
+// arbor's own log lines (arbor/spdlog.hpp): an spdlog logger handed over by
+// the embedder gets them with their level; without one they go to stderr,
+// stamped.
 
 #include <catch2/catch.hpp>
 
-#include <mutex>
+#include <memory>
 #include <regex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "arbor/log.hpp"
-#include "log.hpp"
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+
+#include "arbor/spdlog.hpp"
 #include "harness.hpp"
+#include "log.hpp"
 
 using namespace arbor;
 using namespace arbor::test;
 
 namespace {
-
-struct captured {
-  std::mutex m;
-  std::vector<std::pair<log_level, std::string>> lines;
-  std::vector<std::pair<log_level, std::string>> take() {
-    std::lock_guard<std::mutex> g{m};
-    return lines;
-  }
-};
 
 /// Points fd 2 at a pipe while alive; read() what was written.
 struct stderr_capture {
@@ -55,30 +48,30 @@ struct stderr_capture {
 
 } // namespace
 
-TEST_CASE("log sink: an embedder's sink gets every event line with its level") {
-  auto cap = std::make_shared<captured>();
-  set_log_sink([cap](log_level l, std::string_view line) {
-    std::lock_guard<std::mutex> g{cap->m};
-    cap->lines.emplace_back(l, std::string{line});
-  });
+TEST_CASE("logger: an embedder's spdlog logger gets every event line with its level") {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto mine = std::make_shared<spdlog::logger>("service", sink);
+  set_logger(mine);
+  CHECK(arbor::logger() == mine);
   {
     harness h{"[once]\nargs = " + child_args({"exit", "3"}) + "\nrestart = \"never\"\n",
               std::chrono::seconds(2), true};
     h.start();
     h.wait("child_exited", "once#0");
   }
-  set_log_sink({});
-  auto lines = cap->take();
+  set_logger(nullptr);
+  CHECK(arbor::logger() != mine);
   bool started = false, exited = false;
-  for (auto& [level, text] : lines) {
+  for (auto& msg : sink->last_raw()) {
+    std::string text{msg.payload.data(), msg.payload.size()};
     if (text.find("event=child_started") != std::string::npos) {
       started = true;
-      CHECK(level == log_level::info);
+      CHECK(msg.level == spdlog::level::info);
       CHECK(text.find("offender=once#0") != std::string::npos);
     }
     if (text.find("event=child_exited") != std::string::npos) {
       exited = true;
-      CHECK(level == log_level::warning); // exit(3): not a clean exit
+      CHECK(msg.level == spdlog::level::warn); // exit(3): not a clean exit
       CHECK(text.find("reason=\"exit(3)\"") != std::string::npos);
     }
     CHECK(text.find('\n') == std::string::npos);
@@ -87,8 +80,8 @@ TEST_CASE("log sink: an embedder's sink gets every event line with its level") {
   CHECK(exited);
 }
 
-TEST_CASE("log sink: without one, lines go to stderr with a timestamp and the level") {
-  set_log_sink({});
+TEST_CASE("logger: without one, lines go to stderr with a timestamp and the level") {
+  set_logger(nullptr);
   detail::log_color(false); // decided once per process; this run may be on a terminal
   std::string err;
   {
