@@ -20,7 +20,7 @@
 #include "logs/log_pump.hpp"
 #include "probe/notify_listener.hpp"
 #include "probe/prober.hpp"
-#include "persistence.hpp"
+#include "crash_survival.hpp"
 #include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/proc_stats.hpp"
@@ -82,7 +82,7 @@ struct runtime {
   std::unique_ptr<os::sampler> sampler;
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
   readiness_board board;                 ///< which apps are ready (depends_on)
-  std::unique_ptr<persistence> persist;  ///< journal + keeper (daemons only; else null)
+  std::unique_ptr<crash_survival> survival; ///< journal + keeper (daemons only; else null)
   /// Where notify sockets go ("" = a private directory made when first needed).
   std::string runtime_dir;
   std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)
@@ -108,12 +108,12 @@ struct runtime {
     sampler.reset(); // it reads the watcher's pids: stop it first
     prober_.reset(); // checks in flight may still message actors: before the rest
     notify_.reset();
-    // The pump's thread tells persist's keeper about every stream it closes,
-    // up to its last one: stop it while persist is still there (members go
-    // in reverse order, persist before pump: a use-after-free at every
+    // The pump's thread tells survival's keeper about every stream it closes,
+    // up to its last one: stop it while survival is still there (members go
+    // in reverse order, survival before pump: a use-after-free at every
     // daemon exit, caught by ASan, a SIGSEGV now and then without it).
     pump.reset();
-    persist.reset();
+    survival.reset();
     if (!made_dir_.empty()) ::rmdir(made_dir_.c_str());
   }
 

@@ -6,7 +6,7 @@
 #include "config/validate.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
-#include "group_supervisor.hpp"
+#include "group/group_supervisor.hpp"
 #include "os/spawn.hpp"
 #include "os/orphans.hpp"
 #include "runtime.hpp"
@@ -71,8 +71,8 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     if (keeper.empty()) keeper = os::beside_exe("arbor-keeper");
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
-    rt->persist = std::make_unique<detail::persistence>(opts.state_dir, keeper);
-    rt->persist->recover(impl_->spec, rt->pump.get(), rt->log_dir);
+    rt->survival = std::make_unique<detail::crash_survival>(opts.state_dir, keeper);
+    rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir);
   }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,
@@ -99,7 +99,7 @@ bool supervision_tree::stop(std::chrono::milliseconds timeout) {
     .receive([&](bool) { ok = true; }, [&](caf::error&) { ok = false; });
   if (ok) {
     impl_->stopped = true;
-    if (impl_->rt->persist) impl_->rt->persist->close_clean();
+    if (impl_->rt->survival) impl_->rt->survival->close_clean();
   }
   return ok;
 }

@@ -3,7 +3,7 @@
 // The keys of an app, once: what each is called in the config, which part of
 // app_spec it fills, how the protocol writes it, how `show` prints its number
 // and how `check` labels it. The TOML reader (toml/app_keys.cpp), `show`
-// (cli/render_show.cpp), the protocol's JSON (actors/control_json.cpp),
+// (cli/render_show.cpp), the protocol's JSON (daemon/control_json.cpp),
 // `check` (toml/render.cpp) and app_spec::same_run_spec all walk this table.
 // Pure: no toml++, no CAF.
 

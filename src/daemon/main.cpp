@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
-#include "cli/daemon_args.hpp"
+#include "daemon/daemon_args.hpp"
 
 int main(int argc, char** argv) {
   using namespace arbor::cli;

@@ -3,7 +3,7 @@
 // What `/metrics` shows, as pure code (no CAF, no I/O): the Prometheus text
 // format 0.0.4, the families arbor exports built from plain snapshots, the
 // restart counting that feeds `arbor_instance_restarts_total`, and the
-// `[metrics] listen` address. actors/metrics_server.cpp does the wiring.
+// `[metrics] listen` address. src/daemon/metrics_server.cpp does the wiring.
 
 #include <array>
 #include <cstdint>

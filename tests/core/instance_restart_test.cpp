@@ -12,7 +12,7 @@
 #include "deterministic.hpp"
 #include "harness.hpp"
 #include "os/spawn.hpp"
-#include "process_actor.hpp"
+#include "process/process_actor.hpp"
 
 using namespace arbor;
 using namespace arbor::detail;

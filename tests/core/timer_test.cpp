@@ -10,12 +10,12 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "app_supervisor.hpp"
+#include "app/app_supervisor.hpp"
 #include "deterministic.hpp"
 #include "harness.hpp"
 #include "internal_messages.hpp"
 #include "os/spawn.hpp"
-#include "process_actor.hpp"
+#include "process/process_actor.hpp"
 
 using namespace arbor;
 using namespace arbor::detail;

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "keeper/journal.hpp"
+#include "journal/journal.hpp"
 
-namespace arbor::keeper::test {
+namespace arbor::journal::test {
 
 inline instance_record rec(const std::string& app, uint32_t index, int32_t pid,
                            uint32_t restarts = 0) {
@@ -23,4 +23,4 @@ inline instance_record rec(const std::string& app, uint32_t index, int32_t pid,
   return r;
 }
 
-} // namespace arbor::keeper::test
+} // namespace arbor::journal::test

@@ -13,7 +13,7 @@
 #include "config/cron.hpp"
 #include "config/timezone.hpp"
 #include "policy/memory_watch.hpp"
-#include "process_actor.hpp"
+#include "process/process_actor.hpp"
 #include "runtime.hpp"
 
 namespace arbor::detail {

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "keeper/journal.hpp"
+#include "journal/journal.hpp"
 
-namespace arbor::keeper::detail {
+namespace arbor::journal::detail {
 
 using json = nlohmann::json;
 
@@ -129,4 +129,4 @@ bool write_text_atomic(const std::string& path, std::string_view text, std::stri
 /// only weaken durability and are ignored.
 void sync_dir_of(const std::string& path);
 
-} // namespace arbor::keeper::detail
+} // namespace arbor::journal::detail

@@ -1,8 +1,8 @@
-// arbor-daemon's command line (src/cli/daemon_args.hpp).
+// arbor-daemon's command line (src/daemon/daemon_args.hpp).
 
 #include <catch2/catch.hpp>
 
-#include "cli/daemon_args.hpp"
+#include "daemon/daemon_args.hpp"
 
 using arbor::cli::parse_daemon_args;
 

@@ -14,16 +14,16 @@
 #include <vector>
 
 #include "arbor/spec.hpp"
-#include "keeper/journal_store.hpp"
+#include "journal/journal_store.hpp"
 #include "keeper/keeper_client.hpp"
 #include "logs/log_pump.hpp"
 
 namespace arbor::detail {
 
-class persistence {
+class crash_survival {
 public:
   /// `dir`: where state.json lives and the keeper listens ($ARBOR_HOME).
-  persistence(std::string dir, std::string keeper_binary);
+  crash_survival(std::string dir, std::string keeper_binary);
 
   /// Startup, before any actor runs: reads the last journal, stops what it
   /// recorded that `spec` no longer has, applies recorded scales to `spec`,
@@ -34,9 +34,9 @@ public:
   void recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir);
 
   /// The record the previous daemon left for "app#i", taken once.
-  std::optional<keeper::instance_record> take(const std::string& id);
+  std::optional<journal::instance_record> take(const std::string& id);
 
-  void put(keeper::instance_record r);
+  void put(journal::instance_record r);
   void erase(const std::string& app, uint32_t index);
   void erase_app(const std::string& app);
   void set_scale(const std::string& app, uint32_t n);
@@ -48,10 +48,10 @@ public:
 private:
   std::string dir_;
   std::string keeper_binary_;
-  keeper::journal_store store_;
+  journal::journal_store store_;
   keeper::keeper_client keeper_;
   std::mutex m_;
-  std::map<std::string, keeper::instance_record> previous_;
+  std::map<std::string, journal::instance_record> previous_;
   bool closed_ = false;
 };
 

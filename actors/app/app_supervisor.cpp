@@ -6,7 +6,7 @@
 #include "common.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
-#include "process_actor.hpp"
+#include "process/process_actor.hpp"
 
 namespace arbor::detail {
 

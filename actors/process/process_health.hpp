@@ -60,7 +60,7 @@ namespace arbor::detail {
 // Journal and re-adoption (process_adopt.cpp).
 
 /// Writes this instance's record to the journal (no-op without one).
-void journal(process_self self);
+void write_journal(process_self self);
 /// At a start from nothing: the previous daemon's record of this instance,
 /// if any. Adopts its process if still alive (true: nothing to spawn), or
 /// carries its counters over; keeps it down if it was stopped (true).

@@ -1,13 +1,13 @@
-#include "keeper/journal_log.hpp"
+#include "journal/journal_log.hpp"
 
 #include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <utility>
 
-#include "keeper/journal_json.hpp"
+#include "journal/journal_json.hpp"
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 using detail::json;
 
@@ -195,4 +195,4 @@ replay_result replay_log(std::string_view text, uint64_t epoch, journal& j, std:
   return res;
 }
 
-} // namespace arbor::keeper
+} // namespace arbor::journal

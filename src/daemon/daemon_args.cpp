@@ -1,4 +1,4 @@
-#include "cli/daemon_args.hpp"
+#include "daemon/daemon_args.hpp"
 
 #include <algorithm>
 

@@ -1,14 +1,15 @@
 #include <catch2/catch.hpp>
 
-#include "keeper/journal_store.hpp"
-#include "helpers.hpp"
+#include "journal/journal_store.hpp"
+#include "../keeper/helpers.hpp"
 #include "records.hpp"
 
 #include <chrono>
 #include <string>
 
-using namespace arbor::keeper;
+using namespace arbor::journal;
 using namespace arbor::keeper::test;
+using namespace arbor::journal::test;
 using namespace std::chrono_literals;
 
 namespace {

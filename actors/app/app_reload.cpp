@@ -8,8 +8,8 @@
 #include "arbor/messages.hpp"
 #include "common.hpp"
 #include "internal_messages.hpp"
-#include "process_actor.hpp"
-#include "process_health.hpp"
+#include "process/process_actor.hpp"
+#include "process/process_health.hpp"
 
 namespace arbor::detail {
 

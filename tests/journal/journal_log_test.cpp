@@ -4,9 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "keeper/journal_log.hpp"
-#include "keeper/journal_store.hpp"
-#include "helpers.hpp"
+#include "journal/journal_log.hpp"
+#include "journal/journal_store.hpp"
+#include "../keeper/helpers.hpp"
 #include "records.hpp"
 
 #include <filesystem>
@@ -14,8 +14,9 @@
 #include <random>
 #include <string>
 
-using namespace arbor::keeper;
+using namespace arbor::journal;
 using namespace arbor::keeper::test;
+using namespace arbor::journal::test;
 using namespace std::chrono_literals;
 
 namespace {

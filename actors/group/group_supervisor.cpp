@@ -4,7 +4,7 @@
 
 #include "log.hpp"
 
-#include "app_supervisor.hpp"
+#include "app/app_supervisor.hpp"
 #include "arbor/messages.hpp"
 #include "common.hpp"
 #include "event_bus.hpp"

@@ -53,9 +53,9 @@
 #include <string>
 #include <string_view>
 
-#include "keeper/journal.hpp"
+#include "journal/journal.hpp"
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 /// "<path>.log": the log beside the snapshot at `path`.
 std::string log_path(const std::string& path);
@@ -96,4 +96,4 @@ struct replay_result {
 /// Never throws but bad_alloc.
 replay_result replay_log(std::string_view text, uint64_t epoch, journal& j, std::string& err);
 
-} // namespace arbor::keeper
+} // namespace arbor::journal

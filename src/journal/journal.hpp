@@ -19,7 +19,7 @@
 
 #include <sys/types.h>
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 /// One app instance as the daemon last saw it.
 struct instance_record {
@@ -104,4 +104,4 @@ std::optional<uint64_t> proc_start_time(pid_t pid);
 /// process a record names, not a stranger that was given the same pid.
 bool same_process(pid_t pid, uint64_t start_time);
 
-} // namespace arbor::keeper
+} // namespace arbor::journal

@@ -48,7 +48,7 @@ step retire(self_ptr self, caf::actor child, std::string name) {
       .then(
         [self, child, name, next](ids&) {
           self->state.rt->board.erase(name);
-          if (self->state.rt->persist) self->state.rt->persist->erase_app(name);
+          if (self->state.rt->survival) self->state.rt->survival->erase_app(name);
           self->demonitor(child);
           self->send_exit(child, caf::exit_reason::user_shutdown);
           next();

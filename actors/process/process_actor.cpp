@@ -261,7 +261,7 @@ void step(self_ptr self, ev e, step_context ctx) {
                (a & act_ask_group) != 0);
   if (a & act_gave_up)
     tell_group(self, true, e == ev::spawn_failed ? s.reason : s.id + ": " + s.reason, false);
-  if (!outcome) return journal(self);
+  if (!outcome) return write_journal(self);
   step(self, *outcome, {nullptr, *outcome == ev::spawned ? why : retry_what});
 }
 

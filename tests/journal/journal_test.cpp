@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "keeper/journal.hpp"
-#include "helpers.hpp"
+#include "journal/journal.hpp"
+#include "../keeper/helpers.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-using namespace arbor::keeper;
+using namespace arbor::journal;
 using namespace arbor::keeper::test;
 using namespace std::chrono_literals;
 

@@ -10,7 +10,7 @@
 #include "arbor/messages.hpp"
 #include "common.hpp"
 #include "internal_messages.hpp"
-#include "process_actor.hpp"
+#include "process/process_actor.hpp"
 
 namespace arbor::detail {
 
@@ -93,9 +93,9 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
   // config asked for, and the journal records this one for a new daemon.
   auto before = static_cast<uint32_t>(s.instances.size());
   if (n == before) return before;
-  if (s.rt->persist) {
-    s.rt->persist->set_scale(s.spec->name, n);
-    for (auto i = n; i < before; ++i) s.rt->persist->erase(s.spec->name, i);
+  if (s.rt->survival) {
+    s.rt->survival->set_scale(s.spec->name, n);
+    for (auto i = n; i < before; ++i) s.rt->survival->erase(s.spec->name, i);
   }
   if (n >= before) {
     std::vector<size_t> added;

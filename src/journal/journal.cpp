@@ -1,4 +1,4 @@
-#include "keeper/journal.hpp"
+#include "journal/journal.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keeper/journal_json.hpp"
-#include "keeper/journal_log.hpp"
+#include "journal/journal_json.hpp"
+#include "journal/journal_log.hpp"
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 using json = detail::json;
 
@@ -339,4 +339,4 @@ bool same_process(pid_t pid, uint64_t start_time) {
          && st->start_time == start_time;
 }
 
-} // namespace arbor::keeper
+} // namespace arbor::journal

@@ -1,4 +1,4 @@
-#include "keeper/journal_store.hpp"
+#include "journal/journal_store.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -7,9 +7,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "keeper/journal_json.hpp"
+#include "journal/journal_json.hpp"
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 namespace {
 
@@ -381,4 +381,4 @@ void journal_store::run() {
   }
 }
 
-} // namespace arbor::keeper
+} // namespace arbor::journal

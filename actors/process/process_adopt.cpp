@@ -6,7 +6,7 @@
 #include "common.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
-#include "keeper/journal.hpp"
+#include "journal/journal.hpp"
 
 namespace arbor::detail {
 
@@ -14,8 +14,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-keeper::instance_record record_of(const process_state& s) {
-  keeper::instance_record r;
+journal::instance_record record_of(const process_state& s) {
+  journal::instance_record r;
   r.app = s.spec->name;
   r.index = s.index;
   r.pid = s.pid;
@@ -31,31 +31,31 @@ keeper::instance_record record_of(const process_state& s) {
 
 } // namespace
 
-void journal(process_self self) {
+void write_journal(process_self self) {
   auto& s = self->state;
-  if (!s.rt->persist) return;
+  if (!s.rt->survival) return;
   if (s.pid != 0 && s.start_time_pid != s.pid) {
-    s.start_time = keeper::proc_start_time(s.pid).value_or(0);
+    s.start_time = journal::proc_start_time(s.pid).value_or(0);
     s.start_time_pid = s.pid;
   }
-  s.rt->persist->put(record_of(s));
+  s.rt->survival->put(record_of(s));
 }
 
 bool try_adopt(process_self self) {
   auto& s = self->state;
-  if (!s.rt->persist) return false;
-  auto rec = s.rt->persist->take(s.id);
+  if (!s.rt->survival) return false;
+  auto rec = s.rt->survival->take(s.id);
   if (!rec) return false;
   s.restarts = rec->restarts;
   s.last_exit = rec->last_exit;
-  bool alive = rec->pid > 0 && keeper::same_process(rec->pid, rec->start_time);
+  bool alive = rec->pid > 0 && journal::same_process(rec->pid, rec->start_time);
   if (!alive && !rec->want_up) {
     // Stopped by hand before the daemon went: it stays stopped (the
     // machine starts in the phase the journal recorded).
     s.fsm.want_up = false;
     s.fsm.phase = rec->state == "failed" ? proc_state::failed : proc_state::stopped;
     s.reason = "kept " + rec->state + " across a daemon restart";
-    journal(self);
+    write_journal(self);
     return true;
   }
   if (!alive) return false; // died meanwhile: start it (counters carried)

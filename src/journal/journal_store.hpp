@@ -13,8 +13,8 @@
 // when the log has grown past `compact_factor` times the snapshot, and once
 // the journal has been quiet for `quiet_compact` after an append.
 
-#include "keeper/journal.hpp"
-#include "keeper/journal_log.hpp"
+#include "journal/journal.hpp"
+#include "journal/journal_log.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-namespace arbor::keeper {
+namespace arbor::journal {
 
 struct store_options {
   bool sync = false;                 ///< fdatasync each write (see write_atomic)
@@ -128,4 +128,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace arbor::keeper
+} // namespace arbor::journal
