@@ -63,10 +63,9 @@ crash_survival::crash_survival(std::string dir, std::string keeper_binary)
   : dir_(std::move(dir)), keeper_binary_(std::move(keeper_binary)),
     // Written as soon as anything changes (no gathering delay): a daemon
     // killed right after a respawn must find the new pid, or the next daemon
-    // starts a duplicate (readopt_test caught a 20 ms delay doing exactly
-    // that). A write appends only the changed records to state.json.log (a
-    // mass crash of 1000 instances used to rewrite all 1000 records back to
-    // back); see journal/journal_log.hpp.
+    // starts a duplicate. A write appends only the changed records to
+    // state.json.log, so a mass crash of 1000 instances is not 1000 full
+    // rewrites; see journal/journal_log.hpp.
     store_(dir_ + "/state.json") {}
 
 void crash_survival::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
