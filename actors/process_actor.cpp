@@ -48,7 +48,7 @@ namespace {
 /// What the step being carried out came from, for its events and reports.
 struct step_context {
   const child_exited* exit = nullptr; ///< the run that ended, if any
-  reason why;                         ///< reason of a restart ("" = none to tell)
+  reason why;                         ///< of a restart (text "" = none to tell)
 };
 
 void step(self_ptr self, ev e, step_context ctx = {});
