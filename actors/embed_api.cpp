@@ -40,6 +40,7 @@ std::vector<std::string> diagnostics(const caf::error& e) {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event>("arbor.event");
+  cfg.add_message_type<reason>("arbor.reason");
   cfg.add_message_type<instance_status>("arbor.instance_status");
   cfg.add_message_type<node_status>("arbor.node_status");
   cfg.add_message_type<apply_report>("arbor.apply_report");

@@ -16,7 +16,7 @@ int64_t wall_now_ns() {
 
 std::string format_event(const event& e) {
   std::string s = "supervisor=" + (e.supervisor.empty() ? std::string{"root"} : e.supervisor)
-                  + " event=" + e.what;
+                  + " event=" + to_string(e.what);
   if (!e.reason.empty()) s += " reason=\"" + e.reason + "\"";
   if (!e.offender.empty()) s += " offender=" + e.offender;
   if (e.pid > 0) s += " pid=" + std::to_string(e.pid);
@@ -28,12 +28,16 @@ std::string format_event(const event& e) {
 namespace {
 
 log_level level_of(const event& e) {
-  if (e.what == "gave_up" || e.what == "spawn_failed" || e.what == "log_error")
-    return log_level::error;
-  if (e.what == "child_exited" && e.reason == "exit(0)") return log_level::info;
-  if (e.what == "child_exited" || e.what == "backoff" || e.what == "killed")
-    return log_level::warning;
-  return log_level::info;
+  switch (e.what) {
+    case event_kind::gave_up:
+    case event_kind::spawn_failed:
+    case event_kind::log_error: return log_level::error;
+    case event_kind::child_exited:
+      return e.reason == "exit(0)" ? log_level::info : log_level::warning;
+    case event_kind::backoff:
+    case event_kind::killed: return log_level::warning;
+    default: return log_level::info;
+  }
 }
 
 struct bus_state {

@@ -32,7 +32,7 @@ std::vector<std::string> ids_of(const app_supervisor_state& s, const std::vector
   return ids;
 }
 
-void start_some(app_self self, const std::vector<size_t>& which, const std::string& why,
+void start_some(app_self self, const std::vector<size_t>& which, const reason& why,
                 std::function<void()> done) {
   auto& s = self->state;
   std::vector<caf::actor> xs;
@@ -44,7 +44,7 @@ void start_some(app_self self, const std::vector<size_t>& which, const std::stri
                [done](std::vector<bool>&) { done(); });
 }
 
-void stop_some(app_self self, const std::vector<size_t>& which, const std::string& why,
+void stop_some(app_self self, const std::vector<size_t>& which, const reason& why,
                std::function<void()> done) {
   std::vector<caf::actor> xs;
   for (auto i = which.rbegin(); i != which.rend(); ++i) xs.push_back(self->state.instances[*i]);
@@ -52,7 +52,7 @@ void stop_some(app_self self, const std::vector<size_t>& which, const std::strin
                [done](std::vector<bool>&) { done(); });
 }
 
-void roll(app_self self, std::vector<size_t> which, std::string why, std::function<void()> done) {
+void roll(app_self self, std::vector<size_t> which, reason why, std::function<void()> done) {
   if (which.empty()) return done();
   auto i = which.front();
   which.erase(which.begin());
@@ -105,13 +105,14 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
     }
     if (!s.want_up) return before;
     auto rp = self->make_response_promise<uint32_t>();
-    start_some(self, added, "scaled up", [rp, before]() mutable { rp.deliver(before); });
+    start_some(self, added, {restart_cause::scaled, "scaled up"},
+               [rp, before]() mutable { rp.deliver(before); });
     return rp;
   }
   std::vector<size_t> surplus;
   for (auto i = n; i < before; ++i) surplus.push_back(i);
   auto rp = self->make_response_promise<uint32_t>();
-  stop_some(self, surplus, "scaled down", [self, rp, n, before]() mutable {
+  stop_some(self, surplus, {restart_cause::none, "scaled down"}, [self, rp, n, before]() mutable {
     auto& s = self->state;
     for (auto i = n; i < before && i < s.instances.size(); ++i) {
       self->demonitor(s.instances[i]);
@@ -153,7 +154,7 @@ void on_memory(app_self self, uint32_t index, uint64_t rss) {
   if (!s.memory[index].add(rss)) return;
   auto mib = [](uint64_t b) { return std::to_string((b + (1u << 19)) >> 20) + "M"; };
   auto why = "memory_limit: " + mib(rss) + " > max_memory " + mib(s.spec->max_memory);
-  self->send(s.instances[index], restart_atom::value, why);
+  self->send(s.instances[index], restart_atom::value, reason{restart_cause::memory_limit, why});
 }
 
 } // namespace arbor::detail

@@ -34,7 +34,7 @@ bool sent_by(app_self self, const caf::actor& a) {
   return a && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(a);
 }
 
-void app_event(app_self self, const char* what, std::string reason) {
+void app_event(app_self self, event_kind what, std::string reason) {
   auto& s = self->state;
   event e;
   e.at_ns = wall_now_ns();
@@ -60,7 +60,7 @@ uint16_t free_port(const app_supervisor_state& s, size_t index) {
   return static_cast<uint16_t>(want);
 }
 
-void start_when_ready(app_self self, const std::vector<size_t>& which, const std::string& why,
+void start_when_ready(app_self self, const std::vector<size_t>& which, const reason& why,
                       std::function<void()> done) {
   auto& s = self->state;
   auto missing = s.rt->board.missing(s.spec->depends_on);
@@ -70,7 +70,8 @@ void start_when_ready(app_self self, const std::vector<size_t>& which, const std
   s.pending_why = why;
   if (!s.waiting) {
     s.waiting = true;
-    app_event(self, "waiting", "waiting for " + joined(missing) + " to be ready (depends_on)");
+    app_event(self, event_kind::waiting,
+              "waiting for " + joined(missing) + " to be ready (depends_on)");
     s.rt->board.wait(caf::actor_cast<caf::actor>(self));
   }
   if (missing.empty()) on_deps_changed(self); // waiting already: start with the rest now
@@ -87,7 +88,8 @@ void on_deps_changed(app_self self) {
   s.waiting = false;
   auto which = std::move(s.pending);
   s.pending.clear();
-  app_event(self, "dependencies_ready", "starting: " + joined(s.spec->depends_on) + " ready");
+  app_event(self, event_kind::dependencies_ready,
+            "starting: " + joined(s.spec->depends_on) + " ready");
   start_some(self, which, s.pending_why);
 }
 

@@ -38,7 +38,7 @@ void finish(app_self self) {
   auto& s = self->state;
   auto job = std::move(*s.reload);
   s.reload.reset();
-  app_event(self, "reloaded", std::to_string(job.done.size()) + " instance(s) replaced");
+  app_event(self, event_kind::reloaded, std::to_string(job.done.size()) + " instance(s) replaced");
   job.rp.deliver(std::move(job.done));
 }
 
@@ -57,7 +57,7 @@ void swap_in(app_self self) {
   job.repl = caf::actor{};
   ++s.reload_gen; // its timeout is stale
   self->request(old, caf::infinite, stop_atom::value,
-                std::string{"reload: replaced by a ready run"})
+                reason{restart_cause::none, "reload: replaced by a ready run"})
     .then(
       [self, old](bool) {
         self->demonitor(old);
@@ -94,7 +94,7 @@ void next(app_self self) {
 
 } // namespace
 
-caf::result<ids> reload(app_self self, const std::string& addr, std::string why) {
+caf::result<ids> reload(app_self self, const std::string& addr, reason why) {
   auto& s = self->state;
   auto which = select(s, addr);
   if (which.empty())
@@ -107,11 +107,12 @@ caf::result<ids> reload(app_self self, const std::string& addr, std::string why)
                            s.spec->name + " is not running: start it instead of reloading");
   reload_job job;
   job.left = std::move(which);
-  job.why = why.empty() || why == "manual" ? "reload" : "reload: " + why;
+  job.why.cause = why.cause;
+  job.why.text = why.text.empty() || why.text == "manual" ? "reload" : "reload: " + why.text;
   job.rp = self->make_response_promise<ids>();
   auto rp = job.rp;
   s.reload = std::move(job);
-  app_event(self, "reloading",
+  app_event(self, event_kind::reloading,
             std::to_string(s.reload->left.size()) + " instance(s), one at a time; "
               + "each replacement must be ready within "
               + std::to_string(ready_timeout(*s.spec).count()) + "ms");
@@ -145,10 +146,11 @@ void abort_reload(app_self self, const std::string& why) {
               + "; the old run is kept"
               + (job.done.empty() ? std::string{} : " (" + std::to_string(job.done.size())
                                                       + " instance(s) replaced before)");
-  app_event(self, "reload_aborted", text);
+  app_event(self, event_kind::reload_aborted, text);
   if (job.repl) {
     auto repl = job.repl;
-    self->request(repl, caf::infinite, stop_atom::value, std::string{"reload aborted"})
+    self->request(repl, caf::infinite, stop_atom::value,
+                  reason{restart_cause::none, "reload aborted"})
       .then(
         [self, repl](bool) {
           self->demonitor(repl);

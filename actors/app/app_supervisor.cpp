@@ -101,20 +101,20 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
   return {
     [=](start_atom) {
       want(self, true);
-      start_when_ready(self, all(), "");
+      start_when_ready(self, all(), {});
     },
     [=](stop_atom) -> caf::result<bool> {
       self->state.want_up = false;
       cancel_waiting(self);
       abort_reload(self, "the app is being stopped");
       auto rp = self->make_response_promise<bool>();
-      stop_some(self, all(), "", [rp]() mutable { rp.deliver(true); });
+      stop_some(self, all(), {}, [rp]() mutable { rp.deliver(true); });
       return rp;
     },
     [=](halt_atom) {
       for (auto& x : self->state.instances) self->send(x, halt_atom::value);
     },
-    [=](start_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](start_atom, std::string& addr, reason& why) -> caf::result<ids> {
       auto which = addressed(self, addr, true);
       if (!which) return which.error();
       auto rp = self->make_response_promise<ids>();
@@ -122,7 +122,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
                        [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](stop_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](stop_atom, std::string& addr, reason& why) -> caf::result<ids> {
       auto which = addressed(self, addr, false);
       if (!which) return which.error();
       if (!self->state.want_up) cancel_waiting(self);
@@ -132,7 +132,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
                 [rp, xs = ids_of(self->state, *which)]() mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](restart_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](restart_atom, std::string& addr, reason& why) -> caf::result<ids> {
       auto found = addressed(self, addr, true);
       if (!found) return found.error();
       auto which = *found;
@@ -151,7 +151,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
                                "a reload of " + addr + " is in progress: scale after it");
       return scale(self, n);
     },
-    [=](reload_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](reload_atom, std::string& addr, reason& why) -> caf::result<ids> {
       return reload(self, addr, std::move(why));
     },
     [=](reload_timeout_atom, uint64_t gen) { on_reload_timeout(self, gen); },
@@ -197,12 +197,13 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       event e;
       e.at_ns = wall_now_ns();
       e.supervisor = s.spec->name;
-      e.what = "cron";
+      e.what = event_kind::cron;
       e.offender = s.spec->name;
       e.reason = "cron: " + s.spec->cron_restart + " (rolling restart)";
       e.state = proc_state::running;
       self->send(s.rt->bus, std::move(e));
-      roll(self, all(), "cron: " + s.spec->cron_restart, [self] { arm_cron(self); });
+      roll(self, all(), {restart_cause::cron, "cron: " + s.spec->cron_restart},
+           [self] { arm_cron(self); });
     },
     [=](status_atom) -> caf::result<node_status> {
       auto& s = self->state;

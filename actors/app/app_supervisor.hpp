@@ -36,7 +36,7 @@ struct reload_job {
   caf::actor repl;                       ///< its replacement (not yet an instance)
   uint16_t port = 0;
   uint64_t gen = 0;                      ///< tags the readiness timeout
-  std::string why;
+  arbor::reason why;
   std::vector<std::string> done;         ///< ids replaced so far
   caf::typed_response_promise<std::vector<std::string>> rp;
 };
@@ -52,7 +52,7 @@ struct app_supervisor_state {
   std::vector<bool> ready;                 ///< each instance's readiness
   bool waiting = false;                    ///< wanted up, waiting for its depends_on
   std::vector<size_t> pending;             ///< instances to start once they are ready
-  std::string pending_why;
+  arbor::reason pending_why;
   std::optional<reload_job> reload;
   uint64_t reload_gen = 0;
   std::vector<memory_watch> memory;        ///< one per instance (max_memory set)
@@ -85,13 +85,13 @@ std::string summarize(const std::vector<instance_status>& xs);
 std::vector<size_t> select(const app_supervisor_state& s, const std::string& addr);
 std::vector<std::string> ids_of(const app_supervisor_state& s, const std::vector<size_t>& which);
 /// Starts instances (counters reset), then `done` once each spawned or failed.
-void start_some(app_self self, const std::vector<size_t>& which, const std::string& why,
+void start_some(app_self self, const std::vector<size_t>& which, const reason& why,
                 std::function<void()> done = [] {});
 /// Stops instances (all at once, highest index first), then `done`.
-void stop_some(app_self self, const std::vector<size_t>& which, const std::string& why,
+void stop_some(app_self self, const std::vector<size_t>& which, const reason& why,
                std::function<void()> done = [] {});
 /// Restarts instances one after the other (each stopped, then started).
-void roll(app_self self, std::vector<size_t> which, std::string why,
+void roll(app_self self, std::vector<size_t> which, reason why,
           std::function<void()> done = [] {});
 void spawn_instance(app_self self);
 /// Sets the instance count; surplus instances (highest first) stop and retire.
@@ -112,7 +112,7 @@ inline bool from_instance(app_self self, uint32_t index) {
 }
 
 /// Publishes an event about the app itself.
-void app_event(app_self self, const char* what, std::string reason);
+void app_event(app_self self, event_kind what, std::string reason);
 
 /// The PORT for a new run at `index`: port+index unless a live run of this
 /// app holds it (during a reload), else the first free one past the app's
@@ -120,7 +120,7 @@ void app_event(app_self self, const char* what, std::string reason);
 uint16_t free_port(const app_supervisor_state& s, size_t index);
 /// Starts `which` once every app in depends_on is ready (at once if so);
 /// `done` runs at once either way.
-void start_when_ready(app_self self, const std::vector<size_t>& which, const std::string& why,
+void start_when_ready(app_self self, const std::vector<size_t>& which, const reason& why,
                       std::function<void()> done = [] {});
 /// deps_atom: an app became ready; start what waits if nothing is missing now.
 void on_deps_changed(app_self self);
@@ -132,7 +132,7 @@ void on_instance_ready(app_self self, uint32_t index, bool ok);
 // Rolling reload (app_reload.cpp).
 
 caf::result<std::vector<std::string>> reload(app_self self, const std::string& addr,
-                                             std::string why);
+                                             reason why);
 /// Whether the current message comes from the reload's replacement; if so it
 /// is handled as such. `what`: "exited: exit(1)", "could not start: ...".
 bool reload_event(app_self self, bool ready, const std::string& what);

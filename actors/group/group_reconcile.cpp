@@ -44,7 +44,8 @@ bool same_but_instances(const app_spec& a, const app_spec& b) {
 /// Stops a child and retires its actor.
 step retire(self_ptr self, caf::actor child, std::string name) {
   return [self, child, name](std::function<void()> next) {
-    self->request(child, caf::infinite, stop_atom::value, name, std::string{"apply"})
+    self->request(child, caf::infinite, stop_atom::value, name,
+                  reason{restart_cause::none, "apply"})
       .then(
         [self, child, name, next](ids&) {
           self->state.rt->board.erase(name);

@@ -22,7 +22,8 @@ const std::string& label(group_self self) {
   return self->state.spec->name.empty() ? root : self->state.spec->name;
 }
 
-void emit(group_self self, const char* what, std::string offender, std::string reason) {
+void emit(group_self self, event_kind what, std::string offender, std::string reason,
+          restart_cause cause = restart_cause::none) {
   event e;
   e.at_ns = wall_now_ns();
   e.supervisor = self->state.spec->name;
@@ -30,6 +31,7 @@ void emit(group_self self, const char* what, std::string offender, std::string r
   e.offender = std::move(offender);
   e.reason = std::move(reason);
   e.state = self->state.failed ? proc_state::failed : proc_state::running;
+  e.cause = cause;
   self->send(self->state.rt->bus, std::move(e));
 }
 
@@ -41,7 +43,7 @@ std::vector<size_t> all_children(group_self self) {
 
 /// Stops the given children one by one in reverse order, collecting what
 /// each stopped, then calls `done`.
-void stop_each(group_self self, std::vector<size_t> which, std::string why,
+void stop_each(group_self self, std::vector<size_t> which, reason why,
                std::shared_ptr<ids> acc, std::function<void(ids&)> done) {
   if (which.empty()) return done(*acc);
   auto i = which.back();
@@ -59,7 +61,7 @@ void stop_each(group_self self, std::vector<size_t> which, std::string why,
 
 /// Starts the given children in order (their starts overlap); `done` gets
 /// the instances started.
-void start_each(group_self self, const std::vector<size_t>& which, const std::string& why,
+void start_each(group_self self, const std::vector<size_t>& which, const reason& why,
                 std::function<void(ids&)> done) {
   auto& s = self->state;
   auto parts = std::make_shared<std::vector<ids>>(which.size());
@@ -84,7 +86,7 @@ void start_each(group_self self, const std::vector<size_t>& which, const std::st
 }
 
 /// Restarts children the OTP way: stop them in reverse order, start in order.
-void restart_each(group_self self, std::vector<size_t> which, std::string why,
+void restart_each(group_self self, std::vector<size_t> which, reason why,
                   std::function<void(ids&)> done = [](ids&) {}) {
   stop_each(self, which, why, std::make_shared<ids>(), [self, which, why, done](ids&) {
     if (!self->state.want_up) {
@@ -102,8 +104,9 @@ void give_up(group_self self, std::string why) {
   s.failed = true;
   s.want_up = false;
   s.reason = why;
-  emit(self, "gave_up", s.spec->name, why);
-  stop_each(self, all_children(self), "escalation: " + label(self) + " gave up",
+  emit(self, event_kind::gave_up, s.spec->name, why);
+  stop_each(self, all_children(self),
+            {restart_cause::escalation, "escalation: " + label(self) + " gave up"},
             std::make_shared<ids>(), [self, why](ids&) {
               auto& s = self->state;
               if (s.parent)
@@ -150,13 +153,14 @@ bool on_child_event(group_self self, child_event& ev) {
     if (!s.window) return true;
     if (s.spec->strategy == strategy_kind::one_for_all) siblings = all_children(self);
     else siblings.insert(siblings.begin(), idx);
-    emit(self, "restarting", ev.child, "escalation: " + ev.reason);
-    restart_each(self, siblings, "escalation: " + ev.reason);
+    reason why{restart_cause::escalation, "escalation: " + ev.reason};
+    emit(self, event_kind::restarting, ev.child, why.text, why.cause);
+    restart_each(self, siblings, why);
     return false;
   }
   if (!siblings.empty()) {
-    auto why = "sibling: " + ev.reason + " (" + strategy + ")";
-    emit(self, "restarting_siblings", ev.child, why);
+    reason why{restart_cause::sibling, "sibling: " + ev.reason + " (" + strategy + ")"};
+    emit(self, event_kind::restarting_siblings, ev.child, why.text, why.cause);
     restart_each(self, siblings, why);
   }
   return true;
@@ -192,7 +196,7 @@ caf::result<T> forward(group_self self, const caf::actor& to, Ts... xs) {
 /// group's own name: the caller acts on the whole group.
 template <class Atom>
 std::optional<caf::result<ids>> pass_down(group_self self, Atom atom, const std::string& addr,
-                                          const std::string& why) {
+                                          const reason& why) {
   if (addr == self->state.spec->name) return std::nullopt;
   auto to = route(self->state, addr);
   if (!to) return caf::result<ids>{nothing_named(addr)};
@@ -257,18 +261,18 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
     [=](stop_atom) -> caf::result<bool> {
       self->state.want_up = false;
       auto rp = self->make_response_promise<bool>();
-      stop_each(self, all_children(self), "", std::make_shared<ids>(),
+      stop_each(self, all_children(self), {}, std::make_shared<ids>(),
                 [rp](ids&) mutable { rp.deliver(true); });
       return rp;
     },
-    [=](start_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](start_atom, std::string& addr, reason& why) -> caf::result<ids> {
       if (auto below = pass_down(self, start_atom::value, addr, why)) return std::move(*below);
       revive(self);
       auto rp = self->make_response_promise<ids>();
       start_each(self, all_children(self), why, [rp](ids& xs) mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](stop_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](stop_atom, std::string& addr, reason& why) -> caf::result<ids> {
       if (auto below = pass_down(self, stop_atom::value, addr, why)) return std::move(*below);
       self->state.want_up = false;
       auto rp = self->make_response_promise<ids>();
@@ -276,7 +280,7 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
                 [rp](ids& xs) mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](restart_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](restart_atom, std::string& addr, reason& why) -> caf::result<ids> {
       if (auto below = pass_down(self, restart_atom::value, addr, why)) return std::move(*below);
       // A whole group restarts like OTP: stop in reverse order, start in order.
       revive(self);
@@ -284,7 +288,7 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
       restart_each(self, all_children(self), why, [rp](ids& xs) mutable { rp.deliver(xs); });
       return rp;
     },
-    [=](reload_atom, std::string& addr, std::string& why) -> caf::result<ids> {
+    [=](reload_atom, std::string& addr, reason& why) -> caf::result<ids> {
       if (auto below = pass_down(self, reload_atom::value, addr, why)) return std::move(*below);
       return caf::make_error(caf::sec::invalid_argument,
                              "reload names apps or instances, not the group '" + addr + "'");

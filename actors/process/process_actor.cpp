@@ -18,7 +18,7 @@ using self_ptr = caf::stateful_actor<process_state>*;
 using clock = std::chrono::steady_clock;
 using ev = instance_event;
 
-void emit(self_ptr self, const char* what, std::string reason, int32_t pid) {
+void emit(self_ptr self, event_kind what, std::string reason, int32_t pid, restart_cause cause) {
   auto& s = self->state;
   event e;
   e.at_ns = wall_now_ns();
@@ -28,6 +28,7 @@ void emit(self_ptr self, const char* what, std::string reason, int32_t pid) {
   e.reason = std::move(reason);
   e.pid = pid >= 0 ? pid : s.pid;
   e.state = s.phase();
+  e.cause = cause;
   self->send(s.rt->bus, std::move(e));
 }
 
@@ -47,7 +48,7 @@ namespace {
 /// What the step being carried out came from, for its events and reports.
 struct step_context {
   const child_exited* exit = nullptr; ///< the run that ended, if any
-  std::string why;                    ///< reason of a restart ("" = none to tell)
+  reason why;                         ///< of a restart (text "" = none to tell)
 };
 
 void step(self_ptr self, ev e, step_context ctx = {});
@@ -80,11 +81,13 @@ ev judge(self_ptr self, const run_facts& run, const std::string& desc, bool spaw
   }
   if (spawn_retry && s.pending_delay.count() == 0) // never retry a failed spawn in a loop
     s.pending_delay = std::max(s.spec->backoff_base, std::chrono::milliseconds{100});
+  auto cause = spawn_retry ? restart_cause::other : restart_cause::crash;
   if (s.pending_delay.count() == 0) {
-    s.pending_why = desc;
+    s.pending_why = {cause, desc};
     return ev::exit_restart;
   }
-  s.pending_why = (d.crash_loop ? "crash loop: " + std::to_string(s.tracker->short_runs())
+  s.pending_why.cause = cause;
+  s.pending_why.text = (d.crash_loop ? "crash loop: " + std::to_string(s.tracker->short_runs())
                                     + " consecutive runs shorter than min_uptime, "
                                 : desc + ", ")
                   + "restart in " + std::to_string(s.pending_delay.count()) + "ms";
@@ -162,46 +165,48 @@ void announce(self_ptr self, proc_state before, ev e, const step_context& ctx) {
   auto& s = self->state;
   if (ctx.exit) {
     bool stopped = e == ev::exit_stopped;
-    emit(self, stopped ? "stopped" : "child_exited",
+    emit(self, stopped ? event_kind::stopped : event_kind::child_exited,
          stopped ? s.last_exit : ctx.exit->description, ctx.exit->pid);
     if (!stopped) // a run that ended unasked
       self->send(s.parent, run_ended{s.index, ctx.exit->signaled, ctx.exit->code,
                                      uptime_of(s, ctx.exit->at_ns).count(),
                                      ctx.exit->description});
   } else if (is_exit_verdict(e) && before == proc_state::starting) {
-    emit(self, "spawn_retry", ctx.why);
+    emit(self, event_kind::spawn_retry, ctx.why.text);
   }
   switch (e) {
     case ev::stop:
       if (before != proc_state::stopped && s.phase() == proc_state::stopped)
-        emit(self, "stopped", s.stop_why.empty() ? "stop requested" : s.stop_why);
+        emit(self, event_kind::stopped,
+             s.stop_why.text.empty() ? "stop requested" : s.stop_why.text);
       break;
     case ev::spawned:
-      if (!ctx.why.empty()) emit(self, "restarting", ctx.why);
-      emit(self, "child_started");
+      if (!ctx.why.text.empty())
+        emit(self, event_kind::restarting, ctx.why.text, -1, ctx.why.cause);
+      emit(self, event_kind::child_started);
       begin_run(self);
       break;
     case ev::adopted:
-      emit(self, "adopted", ctx.why);
+      emit(self, event_kind::adopted, ctx.why.text);
       begin_run(self);
       break;
     case ev::exit_backoff:
     case ev::group_allowed:
       if (s.phase() == proc_state::backoff) {
-        s.reason = s.pending_why;
-        emit(self, "backoff", s.reason);
+        s.reason = s.pending_why.text;
+        emit(self, event_kind::backoff, s.reason, -1, s.pending_why.cause);
       }
       break;
     case ev::exit_stay_down:
-      emit(self, "stays_down", s.reason);
+      emit(self, event_kind::stays_down, s.reason);
       break;
     case ev::exit_give_up:
-      emit(self, "gave_up", s.reason);
+      emit(self, event_kind::gave_up, s.reason);
       break;
     case ev::spawn_failed:
       s.plan.reset(); // a later start resolves the command again
       self->send(s.parent, spawn_failed{s.index, s.reason});
-      emit(self, "spawn_failed", s.reason);
+      emit(self, event_kind::spawn_failed, s.reason);
       break;
     default:
       break;
@@ -209,7 +214,7 @@ void announce(self_ptr self, proc_state before, ev e, const step_context& ctx) {
 }
 
 /// The reason a spawn of this step is reported with ("" = no `restarting`).
-std::string restart_reason(const process_state& s, ev e, const step_context& ctx) {
+reason restart_reason(const process_state& s, ev e, const step_context& ctx) {
   switch (e) {
     case ev::exit_restart:
     case ev::group_allowed: return s.pending_why;
@@ -233,12 +238,12 @@ void step(self_ptr self, ev e, step_context ctx) {
   if (a & act_signal) {
     end_run(self);
     os::signal_group(s.pid, s.spec->kill_signal);
-    emit(self, "stopping", s.stop_why);
+    emit(self, event_kind::stopping, s.stop_why.text);
     self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
   }
   if (a & act_sigkill) {
     os::signal_group(s.pid, SIGKILL);
-    emit(self, "killed",
+    emit(self, event_kind::killed,
          "kill_timeout (" + std::to_string(s.spec->kill_timeout.count())
            + "ms) expired: SIGKILL to the process group");
   }
@@ -253,21 +258,22 @@ void step(self_ptr self, ev e, step_context ctx) {
   if (a & act_reply_stop) {
     for (auto& rp : s.stop_waiters) rp.deliver(true);
     s.stop_waiters.clear();
-    s.stop_why.clear();
+    s.stop_why = {};
   }
   if (a & act_arm_backoff) self->delayed_send(self, s.pending_delay, timer_atom::value, s.gen);
   if (a & (act_tell_group | act_ask_group))
-    tell_group(self, false, s.id + " " + (ctx.exit ? ctx.exit->description : s.pending_why),
+    tell_group(self, false, s.id + " " + (ctx.exit ? ctx.exit->description : s.pending_why.text),
                (a & act_ask_group) != 0);
   if (a & act_gave_up)
     tell_group(self, true, e == ev::spawn_failed ? s.reason : s.id + ": " + s.reason, false);
   if (!outcome) return write_journal(self);
-  step(self, *outcome, {nullptr, *outcome == ev::spawned ? why : retry_what});
+  step(self, *outcome,
+       {nullptr, *outcome == ev::spawned ? why : reason{restart_cause::none, retry_what}});
 }
 
 /// want up; spawns now (also cancels a pending backoff); a fresh start. At
 /// the first start, the run a crashed daemon left may be taken over instead.
-bool start(self_ptr self, std::string why) {
+bool start(self_ptr self, reason why) {
   auto& s = self->state;
   s.tracker->reset();
   if (s.pid == 0 && s.phase() == proc_state::stopped && try_adopt(self)) return s.pid != 0;
@@ -276,12 +282,12 @@ bool start(self_ptr self, std::string why) {
 }
 
 /// want down; replies once the process is gone (at once if there is none).
-caf::result<bool> stop(self_ptr self, std::string why) {
+caf::result<bool> stop(self_ptr self, reason why) {
   auto& s = self->state;
   if (s.pid == 0) {
     s.stop_why = std::move(why);
     step(self, ev::stop);
-    s.stop_why.clear();
+    s.stop_why = {};
     return true;
   }
   auto rp = self->make_response_promise<bool>();
@@ -300,7 +306,7 @@ void on_exit(self_ptr self, child_exited& ex) {
   set_pid(s, 0);
   if (s.phase() == proc_state::stopping) {
     s.reason = "stopped";
-    if (!s.stop_why.empty()) s.last_exit = s.stop_why + " (" + ex.description + ")";
+    if (!s.stop_why.text.empty()) s.last_exit = s.stop_why.text + " (" + ex.description + ")";
     return step(self, ev::exit_stopped, {&ex, {}});
   }
   step(self, judge(self, {ex.signaled, ex.code, uptime}, ex.description, false), {&ex, {}});
@@ -308,7 +314,7 @@ void on_exit(self_ptr self, child_exited& ex) {
 
 } // namespace
 
-void restart_in_place(self_ptr self, std::string why) {
+void restart_in_place(self_ptr self, reason why) {
   auto& s = self->state;
   if (s.pid == 0 || s.phase() == proc_state::stopping) return;
   s.stop_why = std::move(why);
@@ -316,7 +322,7 @@ void restart_in_place(self_ptr self, std::string why) {
 }
 
 void fsm_step(self_ptr self, instance_event e, std::string why) {
-  step(self, e, {nullptr, std::move(why)});
+  step(self, e, {nullptr, {restart_cause::none, std::move(why)}});
   if (e == ev::became_ready) self->state.links.trial = false; // accepted: a full instance now
 }
 
@@ -377,10 +383,10 @@ caf::behavior process_actor(self_ptr self, std::shared_ptr<const app_spec> spec,
   });
   return {
     [=](start_atom) -> bool { return start(self, {}); },
-    [=](start_atom, std::string& why) -> bool { return start(self, std::move(why)); },
+    [=](start_atom, reason& why) -> bool { return start(self, std::move(why)); },
     [=](stop_atom) -> caf::result<bool> { return stop(self, {}); },
-    [=](stop_atom, std::string& why) -> caf::result<bool> { return stop(self, std::move(why)); },
-    [=](restart_atom, std::string& why) { restart_in_place(self, std::move(why)); },
+    [=](stop_atom, reason& why) -> caf::result<bool> { return stop(self, std::move(why)); },
+    [=](restart_atom, reason& why) { restart_in_place(self, std::move(why)); },
     [=](probe_atom, uint64_t run) { on_probe_due(self, run); },
     [=](probed_atom, uint64_t run, bool ok, std::string& detail, int64_t took_ms) {
       on_probed(self, run, ok, detail, took_ms);

@@ -42,7 +42,7 @@ struct instance_links {
 /// stop_atom -> bool     want down; kill_signal to the group, SIGKILL after
 ///                       kill_timeout; replies once the process is gone
 /// (start_atom, why) -> bool, (stop_atom, why) -> bool: the same, with the
-///                       reason recorded in events and last_exit
+///                       reason (arbor::reason) recorded in events and last_exit
 /// (restart_atom, why)   graceful stop, then start again (memory_limit, cron)
 /// status_atom -> instance_status
 /// Readiness: a health check's first pass, else READY=1 (ready = "notify"),
@@ -66,7 +66,7 @@ struct process_state {
   instance_fsm_state fsm;                ///< phase, want_up, pending restart
   std::optional<restart_tracker> tracker;
   std::chrono::milliseconds pending_delay{0}; ///< of the restart in backoff
-  std::string pending_why;               ///< reason of the coming restart
+  arbor::reason pending_why;             ///< reason of the coming restart
   int32_t pid = 0;
   std::chrono::steady_clock::time_point started{};
   int64_t started_wall_ms = 0;
@@ -75,7 +75,7 @@ struct process_state {
   std::string last_exit;
   std::string reason;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
-  std::string stop_why;                  ///< why the current stop was asked for ("" = plain)
+  arbor::reason stop_why;                ///< why the current stop was asked for ("" = plain)
 
   // Readiness and liveness (process_health.cpp).
   uint16_t port = 0;                     ///< PORT of its runs; 0 = none
@@ -103,7 +103,7 @@ caf::behavior process_actor(caf::stateful_actor<process_state>* self,
                             instance_links links, runtime_ptr rt);
 
 /// Graceful in-place restart of the current run (memory limit, cron, health).
-void restart_in_place(caf::stateful_actor<process_state>* self, std::string why);
+void restart_in_place(caf::stateful_actor<process_state>* self, reason why);
 
 /// Runs one transition of the instance's machine that did not come from a
 /// run's exit (readiness, adoption), with the reason its events carry.

@@ -27,7 +27,8 @@ void mark_ready(process_self self, std::string how) {
   if (s.ready || !live(s)) return;
   s.ready = true;
   fsm_step(self, instance_event::became_ready); // journals
-  emit(self, "ready", how + " (" + std::to_string(ms_since(s.started)) + "ms after start)");
+  emit(self, event_kind::ready,
+       how + " (" + std::to_string(ms_since(s.started)) + "ms after start)");
   self->send(s.parent, ready_atom::value, s.index, true);
 }
 
@@ -118,8 +119,8 @@ void on_probed(process_self self, uint64_t run, bool ok, std::string& detail, in
   if (verdict == probe::health_event::unhealthy) {
     auto why = "health: " + detail + " (" + std::to_string(s.health->consecutive_failures())
                + " consecutive failures)";
-    emit(self, "unhealthy", why);
-    return restart_in_place(self, std::move(why));
+    emit(self, event_kind::unhealthy, why);
+    return restart_in_place(self, {restart_cause::health, std::move(why)});
   }
   schedule_probe(self);
 }

@@ -19,7 +19,8 @@ namespace arbor::detail {
 using process_self = caf::stateful_actor<process_state>*;
 
 /// Publishes an event about this instance (pid -1: its current pid).
-void emit(process_self self, const char* what, std::string reason = {}, int32_t pid = -1);
+void emit(process_self self, event_kind what, std::string reason = {}, int32_t pid = -1,
+          restart_cause cause = restart_cause::none);
 
 /// The actor message for an exit the watcher saw.
 child_exited make_exit_msg(const os::exit_record& r);

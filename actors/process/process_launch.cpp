@@ -50,7 +50,7 @@ void open_logs(process_self self) {
   }
   if (!failed.empty() && !s.log_error_reported) {
     s.log_error_reported = true;
-    emit(self, "log_error", "cannot capture output: " + failed + " (output discarded)");
+    emit(self, event_kind::log_error, "cannot capture output: " + failed + " (output discarded)");
   }
 }
 

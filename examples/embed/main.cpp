@@ -83,7 +83,8 @@ arbor::tree_spec make_tree() {
 }
 
 std::string describe(const arbor::event& e) {
-  std::string s = "event=" + e.what + " supervisor=" + (e.supervisor.empty() ? "root" : e.supervisor);
+  std::string s = std::string{"event="} + to_string(e.what)
+                  + " supervisor=" + (e.supervisor.empty() ? "root" : e.supervisor);
   if (!e.offender.empty()) s += " offender=" + e.offender;
   if (!e.reason.empty()) s += " reason=\"" + e.reason + "\"";
   if (e.pid > 0) s += " pid=" + std::to_string(e.pid);
@@ -135,7 +136,8 @@ caf::behavior crash_watch(caf::stateful_actor<crash_watch_state>* self,
     [=](const arbor::event& e) {
       caf::aout(self) << "embed_demo: " << describe(e) << std::endl;
       auto& st = self->state;
-      if (e.what != "child_exited" || e.offender.rfind("crasher#", 0) != 0 || st.finishing)
+      if (e.what != arbor::event_kind::child_exited || e.offender.rfind("crasher#", 0) != 0
+          || st.finishing)
         return;
       ++st.crashes;
       caf::aout(self) << "embed_demo: crash " << st.crashes << " of " << e.offender << " ("
@@ -154,7 +156,7 @@ caf::behavior crash_watch(caf::stateful_actor<crash_watch_state>* self,
       st.finishing = true;
       self
         ->request(root, 10s, arbor::stop_atom::value, std::string{"crasher"},
-                  std::string{"embed_demo: enough crashes"})
+                  arbor::manual("embed_demo: enough crashes"))
         .then(
           [=](const std::vector<std::string>& ids) {
             caf::aout(self) << "embed_demo: stopped " << ids.size() << " crasher instance(s)"

@@ -54,10 +54,10 @@ std::vector<std::string> diagnostics(const caf::error& e);
 
 // --- setting up the actor system ---------------------------------------------
 
-/// Registers arbor's message types (`event`, `instance_status`, `node_status`,
-/// `apply_report`, under the names "arbor.event", ...) and a renderer for the
-/// "arbor" error category, so `sys.render(err)` prints every diagnostic.
-/// Call it once on the embedder's own config before constructing the
+/// Registers arbor's message types (`event`, `reason`, `instance_status`,
+/// `node_status`, `apply_report`, under the names "arbor.event", ...) and a
+/// renderer for the "arbor" error category, so `sys.render(err)` prints every
+/// diagnostic. Call it once on the embedder's own config before constructing the
 /// caf::actor_system; calling it twice on one config is harmless. Registration
 /// is what CAF needs to print and serialize these types (caf::io, logging);
 /// local messaging works without it. Changes nothing else in `cfg` (the
@@ -86,9 +86,11 @@ caf::expected<tree_spec> load_config(const std::string& path);
 /// The message interface of the root supervisor (every group supervisor
 /// answers the same), as a typed handle, so sends and requests type-check at
 /// compile time. `addr` is a dotted path ("" or the group's own name = the
-/// whole group, "web.api" an app, "web.api#1" one instance); `why` shows in
-/// events and status ("manual" is the CLI's). Replies to addressed commands
-/// are the ids of the affected instances. Errors a caller must handle in a
+/// whole group, "web.api" an app, "web.api#1" one instance); `why` is an
+/// arbor::reason: its text shows in events and status, its cause is what the
+/// `restarting` events it leads to (and /metrics) report: pass manual("...")
+/// for a command from outside the tree, as the CLI does. Replies to addressed
+/// commands are the ids of the affected instances. Errors a caller must handle in a
 /// request's error handler: `caf::sec::invalid_argument` for an address that
 /// names nothing ("no app or group named 'x'"), `caf::sec::request_timeout`
 /// when the request's timeout passes, `caf::sec::request_receiver_down` once
@@ -116,9 +118,9 @@ caf::expected<tree_spec> load_config(const std::string& path);
 using root_actor = caf::typed_actor<
   caf::reacts_to<start_atom>,
   caf::replies_to<stop_atom>::with<bool>,
-  caf::replies_to<start_atom, std::string, std::string>::with<std::vector<std::string>>,
-  caf::replies_to<stop_atom, std::string, std::string>::with<std::vector<std::string>>,
-  caf::replies_to<restart_atom, std::string, std::string>::with<std::vector<std::string>>,
+  caf::replies_to<start_atom, std::string, reason>::with<std::vector<std::string>>,
+  caf::replies_to<stop_atom, std::string, reason>::with<std::vector<std::string>>,
+  caf::replies_to<restart_atom, std::string, reason>::with<std::vector<std::string>>,
   caf::replies_to<scale_atom, std::string, uint32_t>::with<uint32_t>,
   caf::replies_to<signal_atom, int, std::string>::with<std::vector<std::string>,
                                                         std::vector<int32_t>>,

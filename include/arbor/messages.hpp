@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "arbor/event_kind.hpp"
 #include "arbor/spec.hpp"
 #include "arbor/state.hpp"
 
@@ -31,7 +32,8 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< rolling, zer
 // "web.api#1" one instance): (start_atom, addr, why), (stop_atom, addr, why),
 // (restart_atom, addr, why), (reload_atom, addr, why)
 // -> std::vector<std::string> affected instance ids
-// (`why` shows in events and status: "manual", "sibling: ...", "cron", ...);
+// (`why` is an arbor::reason: its text shows in events and status, its cause
+// in the `restarting` events it leads to; manual() for a command from outside);
 // (scale_atom, addr, uint32_t n) -> uint32_t previous count;
 // (signal_atom, int sig, addr) -> std::vector<std::string> ids, std::vector<int32_t> pids.
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;  ///< bus: stop sending
@@ -41,18 +43,25 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;  ///< bus: s
 struct event {
   int64_t at_ns = 0;        ///< wall clock, ns since epoch
   std::string supervisor;   ///< the app or group that reports it
-  std::string what;         ///< child_started, child_exited, restarting, backoff,
-                            ///< gave_up, spawn_failed, stopping, stopped, killed, ...
+  event_kind what = event_kind::child_started; ///< to_string: "child_started", ...
   std::string offender;     ///< the instance ("web.api#0") or child concerned
   std::string reason;       ///< "exit(1)", "signal(SIGKILL)", a failure message
   int32_t pid = 0;
   proc_state state = proc_state::stopped; ///< the offender's state after the event
+  /// Why it restarts: set on `restarting`, `backoff` (the restart it delays)
+  /// and `restarting_siblings`; `none` on every other event.
+  restart_cause cause = restart_cause::none;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("arbor.event"), x.at_ns, x.supervisor, x.what,
-           x.offender, x.reason, x.pid, x.state);
+           x.offender, x.reason, x.pid, x.state, x.cause);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reason& x) {
+  return f(caf::meta::type_name("arbor.reason"), x.cause, x.text);
 }
 
 template <class Inspector>

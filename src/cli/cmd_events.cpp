@@ -71,7 +71,9 @@ void add_events_verb(CLI::App& app) {
     }
     end_cleanly_on_interrupt();
     event_columns cols;
-    cols.kind = 13; // "child_started", the longest kind the tree reports
+    // "child_started": the longest of an instance's usual kinds; a longer one
+    // (restarting_siblings, dependencies_ready) widens the column when it comes.
+    cols.kind = 13;
     call_daemon("events", {{"follow", true}, {"last", opts->last}}, no_timeout,
                 [&](const nlohmann::json& ev) {
                   if (opts->json) return print_json_line(ev);

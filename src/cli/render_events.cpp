@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "arbor/event_kind.hpp"
 #include "cli/render_detail.hpp"
 
 namespace arbor::cli {
@@ -13,17 +14,26 @@ using namespace detail;
 
 namespace {
 
+/// A kind this CLI does not know (a newer daemon's) is shown plain.
 const char* event_style(const std::string& kind, const std::string& reason) {
-  if (kind == "child_started" || kind == "started" || kind == "ready") return ansi::green;
-  if (kind == "spawn_failed" || kind == "gave_up" || kind == "log_error" || kind == "failed"
-      || kind == "escalated")
-    return ansi::red;
-  if (kind == "child_exited") return reason == "exit(0)" ? ansi::none : ansi::yellow;
-  if (kind == "backoff" || kind == "restarting" || kind == "spawn_retry" || kind == "stopping"
-      || kind == "killed" || kind == "stays_down")
-    return ansi::yellow;
-  if (kind == "stopped") return ansi::dim;
-  return ansi::none;
+  auto k = parse_event_kind(kind);
+  if (!k) return ansi::none;
+  switch (*k) {
+    case event_kind::child_started:
+    case event_kind::ready: return ansi::green;
+    case event_kind::spawn_failed:
+    case event_kind::gave_up:
+    case event_kind::log_error: return ansi::red;
+    case event_kind::child_exited: return reason == "exit(0)" ? ansi::none : ansi::yellow;
+    case event_kind::backoff:
+    case event_kind::restarting:
+    case event_kind::spawn_retry:
+    case event_kind::stopping:
+    case event_kind::killed:
+    case event_kind::stays_down: return ansi::yellow;
+    case event_kind::stopped: return ansi::dim;
+    default: return ansi::none;
+  }
 }
 
 std::string iso_time(int64_t at_ns) {

@@ -141,8 +141,7 @@ template <class Atom>
 void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
                  std::shared_ptr<ids> acc, std::string fail_code = {}) {
   if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
-  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i],
-                  std::string{"manual"})
+  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i], manual())
     .then(
       [=](ids& xs) {
         acc->insert(acc->end(), xs.begin(), xs.end());
@@ -407,7 +406,7 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
     [=](conn_closed& c) { self->state.followers.erase(c.conn); },
     [=](event& e) {
       auto& s = self->state;
-      if (e.supervisor.empty() && e.what == "gave_up" && s.opts.on_root_gave_up)
+      if (e.supervisor.empty() && e.what == event_kind::gave_up && s.opts.on_root_gave_up)
         s.opts.on_root_gave_up();
       if (!s.followers.empty()) {
         auto j = event_json(e);

@@ -70,7 +70,7 @@ json event_json(const event& e) {
   return json{{"at", at},
               {"at_ns", e.at_ns},
               {"supervisor", e.supervisor},
-              {"event", e.what},
+              {"event", to_string(e.what)},
               {"offender", e.offender},
               {"reason", e.reason},
               {"pid", e.pid},

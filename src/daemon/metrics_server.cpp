@@ -40,14 +40,14 @@ struct restart_counter_state {
 
 /// Counts restarts from the bus's events (subscribed by subscribe_before_start),
 /// from `initial` on; (counts_atom) -> instance ids and their counts,
-/// restart_reason_count per id. (Never spawn a function actor without
+/// restart_cause_count per id. (Never spawn a function actor without
 /// arguments: CAF 0.17 dereferences a null tuple for it, which UBSan reports.)
 caf::behavior restart_counter_actor(caf::stateful_actor<restart_counter_state>* self,
                                     metrics::restart_counter initial) {
   log_unexpected(self, "metrics");
   self->state.counter = std::move(initial);
   return {
-    [=](event& e) { self->state.counter.on_event(e.what, e.offender, e.reason); },
+    [=](event& e) { self->state.counter.on_event(e.what, e.offender, e.cause); },
     [=](counts_atom) -> caf::result<std::vector<std::string>, std::vector<uint64_t>> {
       std::vector<std::string> ids;
       std::vector<uint64_t> flat;

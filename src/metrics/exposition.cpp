@@ -134,57 +134,34 @@ std::string render(std::vector<family> families) {
   return out;
 }
 
-// --- restarts by reason -------------------------------------------------------
+// --- restarts by cause --------------------------------------------------------
 
-const char* to_string(restart_reason r) {
-  switch (r) {
-    case restart_reason::crash: return "crash";
-    case restart_reason::memory_limit: return "memory_limit";
-    case restart_reason::cron: return "cron";
-    case restart_reason::sibling: return "sibling";
-    case restart_reason::escalation: return "escalation";
-    case restart_reason::health: return "health";
-    case restart_reason::manual: return "manual";
-    case restart_reason::other: return "other";
-  }
-  return "other";
-}
-
-restart_reason classify_restart(std::string_view reason) {
-  auto starts = [&](std::string_view p) { return reason.substr(0, p.size()) == p; };
-  if (starts("exit(") || starts("signal(") || starts("crash loop") || starts("unknown (status lost)"))
-    return restart_reason::crash;
-  if (starts("memory_limit")) return restart_reason::memory_limit;
-  if (starts("cron")) return restart_reason::cron;
-  if (starts("sibling")) return restart_reason::sibling;
-  if (starts("escalation")) return restart_reason::escalation;
-  if (starts("health")) return restart_reason::health;
-  if (starts("manual")) return restart_reason::manual;
-  return restart_reason::other;
-}
-
-void restart_counter::count(std::string_view offender, std::string_view reason) {
+void restart_counter::count(std::string_view offender, restart_cause cause) {
+  if (cause == restart_cause::none || cause == restart_cause::scaled) return;
   auto it = counts_.find(std::string{offender});
   if (it == counts_.end()) it = counts_.emplace(std::string{offender}, counts{}).first;
-  ++it->second[static_cast<size_t>(classify_restart(reason))];
+  ++it->second[static_cast<size_t>(cause)];
 }
 
-void restart_counter::on_event(std::string_view what, std::string_view offender,
-                               std::string_view reason) {
+void restart_counter::on_event(event_kind what, std::string_view offender, restart_cause cause) {
   if (offender.find('#') == std::string_view::npos) return; // a group's or an app's own
   auto key = std::string{offender};
-  if (what == "restarting") {
-    pending_.erase(key);
-    if (reason != "scaled up") count(offender, reason);
-  } else if (what == "backoff") {
-    pending_[key] = std::string{reason};
-  } else if (what == "child_started") {
-    if (auto it = pending_.find(key); it != pending_.end()) {
-      count(offender, it->second);
-      pending_.erase(it);
-    }
-  } else if (what == "stopped" || what == "gave_up" || what == "spawn_failed") {
-    pending_.erase(key);
+  switch (what) {
+    case event_kind::restarting:
+      pending_.erase(key);
+      count(offender, cause);
+      break;
+    case event_kind::backoff: pending_[key] = cause; break;
+    case event_kind::child_started:
+      if (auto it = pending_.find(key); it != pending_.end()) {
+        count(offender, it->second);
+        pending_.erase(it);
+      }
+      break;
+    case event_kind::stopped:
+    case event_kind::gave_up:
+    case event_kind::spawn_failed: pending_.erase(key); break;
+    default: break;
   }
 }
 
@@ -214,9 +191,9 @@ family gauge(std::string name, std::string help) {
 
 void add_restarts(family& f, const std::string& app, const std::string& index,
                   const restart_counter::counts& c) {
-  for (size_t r = 0; r < restart_reason_count; ++r)
-    f.samples.push_back({{{"app", app}, {"index", index}, {"reason", to_string(static_cast<restart_reason>(r))}},
-                         static_cast<double>(c[r])});
+  for (auto cause : counted_causes)
+    f.samples.push_back({{{"app", app}, {"index", index}, {"reason", to_string(cause)}},
+                         static_cast<double>(c[static_cast<size_t>(cause)])});
 }
 
 } // namespace

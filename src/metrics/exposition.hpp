@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "arbor/event_kind.hpp"
 #include "arbor/state.hpp"
 
 namespace arbor::metrics {
@@ -55,45 +56,36 @@ std::string format_value(double v);
 /// "a" < "b", and digit runs compare as numbers ("web#2" < "web#10").
 bool natural_less(std::string_view a, std::string_view b);
 
-// --- restarts by reason -------------------------------------------------------
+// --- restarts by cause --------------------------------------------------------
 
-/// Why an instance was restarted, as the `reason` label says it.
-enum class restart_reason : uint8_t {
-  crash,        ///< its run ended on its own: "exit(1)", "signal(SIGKILL)", "crash loop: ..."
-  memory_limit, ///< "memory_limit: ..."
-  cron,         ///< "cron: ..."
-  sibling,      ///< "sibling: ..." (one_for_all / rest_for_one)
-  escalation,   ///< "escalation: ..." (a group took over a child that gave up)
-  health,       ///< "health...": failed liveness checks (health issue)
-  manual,       ///< "manual": `arbor restart` / `arbor start` of a stopped instance
-  other,        ///< anything else ("spawn: ...", ...)
-};
-inline constexpr size_t restart_reason_count = 8;
-const char* to_string(restart_reason r);
-/// The category of a restart from its `reason` text (prefix match).
-restart_reason classify_restart(std::string_view reason);
+/// The causes arbor_instance_restarts_total counts, as its `reason` label
+/// says them (to_string), in this order. Not counted: `none` and `scaled`
+/// (a new instance's first start).
+inline constexpr restart_cause counted_causes[] = {
+  restart_cause::crash,      restart_cause::memory_limit, restart_cause::cron,
+  restart_cause::sibling,    restart_cause::escalation,   restart_cause::health,
+  restart_cause::manual,     restart_cause::other};
 
-/// Counts restarts per instance and reason from the tree's events, fed in
+/// Counts restarts per instance and cause from the tree's events, fed in
 /// the order of one instance's events (the bus keeps it):
-///   - `restarting` about an instance ("web.api#0") is one restart, of its
-///     reason's category; except reason "scaled up" (a new instance's first
-///     start). A group's own `restarting` (offender without '#') is not: the
-///     instances it restarts each report theirs;
-///   - `backoff` remembers its reason; the next `child_started` of that
+///   - `restarting` about an instance ("web.api#0") is one restart of its
+///     event's cause. A group's own `restarting` (offender without '#') is
+///     not: the instances it restarts each report theirs;
+///   - `backoff` remembers its cause; the next `child_started` of that
 ///     instance (the delayed restart, which has no `restarting`) counts it;
 ///     `restarting`, `stopped`, `gave_up`, `spawn_failed` forget it.
 class restart_counter {
 public:
-  using counts = std::array<uint64_t, restart_reason_count>;
+  using counts = std::array<uint64_t, restart_cause_count>; ///< index = the restart_cause
 
-  void on_event(std::string_view what, std::string_view offender, std::string_view reason);
-  /// Instance id → restarts by reason (index = restart_reason).
+  void on_event(event_kind what, std::string_view offender, restart_cause cause);
+  /// Instance id → restarts by cause (only counted_causes are ever non-zero).
   const std::map<std::string, counts>& all() const { return counts_; }
 
 private:
-  void count(std::string_view offender, std::string_view reason);
+  void count(std::string_view offender, restart_cause cause);
   std::map<std::string, counts> counts_;
-  std::map<std::string, std::string> pending_; ///< instance → reason of its backoff
+  std::map<std::string, restart_cause> pending_; ///< instance → cause of its backoff
 };
 
 // --- the families -------------------------------------------------------------
@@ -120,7 +112,8 @@ struct scrape_input {
 
 /// The families arbor exports (see the README's Metrics section). Labels:
 /// `app` (dotted path), `index` (instance number: not `instance`, which
-/// Prometheus sets on every scraped series itself), `reason`, `state`, `group`.
+/// Prometheus sets on every scraped series itself), `reason` (the restart
+/// cause), `state`, `group`.
 std::vector<family> build_families(const scrape_input& in);
 
 // --- where it is served -------------------------------------------------------

@@ -50,7 +50,7 @@ struct fixture {
     parent = sys.spawn(sink, std::make_shared<std::vector<event>>());
   }
 
-  size_t count(const std::string& what) const {
+  size_t count(event_kind what) const {
     return static_cast<size_t>(std::count_if(events->begin(), events->end(),
                                               [&](const event& e) { return e.what == what; }));
   }

@@ -30,7 +30,7 @@ TEST_CASE("event bus: an actor subscribed by subscribe_before_start gets the ver
   REQUIRE(detail::subscribe_before_start(sys, bus, fwd));
   for (int i = 0; i < 50; ++i) {
     event e;
-    e.what = "child_started";
+    e.what = event_kind::child_started;
     e.offender = "web#" + std::to_string(i);
     caf::anon_send(bus, e);
   }

@@ -79,21 +79,22 @@ event harness::wait(const std::function<bool(const event&)>& pred,
     }
     if (!pull(deadline)) {
       std::ostringstream os;
-      for (auto& e : history_) os << e.what << " " << e.offender << " " << e.reason << "\n";
+      for (auto& e : history_)
+        os << to_string(e.what) << " " << e.offender << " " << e.reason << "\n";
       INFO("events so far:\n" << os.str());
       FAIL("timed out waiting for an event");
     }
   }
 }
 
-event harness::wait(const std::string& what, const std::string& who,
+event harness::wait(event_kind what, const std::string& who,
                     std::chrono::milliseconds timeout) {
   return wait(
     [&](const event& e) { return e.what == what && e.offender.compare(0, who.size(), who) == 0; },
     timeout);
 }
 
-size_t harness::count(const std::string& what, const std::string& who) const {
+size_t harness::count(event_kind what, const std::string& who) const {
   size_t n = 0;
   for (auto& e : history_)
     if (e.what == what && e.offender.compare(0, who.size(), who) == 0) ++n;

@@ -55,12 +55,12 @@ public:
   event wait(const std::function<bool(const event&)>& pred,
              std::chrono::milliseconds timeout = 10s);
   /// Waits for event `what` about an offender starting with `who`.
-  event wait(const std::string& what, const std::string& who = "",
+  event wait(event_kind what, const std::string& who = "",
              std::chrono::milliseconds timeout = 10s);
 
   /// Every event received so far, in order.
   const std::vector<event>& history() const { return history_; }
-  size_t count(const std::string& what, const std::string& who = "") const;
+  size_t count(event_kind what, const std::string& who = "") const;
 
   instance_status instance(const std::string& id);
 

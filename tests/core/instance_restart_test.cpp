@@ -83,7 +83,7 @@ caf::actor running(fixture& f, const caf::actor& group, bool counts_first) {
 
 std::vector<std::string> whats(const fixture& f) {
   std::vector<std::string> out;
-  for (auto& e : *f.events) out.push_back(e.what);
+  for (auto& e : *f.events) out.push_back(to_string(e.what));
   return out;
 }
 
@@ -177,6 +177,6 @@ TEST_CASE("process_actor: a give-up is the group's to hear, and the instance fai
   CHECK_FALSE(st.fsm.want_up);
   REQUIRE(group.told->size() == 1);
   CHECK((*group.told)[0].gave_up);
-  CHECK(f.count("gave_up") == 1);
+  CHECK(f.count(event_kind::gave_up) == 1);
   finish(f, p, {first});
 }

@@ -17,8 +17,8 @@ TEST_CASE("tree: an app flooding stdout does not delay another app's crash recov
             "log_max_size = \"1M\"\nlog_max_files = 2\n"
             "[victim]\nargs = " + child_args({"sleep"}) + "\nmin_uptime = 0\n"};
   h.start();
-  h.wait("child_started", "flood#0");
-  auto victim = h.wait("child_started", "victim#0");
+  h.wait(event_kind::child_started, "flood#0");
+  auto victim = h.wait(event_kind::child_started, "victim#0");
   // Wait until the flood has gone through at least one rotation.
   auto rotated = h.dir.file("logs/flood.out.log.1");
   for (int i = 0; i < 1000 && !std::filesystem::exists(rotated); ++i)
@@ -26,8 +26,8 @@ TEST_CASE("tree: an app flooding stdout does not delay another app's crash recov
   REQUIRE(std::filesystem::exists(rotated));
   for (int round = 0; round < 5; ++round) {
     REQUIRE(::kill(victim.pid, SIGKILL) == 0);
-    auto exited = h.wait("child_exited", "victim#0");
-    auto next = h.wait("child_started", "victim#0");
+    auto exited = h.wait(event_kind::child_exited, "victim#0");
+    auto next = h.wait(event_kind::child_started, "victim#0");
     auto gap_ms = (next.at_ns - exited.at_ns) / 1000000;
     CHECK(gap_ms < 250); // measured ~1 ms; generous for a loaded CI machine
     victim = next;

@@ -57,7 +57,7 @@ TEST_CASE("logger: an embedder's spdlog logger gets every event line with its le
     harness h{"[once]\nargs = " + child_args({"exit", "3"}) + "\nrestart = \"never\"\n",
               std::chrono::seconds(2), true};
     h.start();
-    h.wait("child_exited", "once#0");
+    h.wait(event_kind::child_exited, "once#0");
   }
   set_logger(nullptr);
   CHECK(arbor::logger() != mine);
@@ -90,7 +90,7 @@ TEST_CASE("logger: without one, lines go to stderr with a timestamp and the leve
       harness h{"[once]\nargs = " + child_args({"exit", "0"}) + "\nrestart = \"never\"\n",
                 std::chrono::seconds(2), true};
       h.start();
-      h.wait("child_exited", "once#0");
+      h.wait(event_kind::child_exited, "once#0");
     }
     err = cap.read();
   }

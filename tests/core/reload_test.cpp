@@ -19,7 +19,7 @@ using ids = std::vector<std::string>;
 /// `arbor reload ADDR` on the embedded tree: the ids, or the error text.
 std::variant<ids, std::string> reload(harness& h, const std::string& addr) {
   std::variant<ids, std::string> out = std::string{"no answer"};
-  h.self->request(h.tree->root(), 60s, reload_atom::value, addr, std::string{"manual"})
+  h.self->request(h.tree->root(), 60s, reload_atom::value, addr, manual())
     .receive([&](ids& xs) { out = xs; },
              [&](caf::error& e) {
                out = e.context().match_element<std::string>(0)
@@ -52,18 +52,18 @@ TEST_CASE("reload: each instance is replaced by a ready run before the old one s
   temp_dir d;
   harness h{app(gated(d.file("never"), false), port, 2, http_check)};
   h.start();
-  auto old0 = h.wait("ready", "web#0", 5s);
-  auto old1 = h.wait("ready", "web#1", 5s);
+  auto old0 = h.wait(event_kind::ready, "web#0", 5s);
+  auto old1 = h.wait(event_kind::ready, "web#1", 5s);
   auto r = reload(h, "web");
   REQUIRE(std::holds_alternative<ids>(r));
   CHECK(std::get<ids>(r) == ids{"web#0", "web#1"});
   for (auto& old : {old0, old1}) {
     auto id = old.offender;
     auto fresh = h.wait([&](const event& e) {
-      return e.what == "ready" && e.offender == id && e.pid != old.pid;
+      return e.what == event_kind::ready && e.offender == id && e.pid != old.pid;
     });
     auto stopping = h.wait([&](const event& e) {
-      return e.what == "stopping" && e.pid == old.pid;
+      return e.what == event_kind::stopping && e.pid == old.pid;
     });
     CHECK(fresh.at_ns <= stopping.at_ns); // never fewer ready instances
     CHECK(stopping.reason == "reload: replaced by a ready run");
@@ -79,8 +79,8 @@ TEST_CASE("reload: each instance is replaced by a ready run before the old one s
   REQUIRE(std::holds_alternative<ids>(reload(h, "web")));
   CHECK(h.instance("web#0").port == port);
   CHECK(h.instance("web#1").port == port + 1);
-  h.wait("reloaded", "web");
-  auto second = h.wait("reloaded", "web");
+  h.wait(event_kind::reloaded, "web");
+  auto second = h.wait(event_kind::reloaded, "web");
   CHECK(second.reason == "2 instance(s) replaced");
 }
 
@@ -90,8 +90,8 @@ TEST_CASE("reload: a replacement that exits aborts the reload and keeps the old 
   auto flag = d.file("broken");
   harness h{app(gated(flag, false), port, 2, http_check)};
   h.start();
-  auto old0 = h.wait("ready", "web#0", 5s);
-  auto old1 = h.wait("ready", "web#1", 5s);
+  auto old0 = h.wait(event_kind::ready, "web#0", 5s);
+  auto old1 = h.wait(event_kind::ready, "web#1", 5s);
   std::ofstream(flag) << "x";
   auto r = reload(h, "web");
   REQUIRE(std::holds_alternative<std::string>(r));
@@ -101,8 +101,8 @@ TEST_CASE("reload: a replacement that exits aborts the reload and keeps the old 
   CHECK(h.instance("web#0").pid == old0.pid);
   CHECK(h.instance("web#1").pid == old1.pid);
   CHECK(h.instance("web#0").state == proc_state::ready);
-  h.wait("reload_aborted", "web");
-  CHECK(h.count("stopping", "web#") == 0); // history up to the abort
+  h.wait(event_kind::reload_aborted, "web");
+  CHECK(h.count(event_kind::stopping, "web#") == 0); // history up to the abort
 }
 
 TEST_CASE("reload: a replacement never ready in time aborts, old run kept") {
@@ -111,7 +111,7 @@ TEST_CASE("reload: a replacement never ready in time aborts, old run kept") {
   auto flag = d.file("hang");
   harness h{app(gated(flag, true), port, 1, "tcp = \"127.0.0.1:{port}\"\n")};
   h.start();
-  auto old = h.wait("ready", "web#0", 5s);
+  auto old = h.wait(event_kind::ready, "web#0", 5s);
   std::ofstream(flag) << "x";
   auto t0 = std::chrono::steady_clock::now();
   auto r = reload(h, "web");
@@ -123,7 +123,7 @@ TEST_CASE("reload: a replacement never ready in time aborts, old run kept") {
   CHECK(h.instance("web#0").state == proc_state::ready);
   // The replacement was stopped (its group killed), the old run was not.
   auto gone = h.wait([&](const event& e) {
-    return e.what == "stopped" && e.offender == "web#0" && e.pid != old.pid;
+    return e.what == event_kind::stopped && e.offender == "web#0" && e.pid != old.pid;
   });
   CHECK(wait_gone(gone.pid));
 }
@@ -133,15 +133,15 @@ TEST_CASE("reload: an unknown name, or a second reload while one runs, is refuse
   temp_dir d;
   harness h{app(gated(d.file("never"), false), port, 1, http_check)};
   h.start();
-  auto old = h.wait("ready", "web#0", 5s);
+  auto old = h.wait(event_kind::ready, "web#0", 5s);
   auto r = reload(h, "nope");
   REQUIRE(std::holds_alternative<std::string>(r));
   CHECK(std::get<std::string>(r).find("nope") != std::string::npos);
   // The first reload arrives first (one mailbox); the second is refused.
-  caf::anon_send(h.tree->root(), reload_atom::value, std::string{"web"}, std::string{"manual"});
+  caf::anon_send(h.tree->root(), reload_atom::value, std::string{"web"}, manual());
   auto second = reload(h, "web");
   REQUIRE(std::holds_alternative<std::string>(second));
   CHECK(std::get<std::string>(second) == "a reload of web is already in progress");
-  h.wait("reloaded", "web", 10s); // the first one completes
+  h.wait(event_kind::reloaded, "web", 10s); // the first one completes
   CHECK(h.instance("web#0").pid != old.pid);
 }

@@ -43,10 +43,10 @@ TEST_CASE("apply after scale: the app is asked for its count and scaled back") {
   harness h{"[w]\nargs = " + child_args({"sleep"}) + "\n[v]\nargs = " + child_args({"sleep"})
             + "\n"};
   h.start();
-  h.wait("child_started", "w#0");
-  h.wait("child_started", "v#0");
+  h.wait(event_kind::child_started, "w#0");
+  h.wait(event_kind::child_started, "v#0");
   CHECK(scale(h, "w", 3) == 1);
-  h.wait("child_started", "w#2");
+  h.wait(event_kind::child_started, "w#2");
   CHECK(running(h, "w") == 3);
 
   auto r = apply(h, h.tree->spec().root);

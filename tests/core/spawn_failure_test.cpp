@@ -12,13 +12,13 @@ using namespace arbor::test;
 TEST_CASE("tree: a missing binary fails the app immediately, without a crash loop") {
   harness h{"[ghost]\ncommand = \"/nonexistent/arbor-no-such-binary --flag\"\ninstances = 2\n"};
   h.start();
-  auto f = h.wait("spawn_failed", "ghost#0");
+  auto f = h.wait(event_kind::spawn_failed, "ghost#0");
   CHECK(f.reason.find("/nonexistent/arbor-no-such-binary") != std::string::npos);
-  h.wait("spawn_failed", "ghost#1");
+  h.wait(event_kind::spawn_failed, "ghost#1");
   auto st = h.instance("ghost#0");
   CHECK(st.state == proc_state::failed);
   CHECK(st.pid == 0);
-  CHECK(h.count("child_started") == 0);
+  CHECK(h.count(event_kind::child_started) == 0);
   auto tree = h.tree->status();
   REQUIRE(tree);
   CHECK(tree->state == "failed");
@@ -27,14 +27,14 @@ TEST_CASE("tree: a missing binary fails the app immediately, without a crash loo
 TEST_CASE("tree: a command not on PATH fails with command not found") {
   harness h{"[typo]\ncommand = \"arbor-surely-not-a-command-xyz\"\n"};
   h.start();
-  auto f = h.wait("spawn_failed", "typo#0");
+  auto f = h.wait(event_kind::spawn_failed, "typo#0");
   CHECK(f.reason.find("not found") != std::string::npos);
 }
 
 TEST_CASE("tree: a missing cwd fails the app with the reason") {
   harness h{"[lost]\nargs = " + child_args({"sleep"}) + "\ncwd = \"/nonexistent-arbor-dir\"\n"};
   h.start();
-  auto f = h.wait("spawn_failed", "lost#0");
+  auto f = h.wait(event_kind::spawn_failed, "lost#0");
   CHECK(f.reason.find("/nonexistent-arbor-dir") != std::string::npos);
 }
 
@@ -44,14 +44,14 @@ TEST_CASE("tree: a file without execute permission fails the app") {
   { std::ofstream(script) << "#!/bin/sh\nexit 0\n"; }
   harness h{"[noexec]\ncommand = \"" + script + "\"\n"};
   h.start();
-  auto f = h.wait("spawn_failed", "noexec#0");
+  auto f = h.wait(event_kind::spawn_failed, "noexec#0");
   CHECK(f.reason.find("executable") != std::string::npos);
 }
 
 TEST_CASE("tree: a shell command that is not found gives up instead of looping") {
   harness h{"[sh]\ncommand = \"arbor-surely-not-a-command-xyz\"\nshell = true\n"};
   h.start();
-  auto g = h.wait("gave_up", "sh#0");
+  auto g = h.wait(event_kind::gave_up, "sh#0");
   CHECK(g.reason.find("127") != std::string::npos);
-  CHECK(h.count("child_started", "sh#0") == 1);
+  CHECK(h.count(event_kind::child_started, "sh#0") == 1);
 }

@@ -31,7 +31,7 @@ TEST_CASE("status: an app without max_memory shows its tree's RSS, sampled on re
   // A sampler interval of an hour: a periodic pass would come far too late.
   harness h{"[fat]\nargs = " + child_args({"tree", "2", "16"}) + "\n", std::chrono::hours(1)};
   h.start();
-  h.wait("child_started", "fat#0");
+  h.wait(event_kind::child_started, "fat#0");
   auto x = status_until(h, "fat#0", [](const instance_status& i) {
     return i.memory_bytes >= 32 * 1024 * 1024;
   });
@@ -44,8 +44,8 @@ TEST_CASE("status: CPU% of an app without max_memory, over the time between requ
               + child_args({"sleep"}) + "\n",
             1s};
   h.start();
-  h.wait("child_started", "busy#0");
-  h.wait("child_started", "idle#0");
+  h.wait(event_kind::child_started, "busy#0");
+  h.wait(event_kind::child_started, "idle#0");
   auto busy = status_until(h, "busy#0", [](const instance_status& i) {
     return i.cpu_percent > 5; // ~100 alone; CI load can starve a spinner
   });

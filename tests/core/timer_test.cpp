@@ -131,17 +131,17 @@ TEST_CASE("app_supervisor: the cron timer fires at next_fire and re-arms itself"
   REQUIRE(f.sched.has_pending_timeout());
   auto gen = st.cron_gen;
   advance(59s); // 02:59:59: not yet
-  CHECK(f.count("cron") == 0);
+  CHECK(f.count(event_kind::cron) == 0);
   CHECK(st.cron_gen == gen);
   advance(1s); // 03:00:00, plus the 1 ms of margin the timer adds
   advance(1ms);
-  CHECK(f.count("cron") == 1);
+  CHECK(f.count(event_kind::cron) == 1);
   CHECK(st.cron_gen == gen + 1); // the next one (tomorrow 03:00) is armed
   CHECK(f.sched.has_pending_timeout());
   advance(std::chrono::hours(23) + 59min); // 02:59 tomorrow: not yet
-  CHECK(f.count("cron") == 1);
+  CHECK(f.count(event_kind::cron) == 1);
   advance(61s);
-  CHECK(f.count("cron") == 2);
+  CHECK(f.count(event_kind::cron) == 2);
   caf::anon_send_exit(app, caf::exit_reason::kill);
   f.drain();
 }

@@ -133,72 +133,82 @@ TEST_CASE("exposition: two families of one name are merged under one HELP/TYPE")
   CHECK(text.find("m{k=\"0\"} 0") < text.find("m{k=\"1\"} 1"));
 }
 
-TEST_CASE("restart reasons: categories from the reason text") {
-  CHECK(classify_restart("exit(1)") == restart_reason::crash);
-  CHECK(classify_restart("signal(SIGKILL)") == restart_reason::crash);
-  CHECK(classify_restart("signal(SIGSEGV, core dumped)") == restart_reason::crash);
-  CHECK(classify_restart("crash loop: 3 consecutive runs shorter than min_uptime, restart in "
-                         "400ms")
-        == restart_reason::crash);
-  CHECK(classify_restart("exit(1), restart in 500ms") == restart_reason::crash);
-  CHECK(classify_restart("memory_limit: 600M > max_memory 512M") == restart_reason::memory_limit);
-  CHECK(classify_restart("cron: 0 4 * * *") == restart_reason::cron);
-  CHECK(classify_restart("sibling: web.db#0 exit(1) (one_for_all)") == restart_reason::sibling);
-  CHECK(classify_restart("escalation: web.db#0: gave up") == restart_reason::escalation);
-  CHECK(classify_restart("health_check: 3 consecutive failures") == restart_reason::health);
-  CHECK(classify_restart("manual") == restart_reason::manual);
-  CHECK(classify_restart("spawn: Resource temporarily unavailable") == restart_reason::other);
-  CHECK(classify_restart("") == restart_reason::other);
-  CHECK(std::string{to_string(restart_reason::memory_limit)} == "memory_limit");
-}
-
 TEST_CASE("restart counter: immediate, delayed (backoff) and commanded restarts") {
   restart_counter c;
-  auto crash = static_cast<size_t>(restart_reason::crash);
-  auto manual = static_cast<size_t>(restart_reason::manual);
-  auto sibling = static_cast<size_t>(restart_reason::sibling);
+  using k = event_kind;
+  using rc = restart_cause;
+  auto crash = static_cast<size_t>(rc::crash);
+  auto manual = static_cast<size_t>(rc::manual);
+  auto sibling = static_cast<size_t>(rc::sibling);
 
-  // A stable run restarted at once by the exit watcher.
-  c.on_event("child_started", "web.api#0", "");
-  c.on_event("child_exited", "web.api#0", "signal(SIGKILL)");
-  c.on_event("restarting", "web.api#0", "signal(SIGKILL)");
-  c.on_event("child_started", "web.api#0", "");
+  // A stable run restarted at once by its process actor.
+  c.on_event(k::child_started, "web.api#0", rc::none);
+  c.on_event(k::child_exited, "web.api#0", rc::none);
+  c.on_event(k::restarting, "web.api#0", rc::crash);
+  c.on_event(k::child_started, "web.api#0", rc::none);
   CHECK(c.all().at("web.api#0")[crash] == 1);
 
   // A short run: backoff, then the timer's spawn reports only child_started.
-  c.on_event("child_exited", "web.api#0", "exit(1)");
-  c.on_event("backoff", "web.api#0", "crash loop: 1 consecutive runs shorter than min_uptime, "
-                                     "restart in 100ms");
+  c.on_event(k::child_exited, "web.api#0", rc::none);
+  c.on_event(k::backoff, "web.api#0", rc::crash);
   CHECK(c.all().at("web.api#0")[crash] == 1); // not yet
-  c.on_event("child_started", "web.api#0", "");
+  c.on_event(k::child_started, "web.api#0", rc::none);
   CHECK(c.all().at("web.api#0")[crash] == 2);
-  c.on_event("child_started", "web.api#0", ""); // no backoff pending: nothing
+  c.on_event(k::child_started, "web.api#0", rc::none); // no backoff pending: nothing
   CHECK(c.all().at("web.api#0")[crash] == 2);
 
   // A backoff cut short by a stop is no restart.
-  c.on_event("backoff", "web.api#1", "exit(1), restart in 500ms");
-  c.on_event("stopped", "web.api#1", "manual");
-  c.on_event("child_started", "web.api#1", "");
+  c.on_event(k::backoff, "web.api#1", rc::crash);
+  c.on_event(k::stopped, "web.api#1", rc::none);
+  c.on_event(k::child_started, "web.api#1", rc::none);
   CHECK(c.all().count("web.api#1") == 0);
 
   // A manual start during a backoff counts once, as manual.
-  c.on_event("backoff", "web.api#1", "exit(1), restart in 500ms");
-  c.on_event("restarting", "web.api#1", "manual");
-  c.on_event("child_started", "web.api#1", "");
+  c.on_event(k::backoff, "web.api#1", rc::crash);
+  c.on_event(k::restarting, "web.api#1", rc::manual);
+  c.on_event(k::child_started, "web.api#1", rc::none);
   CHECK(c.all().at("web.api#1")[manual] == 1);
   CHECK(c.all().at("web.api#1")[crash] == 0);
 
   // A group's own restarting (offender = a child's name) is not counted; the
   // instances it restarts report theirs.
-  c.on_event("restarting", "web.db", "escalation: web.db#0: gave up");
-  c.on_event("restarting_siblings", "web.db", "sibling: web.db#0 exit(1) (one_for_all)");
-  c.on_event("restarting", "web.api#0", "sibling: web.db#0 exit(1) (one_for_all)");
+  c.on_event(k::restarting, "web.db", rc::escalation);
+  c.on_event(k::restarting_siblings, "web.db", rc::sibling);
+  c.on_event(k::restarting, "web.api#0", rc::sibling);
   CHECK(c.all().count("web.db") == 0);
   CHECK(c.all().at("web.api#0")[sibling] == 1);
 
   // A new instance's first start is not a restart.
-  c.on_event("restarting", "web.api#2", "scaled up");
+  c.on_event(k::restarting, "web.api#2", rc::scaled);
   CHECK(c.all().count("web.api#2") == 0);
+}
+
+TEST_CASE("restart counter: counts by the event's cause, never by its reason text") {
+  // The counter sees no text at all: a cron restart whose reason reads like
+  // a crash, or like nothing known, is a cron restart.
+  restart_counter c;
+  c.on_event(event_kind::restarting, "web#0", restart_cause::cron);
+  c.on_event(event_kind::backoff, "web#1", restart_cause::memory_limit);
+  c.on_event(event_kind::child_started, "web#1", restart_cause::none);
+  auto cron = static_cast<size_t>(restart_cause::cron);
+  auto memory = static_cast<size_t>(restart_cause::memory_limit);
+  CHECK(c.all().at("web#0")[cron] == 1);
+  CHECK(c.all().at("web#1")[memory] == 1);
+
+  scrape_input in;
+  in.restarts = c.all();
+  auto text = render(build_families(in));
+  INFO(text);
+  CHECK(has_line(text,
+                 "arbor_instance_restarts_total{app=\"web\",index=\"0\",reason=\"cron\"} 1"));
+  CHECK(has_line(text, "arbor_instance_restarts_total{app=\"web\",index=\"1\","
+                       "reason=\"memory_limit\"} 1"));
+  CHECK(has_line(text,
+                 "arbor_instance_restarts_total{app=\"web\",index=\"0\",reason=\"crash\"} 0"));
+
+  // A cause that is no restart is never counted.
+  c.on_event(event_kind::restarting, "web#2", restart_cause::none);
+  CHECK(c.all().count("web#2") == 0);
 }
 
 TEST_CASE("families: per instance, per group, daemon, unknown samples left out") {
@@ -216,7 +226,7 @@ TEST_CASE("families: per instance, per group, daemon, unknown samples left out")
   scrape_input in;
   in.tree = tree;
   restart_counter::counts c{};
-  c[static_cast<size_t>(restart_reason::crash)] = 2;
+  c[static_cast<size_t>(restart_cause::crash)] = 2;
   in.restarts = std::map<std::string, restart_counter::counts>{{"web.api#0", c}};
   in.daemon = {12.5, 8400000, 9, "0.1.0"};
   in.scrape_duration_seconds = 0.002;
@@ -235,7 +245,7 @@ TEST_CASE("families: per instance, per group, daemon, unknown samples left out")
                  "arbor_instance_restarts_total{app=\"web.api\",index=\"0\",reason=\"crash\"} 2"));
   CHECK(has_line(text,
                  "arbor_instance_restarts_total{app=\"web.api\",index=\"1\",reason=\"crash\"} 0"));
-  CHECK(count_of(text, "arbor_instance_restarts_total{") == 3 * restart_reason_count);
+  CHECK(count_of(text, "arbor_instance_restarts_total{") == 3 * std::size(counted_causes));
   CHECK(has_line(text, "arbor_instance_memory_bytes{app=\"web.api\",index=\"0\"} 1572864"));
   CHECK(count_of(text, "arbor_instance_memory_bytes{") == 1);
   CHECK(has_line(text, "arbor_instance_cpu_ratio{app=\"web.api\",index=\"0\"} 0.25"));
@@ -259,7 +269,7 @@ TEST_CASE("families: per instance, per group, daemon, unknown samples left out")
 TEST_CASE("families: without the tree's status, counters come from the counter alone") {
   scrape_input in;
   restart_counter::counts c{};
-  c[static_cast<size_t>(restart_reason::manual)] = 1;
+  c[static_cast<size_t>(restart_cause::manual)] = 1;
   in.restarts = std::map<std::string, restart_counter::counts>{{"web.api#3", c}};
   auto text = render(build_families(in));
   INFO(text);
