@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "arbor/messages.hpp"
-#include "control_json.hpp"
+#include "daemon/control_json.hpp"
 
 using namespace arbor;
 using json = nlohmann::json;
