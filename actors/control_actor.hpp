@@ -67,10 +67,10 @@ struct control_state {
   static inline const char* name = "control";
   supervision_tree* tree = nullptr;     ///< outlives this actor
   std::shared_ptr<reply_sink> sink;
-  /// The config as applied: names resolve against it, `show` prints its
-  /// keys and `apply` reads its file. Its `instances` is the configured
-  /// count only; the running count is the tree's (scale changes it), so
-  /// whoever needs that asks the tree.
+  /// The config as applied: names resolve against it, and `show` and `tree`
+  /// print its keys. Its `instances` is the configured count only; the
+  /// running count is the tree's (scale changes it), so whoever needs that
+  /// asks the tree.
   tree_spec current;
   control_options opts;
   int64_t started_ms = 0;

@@ -49,6 +49,12 @@ struct app_rules {
       auto code = app.stop_exit_codes[i];
       if (code < 0 || code > max_exit_code) error(key, range_message(key, 0, max_exit_code, code));
     }
+    for (auto [key, d] : {std::pair<std::string, millis>{"min_uptime", app.min_uptime},
+                          {"restart_delay_ms", app.restart_delay},
+                          {"backoff_max_ms", app.backoff_max},
+                          {"kill_timeout", app.kill_timeout},
+                          {"health_check.start_period", app.health.start_period}})
+      if (d.count() < 0) error(key, "'" + key + "' must not be negative");
     if (app.log.max_size == 0) error("log_max_size", "'log_max_size' must be greater than 0");
     if (app.log.max_files < 1 || app.log.max_files > max_log_files)
       error("log_max_files", range_message("log_max_files", 1, max_log_files, app.log.max_files));

@@ -23,14 +23,15 @@ inline constexpr uint32_t max_log_files = 1000;
 inline constexpr int max_exit_code = 255;
 
 /// Checks names (a child's last segment: not empty, no '.', '#' or
-/// whitespace, not `all`; unique), every app's command, values, ranges and
-/// combinations, every group's period and the metrics address; resolves
-/// every depends_on name to a full dotted path, refuses unknown, ambiguous
-/// and cyclic dependencies, and when all is well puts every group's children
-/// in start order (after the siblings they depend on, file order otherwise).
-/// Errors point at the key's value where the spec knows it (key_where), else
-/// at the app or group; a spec built in code has no file, so its messages
-/// are the bare text. Running it again on its own result changes nothing.
+/// whitespace, not `all`; unique), every app's command, values, ranges (no
+/// negative durations) and combinations, every group's period and the
+/// metrics address; resolves every depends_on name to a full dotted path,
+/// refuses unknown, ambiguous and cyclic dependencies, and when all is well
+/// puts every group's children in start order (after the siblings they
+/// depend on, file order otherwise). Errors point at the key's value where
+/// the spec knows it (key_where), else at the app or group; a spec built in
+/// code has no file, so its messages are the bare text. Running it again on
+/// its own result changes nothing.
 std::vector<diagnostic> validate(tree_spec& tree);
 
 /// Every diagnostic's to_string(), one per line.
