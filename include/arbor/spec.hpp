@@ -37,6 +37,10 @@ struct source_pos {
   }
 };
 
+/// Where keys' values were written ("depends_on[1]" for one name, "name"
+/// for the table's key), for error messages; empty in a spec built in code.
+using key_positions = std::vector<std::pair<std::string, source_pos>>;
+
 /// Liveness/readiness check of an app (implemented by the health issue).
 struct health_check_spec {
   enum class kind : uint8_t { none, http, tcp, exec };
@@ -99,9 +103,7 @@ struct app_spec {
   log_spec log;
 
   source_pos where;                  ///< the app's table in the config
-  /// Where keys' values were written ("depends_on[1]" for one name), for
-  /// error messages; empty in a spec built in code.
-  std::vector<std::pair<std::string, source_pos>> key_where;
+  key_positions key_where;
   /// The position of `key`'s value if known, else the app's.
   source_pos where_of(const std::string& key) const;
 
@@ -120,6 +122,9 @@ struct group_spec {
   std::chrono::seconds period{5};
   std::vector<node_spec> children;   ///< start order = file order
   source_pos where;
+  key_positions key_where;
+  /// The position of `key`'s value if known, else the group's.
+  source_pos where_of(const std::string& key) const;
 };
 
 /// A child of a group: exactly one of an app or a group.
@@ -135,6 +140,7 @@ struct node_spec {
 struct metrics_spec {
   bool enabled = false;
   std::string listen = "127.0.0.1:9100";
+  source_pos where;                  ///< the `listen` value in the config
 };
 
 /// A whole config file.

@@ -122,9 +122,13 @@ void resolve_dependencies(group_spec& root, std::vector<diagnostic>& errors) {
     app.depends_on.clear();
     for (size_t i = 0; i < written.size(); ++i) {
       const auto& ref = written[i];
-      auto at = app.where_of("depends_on[" + std::to_string(i) + "]");
+      auto key = "depends_on[" + std::to_string(i) + "]";
+      auto at = app.where_of(key);
       std::string resolved;
-      if (idx.app_by_name.count(ref) || idx.group_apps.count(ref)) {
+      if (ref.empty()) {
+        errors.push_back({at, "'" + key + "' is empty"});
+        continue;
+      } else if (idx.app_by_name.count(ref) || idx.group_apps.count(ref)) {
         resolved = ref;
       } else if (auto last = idx.by_last.find(ref); last != idx.by_last.end()) {
         if (last->second.size() > 1) {

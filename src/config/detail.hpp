@@ -25,6 +25,9 @@ struct context {
   std::string file;                 ///< name shown in diagnostics
   std::string base_dir;             ///< absolute, normal; relative paths resolve against it
   std::vector<diagnostic> errors;
+  /// Values the reader refused (so the spec lacks them): validate()'s
+  /// findings at these positions would only repeat the reader's.
+  std::vector<source_pos> refused;
 
   source_pos pos(const toml::source_region& at) const;
   void error(const toml::source_region& at, std::string message);
@@ -56,9 +59,6 @@ std::optional<millis> get_duration(context& cx, const toml::node& n, std::string
                                    millis bare_unit);
 std::optional<uint64_t> get_size(context& cx, const toml::node& n, std::string_view key);
 
-/// "host:port" with a non-empty host and a port 1..65535; an error text otherwise.
-std::optional<std::string> host_port_error(std::string_view text, bool allow_port_placeholder);
-
 /// The whole file, or nullopt with `error` set to strerror text.
 std::optional<std::string> read_whole_file(const std::string& path, std::string& error);
 
@@ -70,14 +70,9 @@ std::string absolute_path(const std::string& base, std::string_view path);
 /// (validate() resolves it).
 void read_app(context& cx, const toml::table& t, app_spec& app);
 
-/// Reads `health_check` (an http:// URL string or a table) into `out`.
-/// Returns the node holding a valid target, for check_health_placeholders.
-const toml::node* read_health_check(context& cx, const toml::node& n, const std::string& app,
-                                    health_check_spec& out);
-
-/// Once the app's port is known: only {port} and {instance} placeholders,
-/// and {port} only when the app has a port.
-void check_health_placeholders(context& cx, const toml::node& at, const app_spec& app);
+/// Reads `health_check` (an http:// URL string or a table) into the app,
+/// with its keys' positions; validate() checks the target and timing.
+void read_health_check(context& cx, const toml::node& n, app_spec& app);
 
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);

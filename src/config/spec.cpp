@@ -24,10 +24,22 @@ const char* to_string(strategy_kind s) {
   return "?";
 }
 
-source_pos app_spec::where_of(const std::string& key) const {
-  for (const auto& [k, at] : key_where)
+namespace {
+
+source_pos position(const key_positions& keys, const std::string& key, const source_pos& other) {
+  for (const auto& [k, at] : keys)
     if (k == key) return at;
-  return where;
+  return other;
+}
+
+} // namespace
+
+source_pos app_spec::where_of(const std::string& key) const {
+  return position(key_where, key, where);
+}
+
+source_pos group_spec::where_of(const std::string& key) const {
+  return position(key_where, key, where);
 }
 
 /// The app's keys (config/app_fields.cpp) and its name; not where it was written.

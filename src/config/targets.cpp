@@ -78,7 +78,8 @@ std::string target::address() const {
   return instance ? path + "#" + std::to_string(*instance) : path;
 }
 
-resolution resolve_targets(const group_spec& root, const std::vector<std::string>& names) {
+resolution resolve_targets(const group_spec& root, const std::vector<std::string>& names,
+                           const instance_counts& running) {
   resolution res;
   for (auto& raw : names) {
     std::string name = raw;
@@ -104,12 +105,14 @@ resolution resolve_targets(const group_spec& root, const std::vector<std::string
                     + "' is a group";
         return res;
       }
-      if (*index >= app->instances) {
+      auto count = running.count(app->name) ? running.at(app->name) : 0u;
+      if (*index >= count) {
         res.error_code = "not_found";
-        res.error = "'" + raw + "': " + app->name + " has " + std::to_string(app->instances)
-                    + " instance" + (app->instances == 1 ? "" : "s") + " (#0"
-                    + (app->instances > 1 ? "..#" + std::to_string(app->instances - 1) : "")
-                    + ")";
+        res.error = "'" + raw + "': " + app->name + " has " + std::to_string(count) + " instance"
+                    + (count == 1 ? "" : "s")
+                    + (count == 0 ? std::string{}
+                                  : " (#0" + (count > 1 ? "..#" + std::to_string(count - 1) : "")
+                                      + ")");
         return res;
       }
       t.instance = index;

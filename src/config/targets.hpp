@@ -4,6 +4,7 @@
 // resolved against a tree spec. Pure.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,9 +28,15 @@ struct resolution {
   bool ok() const { return error_code.empty(); }
 };
 
+/// App path -> how many instances it runs now. The tree alone knows (scale
+/// changes it without a new spec), so callers ask it.
+using instance_counts = std::map<std::string, uint32_t>;
+
 /// Resolves every name; the first one that fails makes the whole call fail.
 /// An app's last segment alone is accepted when exactly one app has it.
-resolution resolve_targets(const group_spec& root, const std::vector<std::string>& names);
+/// "app#N" must name one of the app's `running` instances.
+resolution resolve_targets(const group_spec& root, const std::vector<std::string>& names,
+                           const instance_counts& running = {});
 
 /// Every app path under `g` (recursively), in start order.
 std::vector<std::string> app_paths(const group_spec& g);

@@ -1,47 +1,48 @@
 #include "config/validate.hpp"
 
 #include <algorithm>
-
-#include "config/units.hpp"
+#include <limits>
+#include <set>
 
 namespace arbor::config {
 
 namespace {
 
-bool written(const app_spec& app, const std::string& key) {
-  return std::any_of(app.key_where.begin(), app.key_where.end(),
-                     [&](const auto& kw) { return kw.first == key; });
-}
-
-/// Ranges and combinations of one app's keys.
-void check_app(const app_spec& app, std::vector<diagnostic>& errors) {
-  auto in_app = " in app '" + app.name + "'";
-  if (app.instances < 1 || app.instances > max_instances)
-    errors.push_back({app.where_of("instances"), "'instances' must be between 1 and "
-                                                   + std::to_string(max_instances) + ", got "
-                                                   + std::to_string(app.instances)});
-  if (app.backoff_base.count() <= 0) {
-    errors.push_back({app.where_of("backoff_base_ms"), "'backoff_base_ms' must be greater than 0"});
-  } else if (app.backoff_base > app.backoff_max) {
-    auto key = written(app, "backoff_base_ms") ? "backoff_base_ms" : "backoff_max_ms";
-    errors.push_back({app.where_of(key), "'backoff_base_ms' (" + format_duration(app.backoff_base)
-                                           + ") is larger than 'backoff_max_ms' ("
-                                           + format_duration(app.backoff_max) + ")" + in_app});
+/// A child's name is its parent's path, '.', and one segment of its own.
+void check_name(const group_spec& parent, const node_spec& c, std::vector<diagnostic>& errors) {
+  const auto& name = c.name();
+  auto at = c.type == node_spec::kind::app ? c.app.where_of("name") : c.group.where_of("name");
+  auto prefix = parent.name.empty() ? std::string{} : parent.name + ".";
+  if (name.compare(0, prefix.size(), prefix) != 0) {
+    errors.push_back({at, "name '" + name + "' in group '" + parent.name + "' must start with '"
+                            + prefix + "'"});
+    return;
   }
-  uint64_t last_port = uint64_t{app.port} + app.instances - 1;
-  if (app.port != 0 && app.instances > 0 && last_port > 65535)
-    errors.push_back({app.where_of("port"), "'port' " + std::to_string(app.port) + " with "
-                                              + std::to_string(app.instances)
-                                              + " instances needs ports up to "
-                                              + std::to_string(last_port) + ", beyond 65535"});
+  auto segment = name.substr(prefix.size());
+  auto quoted = "'" + segment + "'";
+  if (segment.empty())
+    errors.push_back({at, "empty name: apps and groups need a name"});
+  else if (segment.find('.') != std::string::npos)
+    errors.push_back({at, "name " + quoted + " must not contain '.' (nest tables instead: [group.app])"});
+  else if (segment.find_first_of("# \t\r\n\v\f") != std::string::npos)
+    errors.push_back({at, "name " + quoted + " must not contain '#' or whitespace"});
+  else if (segment == "all")
+    errors.push_back({at, "'all' is a reserved name (the command line uses it for every app)"});
 }
 
-void check_apps(const group_spec& g, std::vector<diagnostic>& errors) {
+void check_group(const group_spec& g, std::set<std::string>& names,
+                 std::vector<diagnostic>& errors) {
+  if (g.period.count() <= 0)
+    errors.push_back({g.where_of("period"), "'period' must be greater than 0"});
   for (const auto& c : g.children) {
+    check_name(g, c, errors);
+    if (!names.insert(c.name()).second)
+      errors.push_back({c.type == node_spec::kind::app ? c.app.where : c.group.where,
+                        "duplicate name '" + c.name() + "'"});
     if (c.type == node_spec::kind::app)
-      check_app(c.app, errors);
+      detail::check_app(c.app, errors);
     else
-      check_apps(c.group, errors);
+      check_group(c.group, names, errors);
   }
 }
 
@@ -49,7 +50,10 @@ void check_apps(const group_spec& g, std::vector<diagnostic>& errors) {
 
 std::vector<diagnostic> validate(tree_spec& tree) {
   std::vector<diagnostic> errors;
-  check_apps(tree.root, errors);
+  std::set<std::string> names;
+  check_group(tree.root, names, errors);
+  if (auto err = detail::host_port_error(tree.metrics.listen, false))
+    errors.push_back({tree.metrics.where, "'listen': " + *err});
   detail::resolve_dependencies(tree.root, errors);
   if (errors.empty()) detail::order_by_dependencies(tree.root);
   return errors;
@@ -60,5 +64,20 @@ std::string to_string(const std::vector<diagnostic>& errors) {
   for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e.to_string();
   return text;
 }
+
+std::string range_message(std::string_view key, int64_t min, int64_t max, int64_t value) {
+  std::string range = max == std::numeric_limits<int64_t>::max()
+                        ? "at least " + std::to_string(min)
+                        : "between " + std::to_string(min) + " and " + std::to_string(max);
+  return "'" + std::string{key} + "' must be " + range + ", got " + std::to_string(value);
+}
+
+namespace detail {
+
+bool written(const key_positions& keys, std::string_view key) {
+  return std::any_of(keys.begin(), keys.end(), [&](const auto& kw) { return kw.first == key; });
+}
+
+} // namespace detail
 
 } // namespace arbor::config

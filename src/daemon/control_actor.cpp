@@ -8,21 +8,18 @@
 #include "config/validate.hpp"
 #include "config/units.hpp"
 #include "control_json.hpp"
+#include "control_targets.hpp"
 #include "event_bus.hpp"
 #include "os/heap.hpp"
 
 namespace arbor::detail {
 
-namespace {
+namespace control {
 
-using nlohmann::json;
-using self_ptr = caf::stateful_actor<control_state>*;
-using ids = std::vector<std::string>;
-
-/// Something happened (a request, a reply, an event): once nothing has for
-/// quiet_before_trim, the heap gives what the burst freed back to the kernel
-/// (os/heap.hpp). One timer at a time; CAF 0.17 cannot cancel one, so a timer
-/// that finds newer activity re-arms itself for the rest of the quiet time.
+// Something happened (a request, a reply, an event): once nothing has for
+// quiet_before_trim, the heap gives what the burst freed back to the kernel
+// (os/heap.hpp). One timer at a time; CAF 0.17 cannot cancel one, so a timer
+// that finds newer activity re-arms itself for the rest of the quiet time.
 void note_busy(self_ptr self) {
   auto& s = self->state;
   s.last_busy = std::chrono::steady_clock::now();
@@ -30,6 +27,13 @@ void note_busy(self_ptr self) {
   s.trim_armed = true;
   self->delayed_send(self, quiet_before_trim, trim_atom::value);
 }
+
+} // namespace control
+
+namespace {
+
+using nlohmann::json;
+using namespace control;
 
 void on_trim(self_ptr self) {
   auto& s = self->state;
@@ -41,30 +45,6 @@ void on_trim(self_ptr self) {
   s.trim_armed = false;
   os::release_free_heap();
 }
-
-/// A request being answered: where the reply goes.
-struct call {
-  self_ptr self;
-  uint64_t conn;
-  uint64_t id;
-  void ok(const json& result) const {
-    self->state.sink->send(conn, proto::encode_ok(id, result));
-    note_busy(self);
-  }
-  void fail(std::string_view code, std::string_view message,
-            const json& extra = json::object()) const {
-    self->state.sink->send(conn, proto::encode_error(id, code, message, extra));
-    note_busy(self);
-  }
-  void fail(const caf::error& e) const {
-    fail("internal", self->system().render(e));
-  }
-};
-
-/// A malformed argument: becomes a bad_request reply.
-struct bad_argument : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 std::vector<std::string> names_arg(const json& args, bool required) {
   if (!args.contains("names")) {
@@ -88,113 +68,28 @@ std::string string_arg(const json& args, const char* key) {
   return args[key].get<std::string>();
 }
 
-/// Resolves names or replies with the error; nullopt then.
-std::optional<std::vector<config::target>> resolve(const call& c, const std::vector<std::string>& names) {
-  auto r = config::resolve_targets(c.self->state.current.root, names);
-  if (!r.ok()) {
-    c.fail(r.error_code, r.error);
-    return std::nullopt;
-  }
-  return r.targets;
-}
-
-/// The apps the targets stand for (groups expanded), in order, once each.
-ids apps_of(const group_spec& root, const std::vector<config::target>& ts) {
-  ids out;
-  auto add = [&](const std::string& a) {
-    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
-  };
-  for (auto& t : ts) {
-    if (!t.is_group) {
-      add(t.path);
-    } else if (auto* g = config::find_group(root, t.path)) {
-      for (auto& a : config::app_paths(*g)) add(a);
-    }
-  }
-  return out;
-}
-
-bool selected(const json& inst, const std::vector<config::target>& ts) {
-  if (ts.empty()) return true;
-  auto app = inst["app"].get<std::string>();
-  auto id = inst["id"].get<std::string>();
-  for (auto& t : ts) {
-    if (t.instance ? id == t.address()
-                   : (t.is_group ? (t.path.empty() || app.compare(0, t.path.size() + 1, t.path + ".") == 0)
-                                 : app == t.path))
-      return true;
-  }
-  return false;
-}
-
-/// The text of an error the tree made with make_error(code, text).
-std::string error_text(const caf::actor_system& sys, const caf::error& e) {
-  if (e.context().match_element<std::string>(0)) return e.context().get_as<std::string>(0);
-  return sys.render(e);
-}
-
-/// Sends `atom` for each address in turn (start/stop/restart/reload),
-/// collecting the affected instance ids, then replies. The first error ends
-/// it: the rest keep running as they are. `fail_code` "" reports it as an
-/// internal error, else under that code with the ids affected so far.
-template <class Atom>
-void each_target(call c, Atom atom, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
-                 std::shared_ptr<ids> acc, std::string fail_code = {}) {
-  if (i == addrs->size()) return c.ok(json{{"affected", *acc}});
-  c.self->request(c.self->state.tree->root(), caf::infinite, atom, (*addrs)[i], manual())
-    .then(
-      [=](ids& xs) {
-        acc->insert(acc->end(), xs.begin(), xs.end());
-        each_target(c, atom, addrs, i + 1, acc, fail_code);
-      },
-      [=](caf::error& e) {
-        if (fail_code.empty()) return c.fail(e);
-        c.fail(fail_code, error_text(c.self->system(), e), json{{"affected", *acc}});
-      });
-}
-
-void signal_each(call c, int sig, std::shared_ptr<std::vector<std::string>> addrs, size_t i,
-                 std::shared_ptr<json> acc) {
-  if (i == addrs->size()) return c.ok(json{{"signaled", *acc}});
-  c.self->request(c.self->state.tree->root(), std::chrono::seconds(10), signal_atom::value, sig,
-                  (*addrs)[i])
-    .then(
-      [=](ids& xs, std::vector<int32_t>& pids) {
-        for (size_t k = 0; k < xs.size(); ++k) acc->push_back(json{{"id", xs[k]}, {"pid", pids[k]}});
-        signal_each(c, sig, addrs, i + 1, acc);
-      },
-      [=](caf::error& e) { c.fail(e); });
-}
-
-void with_status(call c, std::function<void(node_status&)> then) {
-  c.self->request(c.self->state.tree->root(), std::chrono::seconds(10), status_atom::value)
-    .then([then](node_status& n) { then(n); }, [c](caf::error& e) { c.fail(e); });
-}
-
 void do_status(call c, const json& args) {
-  auto ts = resolve(c, names_arg(args, false));
-  if (!ts) return;
-  with_status(c, [c, ts = *ts](node_status& n) {
-    std::vector<json> all;
-    collect_instances(n, all);
-    json out = json::array();
-    for (auto& x : all)
-      if (selected(x, ts)) out.push_back(std::move(x));
-    c.ok(json{{"instances", out}});
+  resolve(c, names_arg(args, false), [c](targets& ts) {
+    with_status(c, [c, ts](node_status& n) {
+      std::vector<json> all;
+      collect_instances(n, all);
+      json out = json::array();
+      for (auto& x : all)
+        if (selected(x, ts)) out.push_back(std::move(x));
+      c.ok(json{{"instances", out}});
+    });
   });
 }
 
-void do_show(call c, const json& args) {
-  auto ts = resolve(c, {string_arg(args, "name")});
-  if (!ts) return;
-  auto t = ts->front();
+/// `show`: the applied spec's keys, with the tree's running instance count.
+void show_node(call c, const config::target& t) {
   with_status(c, [c, t](node_status& n) {
     auto& root = c.self->state.current.root;
     auto* node = find_node(n, t.path);
     if (!node) return c.fail("not_found", "'" + t.address() + "' is not running in the tree");
     json spec = t.is_group ? spec_json(*config::find_group(root, t.path))
                            : spec_json(*config::find_app(root, t.path));
-    if (!t.is_group) spec["instances"] = node->instances.size(); // the running count
+    if (!t.is_group) spec["instances"] = node->instances.size();
     json out{{"node", node_json(*node, root)}, {"spec", spec}};
     if (!t.is_group) {
       auto ls = c.self->state.tree->logs_of(t.path);
@@ -210,24 +105,24 @@ void do_show(call c, const json& args) {
   });
 }
 
+void do_show(call c, const json& args) {
+  resolve(c, {string_arg(args, "name")}, [c](targets& ts) { show_node(c, ts.front()); });
+}
+
 void do_scale(call c, const json& args) {
-  auto ts = resolve(c, {string_arg(args, "name")});
-  if (!ts) return;
+  auto name = string_arg(args, "name");
   if (!args.contains("instances") || !args["instances"].is_number_integer()
       || args["instances"].get<int64_t>() < 0 || args["instances"].get<int64_t>() > config::max_instances)
     throw bad_argument("'instances' must be an integer from 0 to 10000");
   auto n = args["instances"].get<uint32_t>();
-  auto t = ts->front();
-  if (t.is_group || t.instance)
-    return c.fail("invalid_argument", "scale takes an app, not '" + t.address() + "'");
-  c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
-    .then(
-      [c, t, n](uint32_t before) {
-        // Recorded only to resolve "app#N" names; `show` asks the tree.
-        if (auto* app = config::find_app(c.self->state.current.root, t.path)) app->instances = n;
-        c.ok(json{{"app", t.path}, {"from", before}, {"to", n}});
-      },
-      [c](caf::error& e) { c.fail(e); });
+  resolve(c, {name}, [c, n](targets& ts) {
+    auto t = ts.front();
+    if (t.is_group || t.instance)
+      return c.fail("invalid_argument", "scale takes an app, not '" + t.address() + "'");
+    c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
+      .then([c, t, n](uint32_t before) { c.ok(json{{"app", t.path}, {"from", before}, {"to", n}}); },
+            [c](caf::error& e) { c.fail(e); });
+  });
 }
 
 /// Work that may block on the disk (reading a config file): it runs on a
@@ -278,20 +173,20 @@ void do_apply(call c, const json& args) {
 }
 
 void do_logs(call c, const json& args, bool flush) {
-  auto& s = c.self->state;
-  auto ts = resolve(c, names_arg(args, false));
-  if (!ts) return;
-  auto apps = ts->empty() ? config::app_paths(s.current.root) : apps_of(s.current.root, *ts);
-  json out = json::array();
-  for (auto& a : apps) {
-    if (flush) {
-      if (s.tree->flush_logs(a)) out.push_back(a);
-      continue;
+  resolve(c, names_arg(args, false), [c, flush](targets& ts) {
+    auto& s = c.self->state;
+    auto apps = ts.empty() ? config::app_paths(s.current.root) : apps_of(s.current.root, ts);
+    json out = json::array();
+    for (auto& a : apps) {
+      if (flush) {
+        if (s.tree->flush_logs(a)) out.push_back(a);
+        continue;
+      }
+      auto [o, e] = s.tree->log_files(a);
+      if (!o.empty()) out.push_back(json{{"app", a}, {"out", o}, {"err", e}});
     }
-    auto [o, e] = s.tree->log_files(a);
-    if (!o.empty()) out.push_back(json{{"app", a}, {"out", o}, {"err", e}});
-  }
-  c.ok(flush ? json{{"flushed", out}} : json{{"files", out}});
+    c.ok(flush ? json{{"flushed", out}} : json{{"files", out}});
+  });
 }
 
 void do_events(call c, const json& args) {
@@ -328,26 +223,9 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
     } else if (cmd == "show") {
       do_show(c, args);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
-      auto ts = resolve(c, names_arg(args, true));
-      if (!ts) return;
-      auto addrs = std::make_shared<std::vector<std::string>>();
-      for (auto& t : *ts) addrs->push_back(t.address());
-      auto acc = std::make_shared<ids>();
-      if (cmd == "start") each_target(c, start_atom::value, addrs, 0, acc);
-      else if (cmd == "stop") each_target(c, stop_atom::value, addrs, 0, acc);
-      else each_target(c, restart_atom::value, addrs, 0, acc);
+      resolve(c, names_arg(args, true), [c, cmd](targets& ts) { run_targets(c, cmd, ts); });
     } else if (cmd == "reload") {
-      auto ts = resolve(c, names_arg(args, true));
-      if (!ts) return;
-      auto addrs = std::make_shared<std::vector<std::string>>();
-      for (auto& t : *ts)
-        if (t.instance) addrs->push_back(t.address());
-      for (auto& a : apps_of(c.self->state.current.root, *ts)) {
-        bool named = false;
-        for (auto& t : *ts) named = named || (!t.is_group && t.instance && t.path == a);
-        if (!named) addrs->push_back(a);
-      }
-      each_target(c, reload_atom::value, addrs, 0, std::make_shared<ids>(), "reload_aborted");
+      resolve(c, names_arg(args, true), [c](targets& ts) { reload_targets(c, ts); });
     } else if (cmd == "scale") {
       do_scale(c, args);
     } else if (cmd == "signal") {
@@ -356,15 +234,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
                            : string_arg(args, "signal");
       auto sig = config::parse_signal(text);
       if (!sig) return c.fail("invalid_argument", "unknown signal '" + text + "'");
-      auto ts = resolve(c, names_arg(args, true));
-      if (!ts) return;
-      auto addrs = std::make_shared<std::vector<std::string>>();
-      for (auto& t : *ts)
-        if (!t.is_group) addrs->push_back(t.address());
-      for (auto& a : apps_of(s.current.root, *ts))
-        if (std::none_of(ts->begin(), ts->end(), [&](auto& t) { return !t.is_group && t.path == a; }))
-          addrs->push_back(a);
-      signal_each(c, *sig, addrs, 0, std::make_shared<json>(json::array()));
+      resolve(c, names_arg(args, true), [c, sig = *sig](targets& ts) { signal_targets(c, sig, ts); });
     } else if (cmd == "apply") {
       do_apply(c, args);
     } else if (cmd == "logs" || cmd == "flush") {

@@ -67,7 +67,11 @@ struct control_state {
   static inline const char* name = "control";
   supervision_tree* tree = nullptr;     ///< outlives this actor
   std::shared_ptr<reply_sink> sink;
-  tree_spec current;                    ///< the config as applied (scale records its count, for "app#N")
+  /// The config as applied: names resolve against it, and `show` and `tree`
+  /// print its keys. Its `instances` is the configured count only; the
+  /// running count is the tree's (scale changes it), so whoever needs that
+  /// asks the tree.
+  tree_spec current;
   control_options opts;
   int64_t started_ms = 0;
   std::deque<event> recent;             ///< the last events, oldest first (as JSON on request:

@@ -47,16 +47,21 @@ TEST_CASE("targets: an app's last segment when unambiguous") {
 
 TEST_CASE("targets: instances are app#N and must exist") {
   auto t = tree();
-  auto r = resolve_targets(t.root, {"api#1", "web.api#0"});
+  config::instance_counts running{{"web.api", 2}};
+  auto r = resolve_targets(t.root, {"api#1", "web.api#0"}, running);
   REQUIRE(r.ok());
   CHECK(r.targets[0].address() == "web.api#1");
   CHECK(r.targets[1].address() == "web.api#0");
-  auto out = resolve_targets(t.root, {"api#2"});
+  auto out = resolve_targets(t.root, {"api#2"}, running);
   CHECK(out.error_code == "not_found");
   CHECK(out.error.find("has 2 instances (#0..#1)") != std::string::npos);
-  CHECK(resolve_targets(t.root, {"web#0"}).error_code == "invalid_argument");
+  CHECK(resolve_targets(t.root, {"web#0"}, running).error_code == "invalid_argument");
   CHECK(resolve_targets(t.root, {"api#x"}).error_code == "invalid_argument");
   CHECK(resolve_targets(t.root, {"api#"}).error_code == "invalid_argument");
+  // The running count decides, not the spec's: after a scale to 3, #2 exists.
+  CHECK(resolve_targets(t.root, {"api#2"}, {{"web.api", 3}}).ok());
+  CHECK(resolve_targets(t.root, {"api#0"}, {{"web.api", 0}}).error
+        == "'api#0': web.api has 0 instances");
 }
 
 TEST_CASE("targets: unknown names suggest the closest") {

@@ -92,8 +92,16 @@ TEST_CASE("daemon: up, status, stop/start/restart/scale, apply, logs, down") {
   CHECK(sc["from"] == 2);
   CHECK(sc["to"] == 3);
   CHECK(pids_of(home).count("web.api#2") == 1);
+  // "app#N" resolves against the running count (the tree's), not the file's 2.
+  auto scaled_pid = pids_of(home)["web.api#2"];
+  auto third = arbor_json({"restart", "web.api#2"}, home);
+  CHECK(third["affected"] == nlohmann::json::array({"web.api#2"}));
+  CHECK(pids_of(home)["web.api#2"] != scaled_pid);
   arbor_json({"scale", "web.api", "2"}, home);
   CHECK(pids_of(home).count("web.api#2") == 0);
+  auto scaled_away = run_arbor({"restart", "web.api#2"}, home);
+  CHECK(scaled_away.rc != 0);
+  CHECK(scaled_away.err.find("'web.api#2': web.api has 2 instances (#0..#1)") != std::string::npos);
 
   // apply a changed file: only the changed app restarts.
   auto pre_apply = pids_of(home);

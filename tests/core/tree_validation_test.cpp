@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <stdexcept>
 
 #include "config/loader.hpp"
@@ -114,4 +115,37 @@ TEST_CASE("supervision_tree: apply at the root refuses what the constructor refu
                 std::make_shared<const group_spec>(cyclic))
     .receive([](apply_report&) {}, [&](caf::error& e) { refused = sys.render(e); });
   CHECK(refused.find("dependency cycle: a -> b -> a") != std::string::npos);
+}
+
+TEST_CASE("supervision_tree: a hand-built app with nothing to run is refused, not started") {
+  tree_spec empty_argv;
+  auto a = app("a");
+  a.argv = {};
+  empty_argv.root.children = {node(a)};
+  CHECK(refusal(empty_argv) == loader_message("[a]\nargs = []\n"));
+  CHECK(refusal(empty_argv) == "'args' is empty in app 'a': args[0] is the program to run");
+
+  tree_spec blank;
+  auto b = app("a");
+  b.command = "";
+  b.argv = {};
+  blank.root.children = {node(b)};
+  CHECK(refusal(blank) == loader_message("[a]\ncommand = \"\"\n"));
+}
+
+TEST_CASE("supervision_tree: names and values are refused as the loader words them") {
+  tree_spec reserved;
+  reserved.root.children = {node(app("all"))};
+  CHECK(refusal(reserved) == loader_message("[all]\ncommand = \"true\"\n"));
+
+  tree_spec ready;
+  auto a = app("a");
+  a.ready = "yes";
+  a.kill_signal = SIGSTOP;
+  ready.root.children = {node(a)};
+  CHECK(refusal(ready)
+        == "'kill_signal' cannot be SIGSTOP: it pauses a process instead of ending it\n"
+           "'ready' must be \"notify\", got 'yes'");
+  CHECK(loader_message("[a]\ncommand = \"true\"\nready = \"yes\"\n")
+        == "'ready' must be \"notify\", got 'yes'");
 }

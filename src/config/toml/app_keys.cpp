@@ -1,13 +1,13 @@
-// The keys of an app table: types, ranges and cross-key rules.
+// The keys of an app table read into an app_spec: TOML types, unknown keys,
+// which keys go together, and parsing values (a command line, a signal
+// name, a duration). Rules about the values are validate()'s.
 
 #include <cctype>
-#include <csignal>
 #include <limits>
 #include <functional>
 #include <map>
 #include <stdexcept>
 
-#include "config/cron_check.hpp"
 #include "config/detail.hpp"
 #include "config/dotenv.hpp"
 #include "config/shell_split.hpp"
@@ -24,14 +24,12 @@ const millis ms_unit{1};
 
 std::string quote(std::string_view s) { return "'" + std::string{s} + "'"; }
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 struct app_reader {
   context& cx;
   const toml::table& t;
   app_spec& app;
   std::map<std::string_view, const toml::node*> keys;
-  const toml::node* health_at = nullptr; ///< a valid health target, for placeholder checks
 
   const toml::node* find(std::string_view key) const {
     auto i = keys.find(key);
@@ -54,28 +52,25 @@ struct app_reader {
       if (auto v = get_integer(cx, *n, key, min, max)) out = static_cast<T>(*v);
   }
 
-  /// A size above 0; `zero` says why 0 is refused.
-  void size(std::string_view key, const std::string& zero, uint64_t& out) {
-    auto n = find(key);
-    if (!n) return;
-    auto v = get_size(cx, *n, key);
-    if (v && *v == 0)
-      cx.error(*n, quote(key) + " must be greater than 0" + zero);
-    else if (v)
-      out = *v;
+  void size(std::string_view key, uint64_t& out) {
+    if (auto n = find(key))
+      if (auto v = get_size(cx, *n, key)) out = *v;
   }
 
-  /// A string that `problem` finds nothing wrong with.
-  template <class Check>
-  void checked_string(std::string_view key, Check problem, std::string& out) {
-    auto n = find(key);
+  /// In the spec 0 means no limit; written, it is a mistake.
+  void max_memory() {
+    auto n = find("max_memory");
     if (!n) return;
-    if (auto s = get_string(cx, *n, key)) {
-      if (auto err = problem(*s))
-        cx.error(*n, quote(key) + ": " + *err);
-      else
-        out = *s;
-    }
+    auto v = get_size(cx, *n, "max_memory");
+    if (v && *v == 0)
+      cx.error(*n, "'max_memory' must be greater than 0 (leave it out for no limit)");
+    else if (v)
+      app.max_memory = *v;
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (auto n = find(key))
+      if (auto s = get_string(cx, *n, key)) out = *s;
   }
 
   void collect() {
@@ -114,10 +109,6 @@ struct app_reader {
       auto s = get_string(cx, *command, "command");
       if (!s) return;
       app.command = *s;
-      if (blank(*s)) {
-        cx.error(*command, "'command' is empty" + in_app());
-        return;
-      }
       if (app.shell) {
         app.argv = {"/bin/sh", "-c", *s};
         return;
@@ -130,8 +121,6 @@ struct app_reader {
         cx.error(*command, "'command' uses shell syntax '" + split->shell_syntax
                              + "', which arbor does not interpret: set shell = true, or "
                                "single-quote it to pass it literally");
-      } else if (split->words.empty() || split->words.front().empty()) {
-        cx.error(*command, "'command' has no program to run" + in_app());
       } else {
         app.argv = std::move(split->words);
       }
@@ -148,10 +137,6 @@ struct app_reader {
       cx.error(*args, "'args' must be an array of strings, got " + std::string{type_name(*args)});
       return;
     }
-    if (arr->empty()) {
-      cx.error(*args, "'args' is empty" + in_app() + ": args[0] is the program to run");
-      return;
-    }
     std::vector<std::string> argv;
     bool ok = true;
     for (size_t i = 0; i < arr->size(); ++i) {
@@ -165,10 +150,7 @@ struct app_reader {
       argv.push_back(s->get());
     }
     if (!ok) return;
-    if (argv.front().empty()) {
-      cx.error(*arr->get(0), "'args[0]' (the program to run) is empty");
-      return;
-    }
+    if (!arr->empty()) app.key_where.emplace_back("args[0]", cx.pos(arr->get(0)->source()));
     app.command = shell_join(argv);
     app.argv = std::move(argv);
   }
@@ -219,10 +201,7 @@ struct app_reader {
     }
     for (const auto& e : in_file_order(*table)) {
       std::string key{e.key};
-      if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
-        cx.error(e.key_source(), "invalid environment variable name " + quote(key) + in_app());
-        continue;
-      }
+      app.key_where.emplace_back("env." + key, cx.pos(e.key_source()));
       const auto& v = *e.value;
       std::string value;
       if (auto s = v.as_string())
@@ -290,7 +269,7 @@ struct app_reader {
     }
     for (size_t i = 0; i < arr->size(); ++i) {
       auto key = "stop_exit_codes[" + std::to_string(i) + "]";
-      if (auto v = get_integer(cx, *arr->get(i), key, 0, 255))
+      if (auto v = get_integer(cx, *arr->get(i), key, 0, max_exit_code))
         app.stop_exit_codes.push_back(static_cast<int>(*v));
     }
   }
@@ -321,22 +300,7 @@ struct app_reader {
       cx.error(n, "'kill_signal': unknown signal " + quote(text) + did_you_mean(upper, candidates));
       return;
     }
-    if (*sig == SIGSTOP) {
-      cx.error(n, "'kill_signal' cannot be SIGSTOP: it pauses a process instead of ending it");
-      return;
-    }
     app.kill_signal = *sig;
-  }
-
-  void read_ready() {
-    auto n = find("ready");
-    if (!n) return;
-    if (auto s = get_string(cx, *n, "ready")) {
-      if (*s == "notify")
-        app.ready = *s;
-      else
-        cx.error(*n, "'ready' must be \"notify\", got " + quote(*s));
-    }
   }
 
   void read_depends_on(const toml::node& n) {
@@ -351,10 +315,6 @@ struct app_reader {
       auto key = "depends_on[" + std::to_string(i) + "]";
       auto s = get_string(cx, el, key);
       if (!s) continue;
-      if (s->empty()) {
-        cx.error(el, quote(key) + " is empty");
-        continue;
-      }
       app.depends_on.push_back(*s); // resolved by validate()
       app.key_where.emplace_back(key, cx.pos(el.source()));
     }
@@ -376,6 +336,7 @@ const std::map<std::string_view, key_reader>& key_readers() {
     {"cwd", [](r_ r) { r.read_cwd(); }},
     {"env", [](r_ r) { r.read_env_keys(); }}, // and env_file
     {"env_file", {}},
+    // Ranges as validate() has them: a value outside is never stored.
     {"instances", [](r_ r) { r.integer("instances", 1, max_instances, r.app.instances); }},
     {"restart", [](r_ r) { r.read_restart(); }}, // and restart_on_exit
     {"restart_on_exit", {}},
@@ -383,52 +344,54 @@ const std::map<std::string_view, key_reader>& key_readers() {
     {"max_restarts", [](r_ r) { r.integer("max_restarts", 0, u32_max, r.app.max_restarts); }},
     {"min_uptime", [](r_ r) { r.duration("min_uptime", r.app.min_uptime); }},
     {"restart_delay_ms", [](r_ r) { r.duration("restart_delay_ms", r.app.restart_delay); }},
-    // 0, or more than backoff_max_ms: validate() says so.
     {"backoff_base_ms", [](r_ r) { r.duration("backoff_base_ms", r.app.backoff_base); }},
     {"backoff_max_ms", [](r_ r) { r.duration("backoff_max_ms", r.app.backoff_max); }},
     {"kill_signal", [](r_ r) { if (auto n = r.find("kill_signal")) r.read_signal(*n); }},
     {"kill_timeout", [](r_ r) { r.duration("kill_timeout", r.app.kill_timeout); }},
+    // In the spec 0 is no port; written, it is a mistake.
     {"port", [](r_ r) { r.integer("port", 1, 65535, r.app.port); }},
-    {"max_memory",
-     [](r_ r) { r.size("max_memory", " (leave it out for no limit)", r.app.max_memory); }},
-    {"cron_restart",
-     [](r_ r) { r.checked_string("cron_restart", cron_error, r.app.cron_restart); }},
-    {"cron_tz", [](r_ r) {
-       r.checked_string("cron_tz", [](std::string_view s) { return timezone_error(s); },
-                        r.app.cron_tz);
-     }},
+    {"max_memory", [](r_ r) { r.max_memory(); }},
+    {"cron_restart", [](r_ r) { r.string("cron_restart", r.app.cron_restart); }},
+    {"cron_tz", [](r_ r) { r.string("cron_tz", r.app.cron_tz); }},
     {"health_check", [](r_ r) {
-       if (auto n = r.find("health_check"))
-         r.health_at = read_health_check(r.cx, *n, r.app.name, r.app.health);
+       if (auto n = r.find("health_check")) read_health_check(r.cx, *n, r.app);
      }},
-    {"ready", [](r_ r) { r.read_ready(); }},
+    {"ready", [](r_ r) { r.string("ready", r.app.ready); }},
     {"depends_on", [](r_ r) { if (auto n = r.find("depends_on")) r.read_depends_on(*n); }},
-    {"log_max_size", [](r_ r) { r.size("log_max_size", "", r.app.log.max_size); }},
-    {"log_max_files", [](r_ r) { r.integer("log_max_files", 1, 1000, r.app.log.max_files); }},
-    {"log_date_format", [](r_ r) {
-       if (auto n = r.find("log_date_format"))
-         if (auto s = get_string(r.cx, *n, "log_date_format")) r.app.log.date_format = *s;
-     }},
+    {"log_max_size", [](r_ r) { r.size("log_max_size", r.app.log.max_size); }},
+    {"log_max_files",
+     [](r_ r) { r.integer("log_max_files", 1, max_log_files, r.app.log.max_files); }},
+    {"log_date_format", [](r_ r) { r.string("log_date_format", r.app.log.date_format); }},
   };
   return readers;
 }
 
+const key_reader& reader_of(std::string_view key) {
+  auto r = key_readers().find(key);
+  if (r == key_readers().end())
+    throw std::logic_error("app key '" + std::string{key} + "' has no TOML reader");
+  return r->second;
+}
+
 void app_reader::run() {
   collect();
-  for (const auto& f : app_fields()) {
-    auto r = key_readers().find(f.key);
-    if (r == key_readers().end())
-      throw std::logic_error("app key '" + std::string{f.key} + "' has no TOML reader");
-    if (r->second) r->second(*this);
+  const auto& fields = app_fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& read = reader_of(fields[i].key);
+    if (!read) continue;
+    auto before = cx.errors.size();
+    read(*this);
+    if (cx.errors.size() == before) continue;
+    // This key and the ones read with it (the empty readers after it).
+    for (size_t k = i; k < fields.size() && (k == i || !reader_of(fields[k].key)); ++k)
+      if (find(fields[k].key)) cx.refused.push_back(app.where_of(std::string{fields[k].key}));
   }
-  // Once the port is known: {port} in a health target needs one.
-  if (health_at) check_health_placeholders(cx, *health_at, app);
 }
 
 } // namespace
 
 void read_app(context& cx, const toml::table& t, app_spec& app) {
-  app_reader{cx, t, app, {}, nullptr}.run();
+  app_reader{cx, t, app, {}}.run();
 }
 
 } // namespace arbor::config::detail

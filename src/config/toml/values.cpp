@@ -14,6 +14,7 @@
 #include "config/detail.hpp"
 #include "os/paths.hpp"
 #include "config/units.hpp"
+#include "config/validate.hpp"
 
 namespace arbor::config::detail {
 
@@ -108,10 +109,7 @@ std::optional<int64_t> get_integer(context& cx, const toml::node& n, std::string
     return std::nullopt;
   }
   if (value < min || value > max) {
-    std::string range = max == std::numeric_limits<int64_t>::max()
-                          ? "at least " + std::to_string(min)
-                          : "between " + std::to_string(min) + " and " + std::to_string(max);
-    cx.error(n, quote(key) + " must be " + range + ", got " + std::to_string(value));
+    cx.error(n, range_message(key, min, max, value));
     return std::nullopt;
   }
   return value;
@@ -161,21 +159,6 @@ std::optional<uint64_t> get_size(context& cx, const toml::node& n, std::string_v
   }
   cx.error(n, quote(key) + " must be a size (bytes or a string like \"512M\"), got "
                 + type_name(n));
-  return std::nullopt;
-}
-
-std::optional<std::string> host_port_error(std::string_view text, bool allow_port_placeholder) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
-    return "'" + std::string{text} + "' is not \"host:port\"";
-  auto port = text.substr(colon + 1);
-  if (allow_port_placeholder && port == "{port}") return std::nullopt;
-  uint32_t n = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9' || n > 65535) return "'" + std::string{port} + "' is not a port number";
-    n = n * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (n == 0 || n > 65535) return "port " + std::string{port} + " is out of range 1-65535";
   return std::nullopt;
 }
 
