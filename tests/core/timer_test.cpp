@@ -145,3 +145,74 @@ TEST_CASE("app_supervisor: the cron timer fires at next_fire and re-arms itself"
   caf::anon_send_exit(app, caf::exit_reason::kill);
   f.drain();
 }
+
+namespace {
+
+/// An app of one instance under a cron schedule, depending on "db", which
+/// the board knows and which never becomes ready.
+std::shared_ptr<const app_spec> waits_for_db() {
+  auto spec = std::make_shared<app_spec>();
+  spec->name = "api";
+  spec->argv = {ARBOR_TEST_CHILD, "sleep"};
+  spec->depends_on = {"db"};
+  spec->cron_restart = "0 3 * * *";
+  return spec;
+}
+
+/// Every pid the app's instances run (0 for none).
+std::vector<int32_t> pids_of(fixture& f, const app_supervisor_state& st) {
+  std::vector<int32_t> pids;
+  for (auto& x : st.instances) pids.push_back(f.state_of<process_state>(x).pid);
+  return pids;
+}
+
+} // namespace
+
+TEST_CASE("app_supervisor: a cron tick does not start an app still waiting for its depends_on") {
+  fixture f;
+  f.rt->board.set("db", false);
+  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
+  f.drain();
+  auto& st = f.state_of<app_supervisor_state>(app);
+  using sys_clock = std::chrono::system_clock;
+  auto base = sys_clock::time_point{std::chrono::seconds{1795316340}}; // 2026-11-22 02:59:00Z
+  auto simulated = std::make_shared<std::chrono::milliseconds>(0);
+  st.wall_clock = [base, simulated] { return base + *simulated; };
+  caf::anon_send(app, start_atom::value);
+  f.drain();
+  REQUIRE(st.waiting);
+  REQUIRE(f.count("waiting") == 1);
+  *simulated += 61s; // past 03:00:00: the tick comes due
+  f.sched.advance_time(61s);
+  f.drain();
+  CHECK(st.cron_gen >= 2); // the tick came and the next one is armed
+  CHECK(st.waiting);
+  CHECK(f.count("child_started") == 0);
+  CHECK(pids_of(f, st) == std::vector<int32_t>{0});
+  caf::anon_send_exit(app, caf::exit_reason::kill);
+  f.drain();
+}
+
+TEST_CASE("app_supervisor: scaling up an app waiting for its depends_on starts nothing yet") {
+  fixture f;
+  f.rt->board.set("db", false);
+  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
+  f.drain();
+  auto& st = f.state_of<app_supervisor_state>(app);
+  caf::anon_send(app, start_atom::value);
+  f.drain();
+  REQUIRE(st.waiting);
+  caf::anon_send(app, scale_atom::value, std::string{"api"}, uint32_t{3});
+  f.drain();
+  CHECK(st.instances.size() == 3);
+  CHECK(f.count("child_started") == 0);
+  CHECK(pids_of(f, st) == std::vector<int32_t>{0, 0, 0});
+  f.rt->board.set("db", true); // db ready: all three start
+  f.drain();
+  CHECK(f.count("child_started") == 3);
+  for (auto pid : pids_of(f, st)) CHECK(pid > 0);
+  auto pids = pids_of(f, st);
+  caf::anon_send_exit(app, caf::exit_reason::kill);
+  f.drain();
+  for (auto pid : pids) CHECK(wait_gone(pid));
+}
