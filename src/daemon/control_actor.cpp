@@ -9,6 +9,7 @@
 #include "config/units.hpp"
 #include "control_json.hpp"
 #include "event_bus.hpp"
+#include "restart_all.hpp"
 #include "os/heap.hpp"
 
 namespace arbor::detail {
@@ -172,6 +173,21 @@ void with_status(call c, std::function<void(node_status&)> then) {
     .then([then](node_status& n) { then(n); }, [c](caf::error& e) { c.fail(e); });
 }
 
+/// `restart`: "all" (the root's address "") leaves finished one-shots alone
+/// (restart_all.hpp); named apps restart whatever their state.
+void restart_targets(call c, std::shared_ptr<std::vector<std::string>> addrs) {
+  auto acc = std::make_shared<ids>();
+  if (std::find(addrs->begin(), addrs->end(), "") == addrs->end())
+    return each_target(c, restart_atom::value, addrs, 0, acc);
+  with_status(c, [c, addrs, acc](node_status& n) {
+    auto all = restart_all_addresses(c.self->state.current.root, n);
+    auto at = std::find(addrs->begin(), addrs->end(), "");
+    at = addrs->erase(at);
+    addrs->insert(at, all.begin(), all.end());
+    each_target(c, restart_atom::value, addrs, 0, acc);
+  });
+}
+
 void do_status(call c, const json& args) {
   auto ts = resolve(c, names_arg(args, false));
   if (!ts) return;
@@ -196,7 +212,14 @@ void do_show(call c, const json& args) {
     json spec = t.is_group ? spec_json(*config::find_group(root, t.path))
                            : spec_json(*config::find_app(root, t.path));
     if (!t.is_group) spec["instances"] = node->instances.size(); // the running count
-    json out{{"node", node_json(*node, root)}, {"spec", spec}};
+    json shown = node_json(*node, root);
+    if (t.instance) { // "web.api#1": that instance alone
+      json one = json::array();
+      for (auto& x : shown["instances"])
+        if (x["index"] == *t.instance) one.push_back(x);
+      shown["instances"] = one;
+    }
+    json out{{"node", shown}, {"spec", spec}};
     if (!t.is_group) {
       auto ls = c.self->state.tree->logs_of(t.path);
       auto [o, e] = c.self->state.tree->log_files(t.path);
@@ -336,7 +359,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
       auto acc = std::make_shared<ids>();
       if (cmd == "start") each_target(c, start_atom::value, addrs, 0, acc);
       else if (cmd == "stop") each_target(c, stop_atom::value, addrs, 0, acc);
-      else each_target(c, restart_atom::value, addrs, 0, acc);
+      else restart_targets(c, addrs);
     } else if (cmd == "reload") {
       auto ts = resolve(c, names_arg(args, true));
       if (!ts) return;
