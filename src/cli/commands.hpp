@@ -6,6 +6,7 @@
 
 namespace CLI {
 class App;
+class ParseError;
 }
 
 namespace arbor::config {
@@ -64,5 +65,14 @@ void add_log_verbs(CLI::App& app);
 
 /// Registers `startup` (cmd_startup.cpp): the systemd unit.
 void add_system_verbs(CLI::App& app);
+
+/// Registers `help [VERB]` (usage.cpp): prints the help, exit 0.
+void add_help_verb(CLI::App& app);
+
+/// The exit code for a command line `app` could not parse, or a verb's
+/// failure: help and --version 0, a verb's own code as it chose, any usage
+/// error (unknown verb or option, missing or invalid argument) exit_failed.
+/// Prints the message (help, or the error on stderr).
+int exit_code_for(const CLI::App& app, const CLI::ParseError& e);
 
 } // namespace arbor::cli

@@ -180,3 +180,31 @@ TEST_CASE("arbor run: the root supervisor giving up exits non-zero") {
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(slurp(d.file("err")).find("root supervisor exceeded its intensity") != std::string::npos);
 }
+
+TEST_CASE("arbor: usage errors exit 1 as the README promises, help exits 0") {
+  temp_dir d;
+  auto home = d.path.string();
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"bogus"}, {"signal", "BOGUS", "api"}, {"scale", "api", "-1"},
+        {"status", "--jsonx"}, {"stop"}, {"events", "-n", "abc"}, {"help", "bogus"}}) {
+    auto r = run_arbor(args, home);
+    INFO(args.front() << " " << (args.size() > 1 ? args[1] : "") << ": " << r.err);
+    CHECK(r.rc == 1);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.err.size() < 300); // a message, not a 309-digit range
+  }
+  auto bogus = run_arbor({"bogus"}, home);
+  CHECK(bogus.err.find("unknown verb 'bogus'") != std::string::npos);
+  auto events = run_arbor({"events", "-n", "abc"}, home);
+  CHECK(events.err.find("-n must be a non-negative integer, got 'abc'") != std::string::npos);
+
+  auto help = run_arbor({"help"}, home);
+  CHECK(help.rc == 0);
+  CHECK(help.out.find("Usage:") != std::string::npos);
+  CHECK(help.out.find("status") != std::string::npos);
+  auto verb = run_arbor({"help", "stop"}, home);
+  CHECK(verb.rc == 0);
+  CHECK(verb.out.find("kill_timeout") != std::string::npos);
+  CHECK(run_arbor({"--help"}, home).rc == 0);
+  CHECK(run_arbor({"--version"}, home).rc == 0);
+}
