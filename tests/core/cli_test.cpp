@@ -208,3 +208,15 @@ TEST_CASE("arbor: usage errors exit 1 as the README promises, help exits 0") {
   CHECK(run_arbor({"--help"}, home).rc == 0);
   CHECK(run_arbor({"--version"}, home).rc == 0);
 }
+
+TEST_CASE("arbor startup: the unit carries the PATH arbor startup ran with") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "[api]\ncommand = \"node server.js\"\n"; }
+  auto r = run_arbor({"startup", cfg}, d.path.string());
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const char* path = std::getenv("PATH");
+  REQUIRE(path != nullptr);
+  CHECK(("\n" + r.out).find(std::string{"\nEnvironment=PATH="} + path + "\n") != std::string::npos);
+}
