@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "arbor/spec.hpp"
 
@@ -47,8 +48,15 @@ bool report_errors(const config::load_result& res, const std::string& file);
 /// Apps (and, added to `instances`, their instance count) under `g`.
 size_t count_apps(const group_spec& g, size_t& instances);
 
-/// `arbor check FILE`: validates, prints every error or the tree.
+/// `arbor check FILE`: validates, prints every error or the tree; then
+/// warns (exit 0 still) about check_warnings with the CLI's PATH.
 int check(const std::string& file);
+
+/// What a valid config names that is not there now: an app's cwd that is
+/// missing, a command not found (with the app's PATH: its `env`, else
+/// `path_env`). One "app: message" each. Warnings, not errors: the file
+/// may be checked on another machine than where it runs.
+std::vector<std::string> check_warnings(const tree_spec& tree, const std::string& path_env);
 
 /// True when `fd` should get colour: a TTY and no NO_COLOR.
 bool use_color(int fd);

@@ -220,3 +220,14 @@ TEST_CASE("arbor startup: the unit carries the PATH arbor startup ran with") {
   REQUIRE(path != nullptr);
   CHECK(("\n" + r.out).find(std::string{"\nEnvironment=PATH="} + path + "\n") != std::string::npos);
 }
+
+TEST_CASE("arbor check: a command that is not there now is a warning, not an error") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "[api]\ncommand = \"no-such-command-arbor-test\"\n"; }
+  auto r = run_arbor({"check", cfg}, d.path.string());
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("api") != std::string::npos);
+  CHECK(r.err.find(cfg + ": warning: api: ") != std::string::npos);
+  CHECK(r.err.find("no-such-command-arbor-test") != std::string::npos);
+}
