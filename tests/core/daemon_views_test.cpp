@@ -55,11 +55,7 @@ TEST_CASE("daemon: show app#i, a waiting app's note in status, restart all and a
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  auto cfg = d.file("arbor.toml");
-  std::ofstream(cfg) << config();
-  auto up = run_arbor({"up", cfg}, home);
-  INFO(up.err);
-  REQUIRE(up.rc == 0);
+  up_with(home, d.file("arbor.toml"), config());
   REQUIRE(eventually([&] { return finished(home); }));
 
   // status says why api is not running.
