@@ -83,6 +83,36 @@ TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not
   CHECK(wait_gone(first));
 }
 
+TEST_CASE("process_actor: status in backoff says when the next try is and counts the short runs") {
+  fixture f;
+  int32_t first = 0;
+  auto p = in_backoff(f, first);
+  auto* self = dynamic_cast<caf::stateful_actor<process_state>*>(
+    caf::actor_cast<caf::abstract_actor*>(p));
+  REQUIRE(self != nullptr);
+  auto x = status_of(self);
+  CHECK(x.state == proc_state::backoff);
+  CHECK(x.short_runs == 1);
+  CHECK(x.restarts == 0);
+  // The timer runs on simulated time, the countdown on the real clock: it
+  // only says what is left of the 5 s.
+  CHECK(x.next_try_ms > 0);
+  CHECK(x.next_try_ms <= 5000);
+  f.sched.advance_time(5000ms); // the restart: no backoff any more
+  f.drain();
+  x = status_of(self);
+  CHECK(x.state == proc_state::running);
+  CHECK(x.next_try_ms == 0);
+  CHECK(x.short_runs == 1); // until a run lasts min_uptime
+  CHECK(x.restarts == 1);
+  auto second = x.pid;
+  caf::anon_send_exit(p, caf::exit_reason::kill);
+  f.drain();
+  os::signal_group(first, SIGKILL);
+  CHECK(wait_gone(second));
+  CHECK(wait_gone(first));
+}
+
 TEST_CASE("process_actor: a start during backoff makes the pending timer stale") {
   fixture f;
   int32_t first = 0;
@@ -159,6 +189,14 @@ std::shared_ptr<const app_spec> waits_for_db() {
   return spec;
 }
 
+/// The app of waits_for_db(), spawned, with "db" known and not ready.
+caf::actor spawn_waiting(fixture& f) {
+  f.rt->board.set("db", false);
+  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
+  f.drain();
+  return app;
+}
+
 /// Every pid the app's instances run (0 for none).
 std::vector<int32_t> pids_of(fixture& f, const app_supervisor_state& st) {
   std::vector<int32_t> pids;
@@ -170,9 +208,7 @@ std::vector<int32_t> pids_of(fixture& f, const app_supervisor_state& st) {
 
 TEST_CASE("app_supervisor: a cron tick does not start an app still waiting for its depends_on") {
   fixture f;
-  f.rt->board.set("db", false);
-  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
-  f.drain();
+  auto app = spawn_waiting(f);
   auto& st = f.state_of<app_supervisor_state>(app);
   using sys_clock = std::chrono::system_clock;
   auto base = sys_clock::time_point{std::chrono::seconds{1795316340}}; // 2026-11-22 02:59:00Z
@@ -195,9 +231,7 @@ TEST_CASE("app_supervisor: a cron tick does not start an app still waiting for i
 
 TEST_CASE("app_supervisor: scaling up an app waiting for its depends_on starts nothing yet") {
   fixture f;
-  f.rt->board.set("db", false);
-  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
-  f.drain();
+  auto app = spawn_waiting(f);
   auto& st = f.state_of<app_supervisor_state>(app);
   caf::anon_send(app, start_atom::value);
   f.drain();
