@@ -59,7 +59,7 @@ void roll(app_self self, std::vector<size_t> which, reason why, std::function<vo
   if (i >= self->state.instances.size()) return roll(self, std::move(which), std::move(why), done);
   stop_some(self, {i}, why, [self, i, which, why, done]() mutable {
     if (!self->state.want_up) return done();
-    start_some(self, {i}, why, [self, which, why, done]() mutable {
+    start_when_ready(self, {i}, why, [self, which, why, done]() mutable {
       roll(self, std::move(which), std::move(why), done);
     });
   });
@@ -105,8 +105,8 @@ caf::result<uint32_t> scale(app_self self, uint32_t n) {
     }
     if (!s.want_up) return before;
     auto rp = self->make_response_promise<uint32_t>();
-    start_some(self, added, {restart_cause::scaled, "scaled up"},
-               [rp, before]() mutable { rp.deliver(before); });
+    start_when_ready(self, added, {restart_cause::scaled, "scaled up"},
+                     [rp, before]() mutable { rp.deliver(before); });
     return rp;
   }
   std::vector<size_t> surplus;

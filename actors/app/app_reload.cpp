@@ -105,6 +105,9 @@ caf::result<ids> reload(app_self self, const std::string& addr, reason why) {
   if (!s.want_up)
     return caf::make_error(caf::sec::invalid_argument,
                            s.spec->name + " is not running: start it instead of reloading");
+  if (s.waiting)
+    return caf::make_error(caf::sec::invalid_argument,
+                           s.spec->name + " is waiting for its depends_on: nothing to reload yet");
   reload_job job;
   job.left = std::move(which);
   job.why.cause = why.cause;

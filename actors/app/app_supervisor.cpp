@@ -1,5 +1,7 @@
 #include "app_supervisor.hpp"
 
+#include <algorithm>
+
 #include "log.hpp"
 
 #include "arbor/messages.hpp"
@@ -50,6 +52,15 @@ caf::expected<std::vector<size_t>> addressed(app_self self, const std::string& a
     return nothing_named(addr);
   }
   return which;
+}
+
+/// The instances held back by depends_on say so (`status` lists instances).
+void note_waiting(std::vector<instance_status>& xs, const std::vector<size_t>& pending,
+                  const std::string& why) {
+  for (auto& x : xs)
+    if (x.state == proc_state::stopped
+        && std::find(pending.begin(), pending.end(), x.index) != pending.end())
+      x.reason = why;
 }
 
 } // namespace
@@ -190,6 +201,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     [=](cron_atom, uint64_t gen, int64_t target_ms) {
       auto& s = self->state;
       if (gen != s.cron_gen || !s.want_up) return;
+      if (s.waiting) return arm_cron(self); // nothing has started yet: nothing to restart
       auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       s.wall_clock().time_since_epoch())
                       .count();
@@ -210,7 +222,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
       auto rp = self->make_response_promise<node_status>();
       // No timer per instance (see gather): the status caller holds the deadline.
       gather<instance_status>(self, s.instances, caf::infinite, status_atom::value,
-                              [rp, name = s.spec->name, waiting = s.waiting,
+                              [rp, name = s.spec->name, waiting = s.waiting, pending = s.pending,
                                deps = s.spec->depends_on,
                                board = &s.rt->board](std::vector<instance_status>& xs) mutable {
                                 node_status out;
@@ -220,6 +232,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
                                   out.state = "waiting";
                                   for (auto& d : board->missing(deps))
                                     out.reason += (out.reason.empty() ? "waiting for " : ", ") + d;
+                                  note_waiting(xs, pending, out.reason);
                                 }
                                 out.instances = std::move(xs);
                                 rp.deliver(std::move(out));

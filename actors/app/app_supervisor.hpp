@@ -84,13 +84,15 @@ std::string summarize(const std::vector<instance_status>& xs);
 /// "name#i"; empty if it names nothing here.
 std::vector<size_t> select(const app_supervisor_state& s, const std::string& addr);
 std::vector<std::string> ids_of(const app_supervisor_state& s, const std::vector<size_t>& which);
-/// Starts instances (counters reset), then `done` once each spawned or failed.
+/// Starts instances (counters reset) at once, depends_on or not: every start
+/// path goes through start_when_ready. Then `done` once each spawned or failed.
 void start_some(app_self self, const std::vector<size_t>& which, const reason& why,
                 std::function<void()> done = [] {});
 /// Stops instances (all at once, highest index first), then `done`.
 void stop_some(app_self self, const std::vector<size_t>& which, const reason& why,
                std::function<void()> done = [] {});
-/// Restarts instances one after the other (each stopped, then started).
+/// Restarts instances one after the other (each stopped, then started once
+/// its depends_on are ready).
 void roll(app_self self, std::vector<size_t> which, reason why,
           std::function<void()> done = [] {});
 void spawn_instance(app_self self);

@@ -1,5 +1,6 @@
 #include "process_actor.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -260,7 +261,10 @@ void step(self_ptr self, ev e, step_context ctx) {
     s.stop_waiters.clear();
     s.stop_why = {};
   }
-  if (a & act_arm_backoff) self->delayed_send(self, s.pending_delay, timer_atom::value, s.gen);
+  if (a & act_arm_backoff) {
+    s.backoff_due = clock::now() + s.pending_delay;
+    self->delayed_send(self, s.pending_delay, timer_atom::value, s.gen);
+  }
   if (a & (act_tell_group | act_ask_group))
     tell_group(self, false, s.id + " " + (ctx.exit ? ctx.exit->description : s.pending_why.text),
                (a & act_ask_group) != 0);
@@ -335,6 +339,10 @@ instance_status status_of(self_ptr self) {
   x.want_up = s.fsm.want_up;
   x.pid = s.pid;
   x.restarts = s.restarts;
+  x.short_runs = s.tracker->short_runs();
+  if (s.phase() == proc_state::backoff && s.backoff_due > clock::now())
+    x.next_try_ms = std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::milliseconds>(s.backoff_due - clock::now()).count());
   x.started_at_ms = s.pid != 0 ? s.started_wall_ms : 0;
   if (s.pid != 0) {
     x.uptime_ms =

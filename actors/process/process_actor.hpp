@@ -66,6 +66,7 @@ struct process_state {
   instance_fsm_state fsm;                ///< phase, want_up, pending restart
   std::optional<restart_tracker> tracker;
   std::chrono::milliseconds pending_delay{0}; ///< of the restart in backoff
+  std::chrono::steady_clock::time_point backoff_due{}; ///< when the armed backoff fires
   arbor::reason pending_why;             ///< reason of the coming restart
   int32_t pid = 0;
   std::chrono::steady_clock::time_point started{};

@@ -29,6 +29,8 @@ struct instance_status {
   bool want_up = false;
   int32_t pid = 0;             ///< 0 when no process
   uint32_t restarts = 0;       ///< restarts done by policy since arbor started it
+  uint32_t short_runs = 0;     ///< consecutive runs shorter than min_uptime (max_restarts counts these)
+  int64_t next_try_ms = 0;     ///< backoff: time until the next try; 0 = none armed
   int64_t started_at_ms = 0;   ///< wall clock (ms since epoch) of the last spawn
   int64_t uptime_ms = 0;       ///< of the current run; 0 when no process
   int64_t memory_bytes = -1;   ///< RSS of the instance's process tree; -1 = not sampled

@@ -1,9 +1,42 @@
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "os/spawn.hpp"
 
 namespace arbor::cli {
+
+namespace {
+
+void warn_apps(const group_spec& g, const std::string& path_env, std::vector<std::string>& out) {
+  for (const auto& c : g.children) {
+    if (c.type == node_spec::kind::group) {
+      warn_apps(c.group, path_env, out);
+      continue;
+    }
+    const auto& a = c.app;
+    if (a.argv.empty()) continue;
+    std::string path = path_env;
+    for (const auto& [k, v] : a.env)
+      if (k == "PATH") path = v;
+    if (auto err = os::check_cwd(a.cwd); !err.empty()) {
+      out.push_back(a.name + ": " + err);
+      continue; // a relative command is looked for in the cwd
+    }
+    std::string err;
+    if (os::resolve_executable(a.argv.front(), path, a.cwd, err).empty())
+      out.push_back(a.name + ": " + err);
+  }
+}
+
+} // namespace
+
+std::vector<std::string> check_warnings(const tree_spec& tree, const std::string& path_env) {
+  std::vector<std::string> out;
+  warn_apps(tree.root, path_env, out);
+  return out;
+}
 
 int check(const std::string& file) {
   auto res = config::load_file(file);
@@ -14,6 +47,10 @@ int check(const std::string& file) {
     return exit_bad_config;
   }
   std::fputs(config::render_tree(*res.tree).c_str(), stdout);
+  const char* path = std::getenv("PATH");
+  for (const auto& w : check_warnings(*res.tree, path ? path : ""))
+    std::fprintf(stderr, "%s: warning: %s (not there now: it must be when the app starts)\n",
+                 file.c_str(), w.c_str());
   return exit_ok;
 }
 

@@ -2,6 +2,7 @@
 // every new one until interrupted.
 
 #include <csignal>
+#include <limits>
 #include <cstdio>
 #include <memory>
 #include <unistd.h>
@@ -52,9 +53,9 @@ void add_events_verb(CLI::App& app) {
   auto* cmd =
     app.add_subcommand("events", "Show recent events (starts, exits, restarts); -f follows");
   cmd->add_flag("-f,--follow", opts->follow, "Keep printing new events until interrupted");
-  cmd->add_option("-n,--lines", opts->last, "How many recent events to show first")
-    ->capture_default_str()
-    ->check(CLI::NonNegativeNumber);
+  check_count(cmd->add_option("-n,--lines", opts->last, "How many recent events to show first")
+                ->capture_default_str(),
+              "-n", std::numeric_limits<int>::max());
   cmd->add_flag("--json", opts->json, "Print each event as one JSON object per line (JSONL)");
   cmd->callback([opts] {
     bool color = stdout_color();

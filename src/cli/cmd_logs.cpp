@@ -18,6 +18,7 @@
 
 #include "cli/client_call.hpp"
 #include "cli/commands.hpp"
+#include "cli/verbs.hpp"
 #include "logs/follower.hpp"
 
 namespace arbor::cli {
@@ -170,9 +171,10 @@ void add_log_verbs(CLI::App& app) {
   auto* logs = app.add_subcommand("logs", "Show the output of apps (from their log files)");
   logs->add_option("names", lo->names, "Apps or groups (default: all)");
   logs->add_flag("-f,--follow", lo->follow, "Keep printing new lines, across rotation");
-  logs->add_option("-n,--lines", lo->lines, "Lines to show from the end of each file first")
-    ->capture_default_str()
-    ->check(CLI::Range(0, std::numeric_limits<int>::max()));
+  check_count(logs->add_option("-n,--lines", lo->lines,
+                               "Lines to show from the end of each file first")
+                ->capture_default_str(),
+              "-n", std::numeric_limits<int>::max());
   auto* err = logs->add_flag("--err", lo->err_only, "Only stderr");
   auto* out = logs->add_flag("--out", lo->out_only, "Only stdout");
   err->excludes(out);

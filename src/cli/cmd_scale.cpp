@@ -20,14 +20,10 @@ void add_scale_verb(CLI::App& app) {
   auto opts = std::make_shared<options>();
   auto* cmd = app.add_subcommand("scale", "Run N instances of an app (0 stops them all)");
   cmd->add_option("name", opts->name, "App (web.api, api)")->required();
-  cmd->add_option("n", opts->count, "Number of instances, 0.." + std::to_string(max_instances))
-    ->required()
-    ->check(CLI::Validator(
-      [](std::string& text) {
-        std::string error;
-        return parse_instance_count(text, error) ? std::string{} : error;
-      },
-      "N", "instance count"));
+  check_count(
+    cmd->add_option("n", opts->count, "Number of instances, 0.." + std::to_string(max_instances))
+      ->required(),
+    "N", max_instances);
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
   cmd->callback([opts] {
     std::string error;

@@ -18,7 +18,7 @@ void add_show_verb(CLI::App& app) {
   };
   auto opts = std::make_shared<options>();
   auto* cmd = app.add_subcommand("show", "Show one app or group: instances and settings");
-  cmd->add_option("name", opts->name, "App or group (web.api, web, api)")->required();
+  cmd->add_option("name", opts->name, "App, group or instance (web.api, web, api, web.api#1)")->required();
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
   cmd->callback([opts] {
     auto result = call_daemon("show", {{"name", opts->name}});

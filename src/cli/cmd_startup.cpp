@@ -101,6 +101,7 @@ void run_startup(const startup_options& opts) {
     fail(exit_failed, "cannot find an executable arbor-daemon next to arbor (" + u.daemon + ")");
   u.config_file = absolute_path(opts.file);
   u.home = arbor_home();
+  if (const char* path = std::getenv("PATH")) u.path = path;
   u.user_unit = opts.user;
   // A system unit started by a user other than root runs as that user, so
   // the socket in their ARBOR_HOME stays theirs and `arbor status` works.

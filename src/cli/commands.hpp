@@ -1,11 +1,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "arbor/spec.hpp"
 
 namespace CLI {
 class App;
+class ParseError;
 }
 
 namespace arbor::config {
@@ -46,8 +48,15 @@ bool report_errors(const config::load_result& res, const std::string& file);
 /// Apps (and, added to `instances`, their instance count) under `g`.
 size_t count_apps(const group_spec& g, size_t& instances);
 
-/// `arbor check FILE`: validates, prints every error or the tree.
+/// `arbor check FILE`: validates, prints every error or the tree; then
+/// warns (exit 0 still) about check_warnings with the CLI's PATH.
 int check(const std::string& file);
+
+/// What a valid config names that is not there now: an app's cwd that is
+/// missing, a command not found (with the app's PATH: its `env`, else
+/// `path_env`). One "app: message" each. Warnings, not errors: the file
+/// may be checked on another machine than where it runs.
+std::vector<std::string> check_warnings(const tree_spec& tree, const std::string& path_env);
 
 /// True when `fd` should get colour: a TTY and no NO_COLOR.
 bool use_color(int fd);
@@ -64,5 +73,14 @@ void add_log_verbs(CLI::App& app);
 
 /// Registers `startup` (cmd_startup.cpp): the systemd unit.
 void add_system_verbs(CLI::App& app);
+
+/// Registers `help [VERB]` (usage.cpp): prints the help, exit 0.
+void add_help_verb(CLI::App& app);
+
+/// The exit code for a command line `app` could not parse, or a verb's
+/// failure: help and --version 0, a verb's own code as it chose, any usage
+/// error (unknown verb or option, missing or invalid argument) exit_failed.
+/// Prints the message (help, or the error on stderr).
+int exit_code_for(const CLI::App& app, const CLI::ParseError& e);
 
 } // namespace arbor::cli

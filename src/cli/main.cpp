@@ -1,7 +1,8 @@
 // arbor: a process manager built as an OTP-style supervision tree.
 //
 // Every verb registers itself with a callback; a callback that fails throws
-// CLI::RuntimeError(code), which CLI11_PARSE turns into the exit code.
+// CLI::RuntimeError(code), which exit_code_for turns into the exit code (as
+// it does CLI11's usage errors: the README's 1, 2, 3).
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
   arbor::cli::add_client_verbs(app);
   arbor::cli::add_log_verbs(app);
   arbor::cli::add_system_verbs(app);
-  CLI11_PARSE(app, argc, argv);
+  arbor::cli::add_help_verb(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return arbor::cli::exit_code_for(app, e);
+  }
   return 0;
 }

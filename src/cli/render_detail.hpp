@@ -60,13 +60,17 @@ bool is_group(const json& node);
 struct instance_view {
   std::string id, app, state, last_exit, reason;
   int64_t index = 0, pid = 0, uptime_ms = 0, restarts = 0;
+  int64_t short_runs = 0;   ///< consecutive runs shorter than min_uptime
+  int64_t next_try_ms = 0;  ///< backoff: until the next try; 0 = not known
   std::optional<double> memory, cpu;
 };
 
 instance_view read_instance(const json& j);
 
 /// Why an instance is down, for the states where that is news: failed,
-/// backoff, and stopped by a decision ("stopped" alone says nothing).
+/// backoff (with the time to the next try and the short runs in a row that
+/// max_restarts counts), and stopped by a decision ("stopped" alone says
+/// nothing).
 std::string instance_reason(const instance_view& i);
 
 std::string memory_text(const instance_view& i);

@@ -1,6 +1,7 @@
 // `status`: the instance table (shared with `show`) and what it reads.
 
 #include <algorithm>
+#include <cstdio>
 
 #include "cli/render_detail.hpp"
 
@@ -30,13 +31,28 @@ instance_view read_instance(const json& j) {
   v.pid = get_int(j, "pid");
   v.uptime_ms = get_int(j, "uptime_ms");
   v.restarts = get_int(j, "restarts");
+  v.short_runs = get_int(j, "short_runs");
+  v.next_try_ms = get_int(j, "next_try_ms");
   v.memory = get_num(j, "memory_bytes");
   v.cpu = get_num(j, "cpu_percent");
   return v;
 }
 
 std::string instance_reason(const instance_view& i) {
-  if (i.state == "failed" || i.state == "backoff") return i.reason;
+  if (i.state == "backoff") {
+    auto r = i.reason;
+    if (i.next_try_ms > 0) {
+      char in[32];
+      std::snprintf(in, sizeof in, "%.1f s", static_cast<double>(i.next_try_ms) / 1000.0);
+      r += std::string{r.empty() ? "" : "; "} + "next try in " + in;
+    }
+    // A crash loop's reason counts them already.
+    if (i.short_runs > 0 && r.find("consecutive runs") == std::string::npos)
+      r += "; " + std::to_string(i.short_runs) + " short run" + (i.short_runs == 1 ? "" : "s")
+           + " in a row";
+    return r;
+  }
+  if (i.state == "failed") return i.reason;
   if (i.state == "stopped" && i.reason != "stopped") return i.reason;
   return "";
 }

@@ -84,6 +84,7 @@ std::string render_unit(const unit_options& o) {
   // systemd substitutes $VARS in the arguments only, not in the binary's path.
   line("ExecStart=" + unit_word(o.daemon, false) + " daemon " + unit_word(o.config_file, true));
   line("Environment=" + unit_word("ARBOR_HOME=" + o.home, false));
+  if (!o.path.empty()) line("Environment=" + unit_word("PATH=" + o.path, false));
   line("WorkingDirectory=/");
   if (!o.run_as.empty() && !o.user_unit) line("User=" + escape_specials(o.run_as, false));
   // SIGTERM to the daemon alone: it stops the apps in reverse start order

@@ -16,6 +16,10 @@ struct unit_options {
   std::string config_file;      ///< absolute path of the config
   std::string home;             ///< absolute $ARBOR_HOME the daemon serves
   std::string run_as;           ///< `User=` of a system unit; "" = the manager's (root)
+  /// PATH of the daemon and so of its apps: the one of whoever ran `arbor
+  /// startup`, so commands found through it (pyenv, nvm shims) are found at
+  /// boot too. "" = systemd's default PATH.
+  std::string path;
   bool user_unit = false;       ///< for `systemctl --user`: WantedBy=default.target
   std::chrono::seconds stop_timeout{90};  ///< TimeoutStopSec
 };

@@ -23,9 +23,10 @@ void add_client_verbs(CLI::App& app) {
   add_events_verb(app);
 }
 
-std::optional<uint32_t> parse_instance_count(const std::string& text, std::string& error) {
+std::optional<uint32_t> parse_count(const std::string& text, const std::string& what,
+                                    uint32_t max, std::string& error) {
   auto bad = [&](const std::string& why) -> std::optional<uint32_t> {
-    error = "N must be " + why + ", got '" + text + "'";
+    error = what + " must be " + why + ", got '" + text + "'";
     return std::nullopt;
   };
   if (text.empty()) return bad("a non-negative integer");
@@ -33,9 +34,22 @@ std::optional<uint32_t> parse_instance_count(const std::string& text, std::strin
   for (char c : text) {
     if (c < '0' || c > '9') return bad("a non-negative integer");
     n = n * 10 + static_cast<uint64_t>(c - '0');
-    if (n > max_instances) return bad("at most " + std::to_string(max_instances));
+    if (n > max) return bad("at most " + std::to_string(max));
   }
   return static_cast<uint32_t>(n);
+}
+
+std::optional<uint32_t> parse_instance_count(const std::string& text, std::string& error) {
+  return parse_count(text, "N", max_instances, error);
+}
+
+void check_count(CLI::Option* opt, const std::string& what, uint32_t max) {
+  opt->check(CLI::Validator(
+    [what, max](std::string& text) {
+      std::string error;
+      return parse_count(text, what, max, error) ? std::string{} : error;
+    },
+    what, "count"));
 }
 
 std::optional<std::string> parse_signal_arg(const std::string& text, std::string& error) {

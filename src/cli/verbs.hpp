@@ -9,6 +9,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace arbor::cli {
@@ -25,9 +26,17 @@ void add_events_verb(CLI::App& app);   ///< events (cmd_events.cpp)
 /// Most instances `scale` accepts (the config's own limit for `instances`).
 constexpr uint32_t max_instances = 10000;
 
-/// `scale`'s N: a decimal integer in [0, max_instances] ("4", "0"). Anything
-/// else (negative, "1.5", "4x", too large) is nullopt with `error` set.
+/// A count argument named `what`: a decimal integer in [0, max] ("4", "0").
+/// Anything else (negative, "1.5", "4x", too large) is nullopt with `error`
+/// set ("N must be a non-negative integer, got '-1'").
+std::optional<uint32_t> parse_count(const std::string& text, const std::string& what,
+                                    uint32_t max, std::string& error);
+
+/// `scale`'s N: parse_count in [0, max_instances].
 std::optional<uint32_t> parse_instance_count(const std::string& text, std::string& error);
+
+/// Makes `opt` take only parse_count's counts, with its message.
+void check_count(CLI::Option* opt, const std::string& what, uint32_t max);
 
 /// `signal`'s SIG: "HUP", "SIGHUP", "sighup" or "1" → "HUP" (the name the
 /// protocol takes). Unknown signals are nullopt with `error` set.

@@ -89,8 +89,15 @@ void show_node(call c, const config::target& t) {
     if (!node) return c.fail("not_found", "'" + t.address() + "' is not running in the tree");
     json spec = t.is_group ? spec_json(*config::find_group(root, t.path))
                            : spec_json(*config::find_app(root, t.path));
-    if (!t.is_group) spec["instances"] = node->instances.size();
-    json out{{"node", node_json(*node, root)}, {"spec", spec}};
+    if (!t.is_group) spec["instances"] = node->instances.size(); // the running count
+    json shown = node_json(*node, root);
+    if (t.instance) { // "web.api#1": that instance alone
+      json one = json::array();
+      for (auto& x : shown["instances"])
+        if (x["index"] == *t.instance) one.push_back(x);
+      shown["instances"] = one;
+    }
+    json out{{"node", shown}, {"spec", spec}};
     if (!t.is_group) {
       auto ls = c.self->state.tree->logs_of(t.path);
       auto [o, e] = c.self->state.tree->log_files(t.path);

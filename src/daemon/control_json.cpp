@@ -24,6 +24,8 @@ json instance_json(const instance_status& x, const std::string& app) {
   j["cpu_percent"] = x.cpu_percent >= 0 ? json(x.cpu_percent) : json(nullptr);
   j["port"] = x.port ? json(x.port) : json(nullptr);
   j["health"] = x.health;
+  j["short_runs"] = x.short_runs;
+  if (x.next_try_ms > 0) j["next_try_ms"] = x.next_try_ms;
   return j;
 }
 

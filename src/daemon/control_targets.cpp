@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "restart_all.hpp"
+
 namespace arbor::detail::control {
 
 using nlohmann::json;
@@ -112,9 +114,18 @@ void run_targets(call c, const std::string& cmd, const targets& ts) {
   auto addrs = std::make_shared<std::vector<std::string>>();
   for (auto& t : ts) addrs->push_back(t.address());
   auto acc = std::make_shared<ids>();
-  if (cmd == "start") each_target(c, start_atom::value, addrs, 0, acc);
-  else if (cmd == "stop") each_target(c, stop_atom::value, addrs, 0, acc);
-  else each_target(c, restart_atom::value, addrs, 0, acc);
+  if (cmd == "start") return each_target(c, start_atom::value, addrs, 0, acc);
+  if (cmd == "stop") return each_target(c, stop_atom::value, addrs, 0, acc);
+  if (std::find(addrs->begin(), addrs->end(), "") == addrs->end())
+    return each_target(c, restart_atom::value, addrs, 0, acc);
+  // `restart all` (the root's address "") leaves finished one-shots alone
+  // (restart_all.hpp); named apps restart whatever their state.
+  with_status(c, [c, addrs, acc](node_status& n) {
+    auto all = restart_all_addresses(c.self->state.current.root, n);
+    auto at = addrs->erase(std::find(addrs->begin(), addrs->end(), ""));
+    addrs->insert(at, all.begin(), all.end());
+    each_target(c, restart_atom::value, addrs, 0, acc);
+  });
 }
 
 void reload_targets(call c, const targets& ts) {

@@ -433,3 +433,21 @@ TEST_CASE("display_width and truncate_display count columns, not bytes") {
   CHECK(truncate_display("abcdef", 0, false) == "abcdef");
   CHECK(truncate_display("\x1b[1mabcdef\x1b[0m", 3, true) == "\x1b[1mab…\x1b[0m");
 }
+
+TEST_CASE("render_status: backoff says when the next try is and how many short runs in a row") {
+  auto delayed = instance("w", 0, "backoff", 0, 0, 5, null, null, "exit(1)",
+                          "exit(1), restart in 4000ms");
+  delayed["next_try_ms"] = 3240;
+  delayed["short_runs"] = 2;
+  CHECK(lines(render_status({{"instances", {delayed}}}, false))[1]
+        == "w    #0    backoff    -       -         5       -    -  "
+           "exit(1), restart in 4000ms; next try in 3.2 s; 2 short runs in a row");
+  // A crash loop's reason counts the short runs already.
+  auto loop = instance("w", 0, "backoff", 0, 0, 4, null, null, "exit(1)",
+                       "crash loop: 4 consecutive runs shorter than min_uptime, restart in 800ms");
+  loop["next_try_ms"] = 650;
+  loop["short_runs"] = 4;
+  CHECK(render_status({{"instances", {loop}}}, false).find(
+          "min_uptime, restart in 800ms; next try in 0.7 s\n")
+        != std::string::npos);
+}

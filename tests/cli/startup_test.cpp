@@ -320,3 +320,31 @@ TEST_CASE("systemd-analyze verify: it does check the unit here (a missing daemon
   CHECK(r.rc != 0);
   CHECK_THAT(r.err, Contains(o.daemon + " is not executable"));
 }
+
+TEST_CASE("render_unit: the PATH of whoever ran `arbor startup` goes into the unit") {
+  auto o = sample();
+  o.path = "/home/al/.pyenv/shims:/home/al/.nvm/versions/node/v20/bin:/usr/bin:/bin";
+  auto u = render_unit(o);
+  CHECK(has_line(u, "Environment=PATH=" + o.path));
+  CHECK(u.find("Environment=PATH") > u.find("Environment=ARBOR_HOME"));
+  o.path = "/opt/my tools/bin:/usr/bin"; // a space: quoted like ExecStart's words
+  CHECK(has_line(render_unit(o), "Environment=\"PATH=/opt/my tools/bin:/usr/bin\""));
+  o.path.clear(); // no PATH: systemd's default, no line
+  CHECK(render_unit(o).find("PATH") == std::string::npos);
+}
+
+TEST_CASE("systemd-analyze verify: a unit with the user's PATH loads cleanly") {
+  REQUIRE(::access(analyze, X_OK) == 0);
+  temp_dir dir;
+  unit_options o;
+  o.daemon = ARBOR_TEST_CHILD;
+  o.config_file = dir.path + "/arbor.toml";
+  o.home = dir.path + "/home";
+  o.path = dir.path + "/my shims 100%:/usr/local/bin:/usr/bin:/bin";
+  auto r = verify(dir.path, "arbor-path", render_unit(o), false);
+  if (analyze_ran(r, dir.path + "/arbor-path.service")) {
+    INFO("stderr:\n" << r.err);
+    CHECK(r.rc == 0);
+    CHECK(r.err.empty());
+  }
+}

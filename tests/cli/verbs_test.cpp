@@ -83,3 +83,46 @@ TEST_CASE("client verbs: every verb has --json and help, ls is status") {
   }
   CHECK(app.get_subcommand("ls") == app.get_subcommand("status"));
 }
+
+TEST_CASE("parse_count: says which argument, and never prints a range of doubles") {
+  std::string error;
+  CHECK(parse_count("20", "-n", 1000, error) == 20u);
+  CHECK_FALSE(parse_count("abc", "-n", 1000, error));
+  CHECK(error == "-n must be a non-negative integer, got 'abc'");
+  CHECK_FALSE(parse_count("1001", "-n", 1000, error));
+  CHECK(error == "-n must be at most 1000, got '1001'");
+}
+
+namespace {
+
+/// The exit code main() gives `line` (every verb registered as it does).
+int exit_code_of(const std::string& line) {
+  CLI::App app{"arbor"};
+  app.require_subcommand(1);
+  add_lifecycle_verbs(app);
+  add_client_verbs(app);
+  add_log_verbs(app);
+  add_system_verbs(app);
+  add_help_verb(app);
+  try {
+    app.parse(line, false);
+  } catch (const CLI::ParseError& e) {
+    return exit_code_for(app, e);
+  }
+  return 0;
+}
+
+} // namespace
+
+TEST_CASE("exit_code_for: every usage error is 1, help is 0") {
+  for (const char* bad : {"", "bogus", "signal BOGUS api", "scale api -1", "status --jsonx", "stop",
+                          "events -n abc", "logs -n abc", "help bogus"}) {
+    INFO(bad);
+    CHECK(exit_code_of(bad) == exit_failed);
+  }
+  CHECK(exit_code_of("help") == 0);
+  CHECK(exit_code_of("help stop") == 0);
+  CHECK(exit_code_of("help ls") == 0);
+  CHECK(exit_code_of("--help") == 0);
+  CHECK(exit_code_of("stop --help") == 0);
+}

@@ -180,3 +180,54 @@ TEST_CASE("arbor run: the root supervisor giving up exits non-zero") {
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(slurp(d.file("err")).find("root supervisor exceeded its intensity") != std::string::npos);
 }
+
+TEST_CASE("arbor: usage errors exit 1 as the README promises, help exits 0") {
+  temp_dir d;
+  auto home = d.path.string();
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"bogus"}, {"signal", "BOGUS", "api"}, {"scale", "api", "-1"},
+        {"status", "--jsonx"}, {"stop"}, {"events", "-n", "abc"}, {"help", "bogus"}}) {
+    auto r = run_arbor(args, home);
+    INFO(args.front() << " " << (args.size() > 1 ? args[1] : "") << ": " << r.err);
+    CHECK(r.rc == 1);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.err.size() < 300); // a message, not a 309-digit range
+  }
+  auto bogus = run_arbor({"bogus"}, home);
+  CHECK(bogus.err.find("unknown verb 'bogus'") != std::string::npos);
+  auto events = run_arbor({"events", "-n", "abc"}, home);
+  CHECK(events.err.find("-n must be a non-negative integer, got 'abc'") != std::string::npos);
+
+  auto help = run_arbor({"help"}, home);
+  CHECK(help.rc == 0);
+  CHECK(help.out.find("Usage:") != std::string::npos);
+  CHECK(help.out.find("status") != std::string::npos);
+  auto verb = run_arbor({"help", "stop"}, home);
+  CHECK(verb.rc == 0);
+  CHECK(verb.out.find("kill_timeout") != std::string::npos);
+  CHECK(run_arbor({"--help"}, home).rc == 0);
+  CHECK(run_arbor({"--version"}, home).rc == 0);
+}
+
+TEST_CASE("arbor startup: the unit carries the PATH arbor startup ran with") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "[api]\ncommand = \"node server.js\"\n"; }
+  auto r = run_arbor({"startup", cfg}, d.path.string());
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const char* path = std::getenv("PATH");
+  REQUIRE(path != nullptr);
+  CHECK(("\n" + r.out).find(std::string{"\nEnvironment=PATH="} + path + "\n") != std::string::npos);
+}
+
+TEST_CASE("arbor check: a command that is not there now is a warning, not an error") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  { std::ofstream(cfg) << "[api]\ncommand = \"no-such-command-arbor-test\"\n"; }
+  auto r = run_arbor({"check", cfg}, d.path.string());
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("api") != std::string::npos);
+  CHECK(r.err.find(cfg + ": warning: api: ") != std::string::npos);
+  CHECK(r.err.find("no-such-command-arbor-test") != std::string::npos);
+}

@@ -36,6 +36,13 @@ std::string daemon_maps(const std::string& home) {
   return slurp("/proc/" + std::to_string(pid) + "/maps");
 }
 
+void up_with(const std::string& home, const std::string& cfg, const std::string& toml) {
+  std::ofstream(cfg) << toml;
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+}
+
 cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
                      std::chrono::milliseconds timeout) {
   std::string bin = ARBOR_BIN;

@@ -24,6 +24,10 @@ cli_result run_arbor(const std::vector<std::string>& args, const std::string& ho
 /// `arbor ARGS... --json`, parsed; fails the test if it does not exit 0.
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home);
 
+/// Writes `toml` to `cfg` and runs `arbor up` on it for `home`; REQUIREs
+/// that it started.
+void up_with(const std::string& home, const std::string& cfg, const std::string& toml);
+
 /// A whole file ("" if it cannot be read).
 std::string slurp(const std::string& path);
 

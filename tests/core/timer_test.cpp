@@ -83,6 +83,36 @@ TEST_CASE("process_actor: a backoff restart fires when its delay has passed, not
   CHECK(wait_gone(first));
 }
 
+TEST_CASE("process_actor: status in backoff says when the next try is and counts the short runs") {
+  fixture f;
+  int32_t first = 0;
+  auto p = in_backoff(f, first);
+  auto* self = dynamic_cast<caf::stateful_actor<process_state>*>(
+    caf::actor_cast<caf::abstract_actor*>(p));
+  REQUIRE(self != nullptr);
+  auto x = status_of(self);
+  CHECK(x.state == proc_state::backoff);
+  CHECK(x.short_runs == 1);
+  CHECK(x.restarts == 0);
+  // The timer runs on simulated time, the countdown on the real clock: it
+  // only says what is left of the 5 s.
+  CHECK(x.next_try_ms > 0);
+  CHECK(x.next_try_ms <= 5000);
+  f.sched.advance_time(5000ms); // the restart: no backoff any more
+  f.drain();
+  x = status_of(self);
+  CHECK(x.state == proc_state::running);
+  CHECK(x.next_try_ms == 0);
+  CHECK(x.short_runs == 1); // until a run lasts min_uptime
+  CHECK(x.restarts == 1);
+  auto second = x.pid;
+  caf::anon_send_exit(p, caf::exit_reason::kill);
+  f.drain();
+  os::signal_group(first, SIGKILL);
+  CHECK(wait_gone(second));
+  CHECK(wait_gone(first));
+}
+
 TEST_CASE("process_actor: a start during backoff makes the pending timer stale") {
   fixture f;
   int32_t first = 0;
@@ -144,4 +174,79 @@ TEST_CASE("app_supervisor: the cron timer fires at next_fire and re-arms itself"
   CHECK(f.count(event_kind::cron) == 2);
   caf::anon_send_exit(app, caf::exit_reason::kill);
   f.drain();
+}
+
+namespace {
+
+/// An app of one instance under a cron schedule, depending on "db", which
+/// the board knows and which never becomes ready.
+std::shared_ptr<const app_spec> waits_for_db() {
+  auto spec = std::make_shared<app_spec>();
+  spec->name = "api";
+  spec->argv = {ARBOR_TEST_CHILD, "sleep"};
+  spec->depends_on = {"db"};
+  spec->cron_restart = "0 3 * * *";
+  return spec;
+}
+
+/// The app of waits_for_db(), spawned, with "db" known and not ready.
+caf::actor spawn_waiting(fixture& f) {
+  f.rt->board.set("db", false);
+  auto app = f.sys.spawn(app_supervisor, waits_for_db(), f.parent, f.rt, false);
+  f.drain();
+  return app;
+}
+
+/// Every pid the app's instances run (0 for none).
+std::vector<int32_t> pids_of(fixture& f, const app_supervisor_state& st) {
+  std::vector<int32_t> pids;
+  for (auto& x : st.instances) pids.push_back(f.state_of<process_state>(x).pid);
+  return pids;
+}
+
+} // namespace
+
+TEST_CASE("app_supervisor: a cron tick does not start an app still waiting for its depends_on") {
+  fixture f;
+  auto app = spawn_waiting(f);
+  auto& st = f.state_of<app_supervisor_state>(app);
+  using sys_clock = std::chrono::system_clock;
+  auto base = sys_clock::time_point{std::chrono::seconds{1795316340}}; // 2026-11-22 02:59:00Z
+  auto simulated = std::make_shared<std::chrono::milliseconds>(0);
+  st.wall_clock = [base, simulated] { return base + *simulated; };
+  caf::anon_send(app, start_atom::value);
+  f.drain();
+  REQUIRE(st.waiting);
+  REQUIRE(f.count(event_kind::waiting) == 1);
+  *simulated += 61s; // past 03:00:00: the tick comes due
+  f.sched.advance_time(61s);
+  f.drain();
+  CHECK(st.cron_gen >= 2); // the tick came and the next one is armed
+  CHECK(st.waiting);
+  CHECK(f.count(event_kind::child_started) == 0);
+  CHECK(pids_of(f, st) == std::vector<int32_t>{0});
+  caf::anon_send_exit(app, caf::exit_reason::kill);
+  f.drain();
+}
+
+TEST_CASE("app_supervisor: scaling up an app waiting for its depends_on starts nothing yet") {
+  fixture f;
+  auto app = spawn_waiting(f);
+  auto& st = f.state_of<app_supervisor_state>(app);
+  caf::anon_send(app, start_atom::value);
+  f.drain();
+  REQUIRE(st.waiting);
+  caf::anon_send(app, scale_atom::value, std::string{"api"}, uint32_t{3});
+  f.drain();
+  CHECK(st.instances.size() == 3);
+  CHECK(f.count(event_kind::child_started) == 0);
+  CHECK(pids_of(f, st) == std::vector<int32_t>{0, 0, 0});
+  f.rt->board.set("db", true); // db ready: all three start
+  f.drain();
+  CHECK(f.count(event_kind::child_started) == 3);
+  for (auto pid : pids_of(f, st)) CHECK(pid > 0);
+  auto pids = pids_of(f, st);
+  caf::anon_send_exit(app, caf::exit_reason::kill);
+  f.drain();
+  for (auto pid : pids) CHECK(wait_gone(pid));
 }
