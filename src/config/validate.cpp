@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/limits.hpp"
 #include "config/units.hpp"
 
 namespace arbor::config {
@@ -49,6 +50,7 @@ void check_apps(const group_spec& g, std::vector<diagnostic>& errors) {
 
 std::vector<diagnostic> validate(tree_spec& tree) {
   std::vector<diagnostic> errors;
+  check_limits(tree, errors);
   check_apps(tree.root, errors);
   detail::resolve_dependencies(tree.root, errors);
   if (errors.empty()) detail::order_by_dependencies(tree.root);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "config/detail.hpp"
+#include "config/limits.hpp"
 #include "os/paths.hpp"
 #include "config/suggest.hpp"
 #include "config/validate.hpp"
@@ -45,6 +46,7 @@ std::string describe(const group_spec& g) {
 struct walker {
   context& cx;
   tree_spec& tree;
+  size_t depth = 0; ///< of the group being walked; the root is 0
 
   void check_name(std::string_view name, const toml::source_region& at) {
     std::string quoted = "'" + std::string{name} + "'";
@@ -52,8 +54,6 @@ struct walker {
       cx.error(at, "empty name: apps and groups need a name");
     } else if (name.find('.') != std::string_view::npos) {
       cx.error(at, "name " + quoted + " must not contain '.' (nest tables instead: [group.app])");
-    } else if (name.find_first_of("# \t\r\n\v\f") != std::string_view::npos) {
-      cx.error(at, "name " + quoted + " must not contain '#' or whitespace");
     } else if (name == "all") {
       cx.error(at, "'all' is a reserved name (the command line uses it for every app)");
     }
@@ -140,11 +140,17 @@ struct walker {
           child.app.name = path;
           child.app.where = cx.pos(sub->source());
           read_app(cx, *sub, child.app);
+        } else if (depth == max_group_depth) {
+          // Not one level further: a file nested 10,000 deep would exhaust the stack.
+          cx.error(e.key_source(), too_deep_message(path, depth + 1));
+          continue;
         } else {
           child.type = node_spec::kind::group;
           child.group.name = path;
           child.group.where = cx.pos(sub->source());
+          ++depth;
           walk_group(*sub, child.group);
+          --depth;
         }
         g.children.push_back(std::move(child));
       } else if (is_array_of_tables(*e.value)) {
