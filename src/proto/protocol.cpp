@@ -262,6 +262,17 @@ std::string encode_item(uint64_t id, const nlohmann::json& item) {
          + ",\"item\":" + dump(item) + "}\n";
 }
 
+bool is_item(std::string_view line) {
+  // The encoders write the envelope in a fixed order: {"v":1,"id":N,"item":
+  const std::string head = "{\"v\":" + std::to_string(version) + ",\"id\":";
+  if (line.substr(0, head.size()) != head)
+    return false;
+  size_t pos = head.size();
+  while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9')
+    ++pos;
+  return line.substr(pos, 8) == ",\"item\":";
+}
+
 std::optional<response> decode_response(std::string_view line, std::string& err) {
   json j;
   try {
