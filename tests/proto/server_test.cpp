@@ -977,7 +977,7 @@ void barrier(const std::string& sock) {
 
 } // namespace
 
-TEST_CASE("proto::control_server: a connection has at most max_pipelined requests read ahead; "
+TEST_CASE("proto::control_server: a connection has at most max_pipelined requests read ahead, "
           "a client that leaves has the rest dropped unread",
           "[server][limits]") {
   server_options opts;
@@ -1038,7 +1038,7 @@ TEST_CASE("proto::control_server: a connection idle for idle_timeout is closed, 
   CHECK(d.server->is_open(busy_conn)); // a request in progress keeps it
 }
 
-TEST_CASE("proto::control_server: past max_connections the idlest is closed; when all are busy "
+TEST_CASE("proto::control_server: past max_connections the idlest is closed, when all are busy "
           "a newcomer gets busy",
           "[server][limits]") {
   server_options opts;
@@ -1086,4 +1086,50 @@ TEST_CASE("proto::control_server: with descriptors short it keeps few connection
   REQUIRE(d.notices.size() == 1);
   CHECK_THAT(d.notices[0], Catch::Contains("left for supervision; the control socket serves at "
                                            "most 1 connections"));
+}
+
+TEST_CASE("proto::client: a socket served by another uid is refused before anything is sent",
+          "[client][uid]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to run a server as nobody (uid 65534)");
+    return;
+  }
+  temp_dir dir;
+  REQUIRE(::chmod(dir.path.c_str(), 0777) == 0);
+  std::string path = dir.path + "/arbor.sock";
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) { // a fake daemon as nobody: listens, and tells what it received
+    ::alarm(20);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0
+        || ::setresuid(65534, 65534, 65534) != 0)
+      ::_exit(1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    auto addr = address_of(path);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0
+        || ::listen(fd, 4) != 0)
+      ::_exit(2);
+    char one = 1;
+    if (::write(ready[1], &one, 1) != 1)
+      ::_exit(3);
+    int c = ::accept(fd, nullptr, nullptr);
+    char buf[64];
+    ssize_t n = c >= 0 ? ::recv(c, buf, sizeof buf, 0) : -1;
+    ::_exit(n == 0 ? 0 : 4); // 0: the client hung up without sending a byte
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  ::close(ready[0]);
+  std::string err;
+  auto c = client::connect(path, err);
+  CHECK_FALSE(c);
+  CHECK(err == "refusing the daemon at " + path + ": it runs as uid 65534, not as you (uid 0) "
+                 "or root; check who owns ARBOR_HOME and stop that process");
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
