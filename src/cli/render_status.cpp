@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/render_detail.hpp"
+#include "os/proc_state.hpp"
 
 namespace arbor::cli {
 
@@ -38,6 +39,7 @@ instance_view read_instance(const json& j) {
 std::string instance_reason(const instance_view& i) {
   if (i.state == "failed" || i.state == "backoff") return i.reason;
   if (i.state == "stopped" && i.reason != "stopped") return i.reason;
+  if (i.reason.rfind(os::stopped_by_signal_reason, 0) == 0) return i.reason;
   return "";
 }
 
