@@ -318,10 +318,9 @@ TEST_CASE("log_pump: a symlinked log file is refused: nothing written through it
 
   log_pump pump;
   pump.configure(config(tmp, "ln"));
-  int wo = pump.open_stream("ln", 0, stream::out);
-  int we = pump.open_stream("ln", 0, stream::err);
-  REQUIRE(put(wo, "into the link\n"));
-  REQUIRE(put(we, "into the dangling link\n"));
+  int fds[2] = {pump.open_stream("ln", 0, stream::out), pump.open_stream("ln", 0, stream::err)};
+  REQUIRE(put(fds[0], "into the link\n"));
+  REQUIRE(put(fds[1], "into the dangling link\n"));
   REQUIRE(wait_until([&] {
     return pump.stats("ln").bytes_dropped
            == std::string{"ln#0 | into the link\nln#0 | into the dangling link\n"}.size();
@@ -337,6 +336,6 @@ TEST_CASE("log_pump: a symlinked log file is refused: nothing written through it
   CHECK(pump.stats("ln").last_error.find("symlink") != std::string::npos);
   CHECK(slurp(target) == "precious\n");
   CHECK_FALSE(exists(dangling));
-  ::close(wo);
-  ::close(we);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }

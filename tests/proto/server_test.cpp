@@ -968,6 +968,12 @@ std::string pipeline(const std::string& cmd, uint64_t first, size_t n) {
   return text;
 }
 
+server_options pipelined(uint32_t n) {
+  server_options opts;
+  opts.max_pipelined = n;
+  return opts;
+}
+
 /// A round trip on a fresh connection: the server thread has worked off
 /// what was readable before it.
 void barrier(const std::string& sock) {
@@ -980,9 +986,7 @@ void barrier(const std::string& sock) {
 TEST_CASE("proto::control_server: a connection has at most max_pipelined requests read ahead, "
           "a client that leaves has the rest dropped unread",
           "[server][limits]") {
-  server_options opts;
-  opts.max_pipelined = 4;
-  test_daemon d{opts};
+  test_daemon d{pipelined(4)};
   raw_conn piped{d.sock};
   REQUIRE(piped.write(pipeline("silent", 1, 100)));
   uint64_t conn = d.conn_of("silent");
@@ -1012,9 +1016,7 @@ TEST_CASE("proto::control_server: a connection has at most max_pipelined request
 
 TEST_CASE("proto::control_server: pipelined requests answered at once all get their replies",
           "[server][limits]") {
-  server_options opts;
-  opts.max_pipelined = 2;
-  test_daemon d{opts};
+  test_daemon d{pipelined(2)};
   raw_conn piped{d.sock};
   REQUIRE(piped.write(pipeline("ping", 1, 200)));
   for (uint64_t id = 1; id <= 200; ++id)
