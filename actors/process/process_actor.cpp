@@ -11,6 +11,7 @@
 
 #include "common.hpp"
 #include "event_bus.hpp"
+#include "os/proc_state.hpp"
 #include "process_health.hpp"
 
 namespace arbor::detail {
@@ -358,6 +359,9 @@ instance_status status_of(self_ptr self) {
   }
   x.last_exit = s.last_exit;
   x.reason = s.reason;
+  if (s.pid != 0 && os::stopped_by_signal(s.pid))
+    x.reason = std::string{os::stopped_by_signal_reason} + ": `arbor signal CONT " + s.id
+               + "` resumes it";
   x.port = s.port;
   x.health = s.health_detail;
   return x;

@@ -18,6 +18,11 @@ namespace arbor::cli {
 
 /// $ARBOR_HOME, else $HOME/.arbor.
 std::string arbor_home();
+/// ssh's StrictModes habit: the home holds the socket, the logs and the
+/// state, so it must be owned by us or root and writable by no one else.
+/// Created 0700 when missing. Returns "" or the refusal, naming the owner,
+/// the mode and the fix.
+std::string check_home(const std::string& home);
 /// <home>/arbor.sock
 std::string socket_path();
 

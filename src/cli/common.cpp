@@ -1,7 +1,11 @@
 // Helpers shared by the CLI and the daemon binary (no CAF).
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -20,6 +24,29 @@ std::string arbor_home() {
     h = std::string{home && *home ? home : "/root"} + "/.arbor";
   }
   return absolute_path(h);
+}
+
+std::string check_home(const std::string& home) {
+  struct stat st {};
+  if (::stat(home.c_str(), &st) != 0) {
+    auto slash = home.rfind('/');
+    std::error_code ec;
+    if (slash != std::string::npos && slash > 0) os::make_dirs(home.substr(0, slash), ec);
+    if (::mkdir(home.c_str(), 0700) != 0 && errno != EEXIST)
+      return "cannot create ARBOR_HOME " + home + ": " + std::strerror(errno);
+    if (::stat(home.c_str(), &st) != 0)
+      return "cannot stat ARBOR_HOME " + home + ": " + std::strerror(errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return "ARBOR_HOME " + home + " is not a directory";
+  bool owner_ok = st.st_uid == ::geteuid() || st.st_uid == 0;
+  if (owner_ok && (st.st_mode & 022) == 0) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  auto me = std::to_string(::geteuid());
+  return "refusing ARBOR_HOME " + home + ": owned by uid " + std::to_string(st.st_uid)
+         + " with mode " + mode + "; it must be owned by you (uid " + me
+         + ") or root and writable by no one else (fix: chown " + me + " " + home
+         + " && chmod 700 " + home + ")";
 }
 
 std::string socket_path() {

@@ -68,9 +68,11 @@ void print_log_tail(const std::string& log) {
 /// Starts arbor-daemon for `file` (own session, output to <home>/daemon.log)
 /// and waits until it answers; returns its pid.
 int start_daemon(const std::string& file, const std::string& home) {
-  std::error_code ec;
-  std::filesystem::create_directories(home, ec);
-  ::chmod(home.c_str(), 0700);
+  // Before writing daemon.log there (the daemon checks again: `arbor run`).
+  if (auto refused = check_home(home); !refused.empty()) {
+    std::fprintf(stderr, "arbor: %s\n", refused.c_str());
+    fail(exit_failed);
+  }
   auto log = home + "/daemon.log";
   auto bin = daemon_binary();
   std::vector<std::string> args{"arbor-daemon", "daemon", file};
@@ -80,7 +82,8 @@ int start_daemon(const std::string& file, const std::string& home) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                   0600);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/render_detail.hpp"
+#include "os/proc_state.hpp"
 
 namespace arbor::cli {
 
@@ -54,6 +55,7 @@ std::string instance_reason(const instance_view& i) {
   }
   if (i.state == "failed") return i.reason;
   if (i.state == "stopped" && i.reason != "stopped") return i.reason;
+  if (i.reason.rfind(os::stopped_by_signal_reason, 0) == 0) return i.reason;
   return "";
 }
 

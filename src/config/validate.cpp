@@ -4,6 +4,9 @@
 #include <limits>
 #include <set>
 
+#include "config/limits.hpp"
+#include "config/units.hpp"
+
 namespace arbor::config {
 
 namespace {
@@ -24,8 +27,7 @@ void check_name(const group_spec& parent, const node_spec& c, std::vector<diagno
     errors.push_back({at, "empty name: apps and groups need a name"});
   else if (segment.find('.') != std::string::npos)
     errors.push_back({at, "name " + quoted + " must not contain '.' (nest tables instead: [group.app])"});
-  else if (segment.find_first_of("# \t\r\n\v\f") != std::string::npos)
-    errors.push_back({at, "name " + quoted + " must not contain '#' or whitespace"});
+  // The characters a name may hold are checked with its length (limits.cpp).
   else if (segment == "all")
     errors.push_back({at, "'all' is a reserved name (the command line uses it for every app)"});
 }
@@ -50,6 +52,7 @@ void check_group(const group_spec& g, std::set<std::string>& names,
 
 std::vector<diagnostic> validate(tree_spec& tree) {
   std::vector<diagnostic> errors;
+  check_limits(tree, errors);
   std::set<std::string> names;
   check_group(tree.root, names, errors);
   if (auto err = detail::host_port_error(tree.metrics.listen, false))

@@ -279,7 +279,9 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
   st.opts = std::move(opts);
   st.started_ms = wall_now_ns() / 1000000;
   return {
-    [=](control_request& r) { dispatch(self, r.conn, r.req); },
+    [=](control_request& r) {
+      if (self->state.sink->is_open(r.conn)) dispatch(self, r.conn, r.req);
+    },
     [=](conn_closed& c) { self->state.followers.erase(c.conn); },
     [=](event& e) {
       auto& s = self->state;

@@ -34,6 +34,11 @@ public:
     std::lock_guard<std::mutex> g{m_};
     if (server_) server_->send(conn, std::move(line));
   }
+  /// False once the client left: its queued requests are not worked on.
+  bool is_open(uint64_t conn) {
+    std::lock_guard<std::mutex> g{m_};
+    return server_ && server_->is_open(conn);
+  }
 
 private:
   std::mutex m_;

@@ -74,6 +74,9 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
     caf::anon_send(control, control_request{conn, std::move(req)});
   };
   h.on_close = [control](uint64_t conn) { caf::anon_send(control, conn_closed{conn}); };
+  h.on_notice = [](const std::string& text) {
+    log_warn("supervisor=root event=control_limit reason=\"{}\"", text);
+  };
   d.server = std::make_unique<proto::control_server>(d.opts.home + "/arbor.sock", std::move(h));
   d.sink->attach(d.server.get());
   // Never throws: a bad address or a failed bind is logged, the tree runs on.

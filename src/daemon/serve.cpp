@@ -19,6 +19,7 @@
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
+#include "daemon_log.hpp"
 #include "log.hpp"
 #include "os/crash_report.hpp"
 #include "os/heap.hpp"
@@ -36,11 +37,10 @@ void setup_logging(bool color) {
 
 /// Holds <home>/arbor.lock for the process's lifetime: one arbor per home.
 int lock_home(const std::string& home, std::string& error) {
-  std::error_code ec;
-  os::make_dirs(home, ec);
-  ::chmod(home.c_str(), 0700);
+  error = check_home(home);
+  if (!error.empty()) return -1;
   auto path = home + "/arbor.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     error = "cannot open " + path + ": " + std::strerror(errno);
     return -1;
@@ -54,6 +54,18 @@ int lock_home(const std::string& home, std::string& error) {
     return -1;
   }
   return fd;
+}
+
+/// <home>/arbor.pid, never through a symlink.
+void write_pid_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    detail::log_warn("supervisor=root event=pid_file reason=\"{}: {}\"", path, std::strerror(errno));
+    return;
+  }
+  auto text = std::to_string(::getpid()) + "\n";
+  [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
+  ::close(fd);
 }
 
 /// Every instance costs the daemon a few descriptors (its pipes' read ends, a
@@ -90,7 +102,9 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
     fmt::print(stderr, "arbor: {}\n", error);
     return exit_failed;
   }
-  std::ofstream(home + "/arbor.pid") << ::getpid() << "\n";
+  // Started by `arbor up` (output to <home>/daemon.log): rotate it.
+  if (!foreground) detail::rotate_daemon_log(home + "/daemon.log");
+  write_pid_file(home + "/arbor.pid");
   int sfd = os::open_signalfd(blocked);
   if (sfd < 0) {
     fmt::print(stderr, "arbor: signalfd: {}\n", std::strerror(errno));

@@ -50,7 +50,7 @@ keeper_server::~keeper_server() {
 
 int keeper_server::open(std::string& error) {
   auto lock = detail::lock_path(opts_.home);
-  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock_fd_ < 0) {
     error = err_text("open " + lock, errno);
     return keeper_exit_error;

@@ -52,7 +52,7 @@ void raise_fd_limit() {
 /// stdin from /dev/null, stdout/stderr appended to `log`.
 void redirect(const std::string& log) {
   int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (out < 0)
     out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (in >= 0) {

@@ -229,7 +229,7 @@ void stream_table::write_file(file_state& f, entry& e) {
   }
   const std::string& path = e.meta.path;
   if (f.fd < 0 && f.error.empty()) {
-    f.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    f.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (f.fd < 0) {
       f.error = std::strerror(errno);
       note("event=open_failed file=" + path + " error=\"" + f.error + "\"");

@@ -12,7 +12,25 @@ namespace arbor::logs::detail {
 namespace {
 
 std::string errno_text(const char* what, const std::string& path, int err) {
+  if (err == ELOOP) // O_NOFOLLOW met a symlink: say so, not "too many levels"
+    return std::string{what} + " " + path + ": it is a symlink; arbor never writes through one";
   return std::string{what} + " " + path + ": " + std::strerror(err);
+}
+
+/// Our files never follow a symlink planted in the log dir: writing, creating
+/// or truncating through one would reach a file someone else chose.
+constexpr int no_follow = O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+
+/// truncate(2) without following a symlink; 0 or -1 with errno.
+int truncate_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | no_follow);
+  if (fd < 0)
+    return -1;
+  int rc = ::ftruncate(fd, 0);
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return rc;
 }
 
 std::string rotated(const std::string& path, uint64_t k) {
@@ -80,7 +98,7 @@ void app_log::apply(const app_snapshot& c) {
 
 bool app_log::open_file(file_state& f, const app_snapshot& c, std::string& error) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | no_follow, 0644);
     if (f.fd >= 0)
       break;
     int err = errno;
@@ -114,7 +132,7 @@ void app_log::rotate(file_state& f, const app_snapshot& c, std::string& error) {
   }
   // One file only, or it could not be moved: start it over rather than let
   // it grow without bound.
-  if (!moved && ::truncate(f.path.c_str(), 0) != 0 && errno != ENOENT)
+  if (!moved && truncate_file(f.path) != 0 && errno != ENOENT)
     error = errno_text("truncate", f.path, errno);
 }
 
@@ -176,7 +194,7 @@ std::string app_log::truncate(const app_snapshot& c) {
   std::lock_guard<std::mutex> guard{io_};
   apply(c);
   for (auto& f : files_) {
-    int rc = f.fd >= 0 ? ::ftruncate(f.fd, 0) : ::truncate(f.path.c_str(), 0);
+    int rc = f.fd >= 0 ? ::ftruncate(f.fd, 0) : truncate_file(f.path);
     if (rc != 0 && errno != ENOENT)
       error = errno_text("truncate", f.path, errno);
     else

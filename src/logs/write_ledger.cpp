@@ -172,7 +172,7 @@ std::string ledger_recover(int page_fd, int trash_fd,
   if (page->magic != ledger_page::magic_v1 || phase == ledger_page::idle || !find(key, s)) {
     // nothing half done, or not a stream held here
   } else if (phase == ledger_page::writing) {
-    int f = ::open(s.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    int f = ::open(s.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
     struct stat fs{};
     if (f >= 0 && ::fstat(f, &fs) == 0 && static_cast<uint64_t>(fs.st_dev) == page->dev
         && static_cast<uint64_t>(fs.st_ino) == page->ino

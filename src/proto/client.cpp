@@ -89,6 +89,18 @@ std::unique_ptr<client> client::connect(const std::string& socket_path, std::str
     error = connect_error(socket_path, err);
     return nullptr;
   }
+  // Nothing is sent to a server that is not us or root: anyone who can put
+  // a socket at this path could otherwise read our requests and answer them.
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
+      || (cred.uid != ::geteuid() && cred.uid != 0)) {
+    error = "refusing the daemon at " + socket_path + ": it runs as uid "
+            + std::to_string(cred.uid) + ", not as you (uid " + std::to_string(::geteuid())
+            + ") or root; check who owns ARBOR_HOME and stop that process";
+    ::close(fd);
+    return nullptr;
+  }
   // Non-blocking from here on: every wait is a poll() with a timeout.
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {

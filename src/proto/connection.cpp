@@ -35,6 +35,11 @@ bool control_server::impl::queue_locked(connection& c, std::string line, bool cl
   if (c.drop)
     return false;
   if (!line.empty()) {
+    if (c.in_flight > 0 && !is_item(line)) {
+      // A final reply: the connection may have one more request read. The
+      // server thread resumes reading when it works the dirty list.
+      --c.in_flight;
+    }
     if (c.out_bytes + line.size() > opts.max_outbound) {
       // A peer that does not read: drop it now rather than grow without bound.
       c.drop = true;
@@ -84,10 +89,12 @@ void control_server::impl::on_event(uint64_t id, uint32_t events) {
   try {
     if ((events & EPOLLOUT) && !flush(*c))
       return;
-    if (c->reading && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    if (may_read(*c) && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
       read_some(*c);
     else if (events & (EPOLLHUP | EPOLLERR))
       close_conn(id);
+    else if (c->reading && (events & EPOLLRDHUP))
+      close_conn(id); // left with requests unread: they are dropped unread
   } catch (...) {
     close_conn(id); // bad_alloc while serving it: give up on this one
   }
@@ -106,6 +113,7 @@ void control_server::impl::read_some(connection& c) {
     return;
   }
   auto len = static_cast<size_t>(n);
+  c.last_active = std::chrono::steady_clock::now();
   if (c.in.size() + len > c.in.capacity()) {
     // Grow by doubling but never past what a line may need: the buffer
     // stays within max_line + one read even under a flood.
@@ -118,8 +126,13 @@ void control_server::impl::read_some(connection& c) {
 
 void control_server::impl::split_lines(connection& c) {
   size_t start = 0;
+  bool full = false;
   for (size_t nl = c.in.find('\n', c.scanned); nl != std::string::npos;
        nl = c.in.find('\n', start)) {
+    if (c.in_flight >= opts.max_pipelined) {
+      full = true; // the rest waits for replies (and more in the socket buffer)
+      break;
+    }
     std::string_view line{c.in.data() + start, nl - start};
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
@@ -131,6 +144,11 @@ void control_server::impl::split_lines(connection& c) {
     start = nl + 1;
   }
   c.in.erase(0, start);
+  if (full) {
+    c.scanned = 0;
+    set_interest(c, wanted_events(c) | (c.events & EPOLLOUT));
+    return;
+  }
   c.scanned = c.in.size();
   // No newline yet: past max_line (a final '\r' aside) it can only be too long.
   bool may_fit = c.in.size() == opts.max_line + 1 && c.in.back() == '\r';
@@ -143,6 +161,7 @@ void control_server::impl::split_lines(connection& c) {
 }
 
 void control_server::impl::handle_line(connection& c, std::string_view line) {
+  ++c.in_flight; // every line gets one final reply, an error included
   auto decoded = decode_request(line);
   if (auto* err = std::get_if<decode_error>(&decoded)) {
     post_local(c, encode_error(err->id, err->code, err->message), false);
@@ -204,7 +223,8 @@ void control_server::impl::work_dirty() {
     for (uint64_t id : ids)
       if (auto c = find(id)) {
         try {
-          flush(*c);
+          if (flush(*c))
+            resume_reading(*c);
         } catch (...) {
           close_conn(id);
         }
@@ -246,6 +266,7 @@ bool control_server::impl::flush(connection& c) {
         }
         auto written = static_cast<size_t>(n);
         c.out_bytes -= written;
+        c.last_active = std::chrono::steady_clock::now();
         while (written > 0) {
           size_t left = c.out.front().size() - c.front_sent;
           if (written < left) {
@@ -265,9 +286,32 @@ bool control_server::impl::flush(connection& c) {
     close_conn(c.id);
     return false;
   }
-  uint32_t want = c.reading ? EPOLLIN | EPOLLRDHUP : 0;
+  uint32_t want = wanted_events(c);
   set_interest(c, blocked ? want | EPOLLOUT : want);
   return true;
+}
+
+/// Whether `c` may take another request now.
+bool control_server::impl::may_read(const connection& c) const {
+  return c.reading && c.in_flight < opts.max_pipelined;
+}
+
+/// After replies went out: the requests already buffered, then the socket.
+void control_server::impl::resume_reading(connection& c) {
+  if (!may_read(c))
+    return;
+  if (c.scanned == 0 && c.in.find('\n') != std::string::npos)
+    split_lines(c);
+  if (find(c.id))
+    set_interest(c, wanted_events(c) | (c.events & EPOLLOUT));
+}
+
+/// Reading interest: input while `c` may take requests; only the hang-up
+/// while its pipeline is full (a client that leaves drops its unread work).
+uint32_t control_server::impl::wanted_events(const connection& c) const {
+  if (!c.reading)
+    return 0;
+  return may_read(c) ? EPOLLIN | EPOLLRDHUP : EPOLLRDHUP;
 }
 
 void control_server::impl::set_interest(connection& c, uint32_t events) {

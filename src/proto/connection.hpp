@@ -4,6 +4,8 @@
 // one client connection. Who may touch which field is spelled out below and
 // in server_impl.hpp.
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -18,13 +20,20 @@ inline constexpr size_t read_chunk = 64 * 1024;
 struct connection {
   uint64_t id = 0;
   int fd = -1;
-  bool served = false;          // passed the uid check
+  bool served = false;          // passed the uid check and found room
+  bool busy = false;            // refused for want of room (not of rights)
 
   // server thread only
   std::string in;               // bytes of the current, unfinished line(s)
   size_t scanned = 0;           // in[0, scanned) holds no '\n'
   bool reading = true;          // false once the connection is closing
   uint32_t events = 0;          // the epoll interest registered
+  std::chrono::steady_clock::time_point last_active; // last read or write
+
+  // Lines handed out (to on_request, or answered with an error) whose final
+  // reply is not queued yet: incremented by the server thread, decremented
+  // by whoever queues the final reply (under impl::mtx).
+  std::atomic<uint32_t> in_flight{0};
 
   // guarded by impl::mtx
   std::deque<std::string> out;

@@ -1,6 +1,9 @@
 #include "proto/protocol.hpp"
 
+#include <functional>
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace arbor::proto {
 
@@ -140,14 +143,36 @@ std::string version_text(const json& v) {
   return s;
 }
 
+/// Remembers the keys of every object being parsed (a parser callback), so a
+/// request that names a key twice is refused instead of the last one winning.
+class duplicate_keys {
+public:
+  std::optional<std::string> first; ///< the first key seen twice in one object
+
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start)
+      open_.emplace_back();
+    else if (event == json::parse_event_t::object_end)
+      open_.pop_back();
+    else if (event == json::parse_event_t::key && !first
+             && !open_.back().insert(parsed.get<std::string>()).second)
+      first = parsed.get<std::string>();
+    return true;
+  }
+
+private:
+  std::vector<std::set<std::string>> open_;
+};
+
 } // namespace
 
 std::variant<request, decode_error> decode_request(std::string_view line) {
   if (line.empty())
     return decode_error{"bad_request", "request line is empty", 0};
   json j;
+  duplicate_keys duplicates;
   try {
-    j = json::parse(line.data(), line.data() + line.size());
+    j = json::parse(line.data(), line.data() + line.size(), std::ref(duplicates));
   } catch (const json::parse_error& e) {
     return decode_error{"bad_request", syntax_error("request", e), salvage_id(line)};
   } catch (const json::exception& e) {
@@ -163,6 +188,14 @@ std::variant<request, decode_error> decode_request(std::string_view line) {
   auto id_it = j.find("id");
   if (id_it != j.end() && id_it->is_number_unsigned())
     id = id_it->get<uint64_t>();
+
+  if (duplicates.first) {
+    std::string key = dump(json(*duplicates.first));
+    if (key.size() > 66)
+      key = key.substr(0, 63) + "...";
+    return decode_error{"bad_request", "key " + key + " appears twice in one object of the request",
+                        *duplicates.first == "id" ? 0 : id};
+  }
 
   auto v = j.find("v");
   if (v == j.end())
@@ -227,6 +260,17 @@ std::string encode_error(uint64_t id, std::string_view code, std::string_view me
 std::string encode_item(uint64_t id, const nlohmann::json& item) {
   return "{\"v\":" + std::to_string(version) + ",\"id\":" + std::to_string(id)
          + ",\"item\":" + dump(item) + "}\n";
+}
+
+bool is_item(std::string_view line) {
+  // The encoders write the envelope in a fixed order: {"v":1,"id":N,"item":
+  const std::string head = "{\"v\":" + std::to_string(version) + ",\"id\":";
+  if (line.substr(0, head.size()) != head)
+    return false;
+  size_t pos = head.size();
+  while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9')
+    ++pos;
+  return line.substr(pos, 8) == ",\"item\":";
 }
 
 std::optional<response> decode_response(std::string_view line, std::string& err) {

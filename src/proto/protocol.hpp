@@ -43,6 +43,9 @@ std::string encode_error(uint64_t id, std::string_view code, std::string_view me
                          const nlohmann::json& extra = nlohmann::json::object());
 /// One item of a stream (events -f): {"v":1,"id":7,"item":{...}}.
 std::string encode_item(uint64_t id, const nlohmann::json& item);
+/// Whether `line` (from the encoders above) is a stream item rather than a
+/// final reply: the server counts final replies to bound pipelining.
+bool is_item(std::string_view line);
 
 /// What a client reads back: a final reply (ok or error) or a stream item.
 struct response {

@@ -8,6 +8,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,6 +28,20 @@ constexpr uint64_t wake_token = listen_token - 1;
 /// How long accepting pauses when we run out of descriptors (EMFILE): the
 /// listening socket stays readable, and level-triggered epoll would spin.
 constexpr auto accept_pause = std::chrono::milliseconds(100);
+
+/// How often idle connections are looked for: an idle one lives at most a
+/// quarter longer than idle_timeout.
+std::chrono::milliseconds sweep_interval(std::chrono::milliseconds idle_timeout) {
+  return std::clamp(idle_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(5000));
+}
+
+/// RLIMIT_NOFILE's soft limit now (it may be changed from outside: prlimit).
+uint64_t fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return UINT64_MAX;
+  return rl.rlim_cur;
+}
 
 [[noreturn]] void throw_errno(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
@@ -129,21 +144,25 @@ void control_server::impl::run() noexcept {
 
 void control_server::impl::loop() {
   epoll_event events[64];
+  next_sweep = std::chrono::steady_clock::now() + sweep_interval(opts.idle_timeout);
   while (!stopping.load()) {
-    int timeout = -1;
-    if (accept_paused) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        accept_resume - std::chrono::steady_clock::now());
-      timeout = static_cast<int>(std::max<int64_t>(0, left.count()) + 1);
-    }
+    auto wake_at = accept_paused ? std::min(accept_resume, next_sweep) : next_sweep;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      wake_at - std::chrono::steady_clock::now());
+    int timeout = static_cast<int>(std::max<int64_t>(0, left.count()) + 1);
     int n = ::epoll_wait(epfd, events, 64, timeout);
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return; // EBADF/EINVAL: nothing sensible left to do
     }
-    if (accept_paused && std::chrono::steady_clock::now() >= accept_resume)
+    auto now = std::chrono::steady_clock::now();
+    if (accept_paused && now >= accept_resume)
       resume_accept();
+    if (now >= next_sweep) {
+      close_idle();
+      next_sweep = now + sweep_interval(opts.idle_timeout);
+    }
     for (int i = 0; i < n; ++i) {
       uint64_t token = events[i].data.u64;
       if (token == wake_token) {
@@ -206,8 +225,11 @@ void control_server::impl::add_connection(int fd) {
   else if (cred.uid != ::geteuid() && cred.uid != 0)
     refusal = "uid " + std::to_string(cred.uid) + " may not use this daemon (it serves uid "
               + std::to_string(::geteuid()) + " and root)";
+  if (refusal.empty() && !make_room(fd, refusal))
+    c->busy = true;
   c->served = refusal.empty();
   c->reading = c->served;
+  c->last_active = std::chrono::steady_clock::now();
   c->events = c->served ? EPOLLIN | EPOLLRDHUP : 0;
 
   epoll_event ev{};
@@ -220,7 +242,85 @@ void control_server::impl::add_connection(int fd) {
   std::lock_guard<std::mutex> guard{mtx};
   conns.emplace(c->id, c);
   if (!c->served)
-    queue_locked(*c, encode_error(0, "forbidden", refusal), true);
+    queue_locked(*c, encode_error(0, c->busy ? "busy" : "forbidden", refusal), true);
+}
+
+/// Makes room for the connection on `fd` under the connection cap (lower
+/// while descriptors run short) by closing the one idle the longest. False,
+/// with the refusal, when every connection is busy.
+bool control_server::impl::make_room(int fd, std::string& refusal) {
+  // Descriptors are handed out lowest first: every one below `fd` is in use.
+  uint64_t limit = fd_limit();
+  bool low = static_cast<uint64_t>(fd) + opts.fd_reserve >= limit;
+  size_t cap = low ? std::min(opts.low_fd_connections, opts.max_connections) : opts.max_connections;
+  if (!low) {
+    low_fds_said = false;
+  } else if (!low_fds_said) {
+    low_fds_said = true;
+    notice("descriptor " + std::to_string(fd) + " of " + std::to_string(limit)
+           + " in use: fewer than " + std::to_string(opts.fd_reserve)
+           + " left for supervision; the control socket serves at most "
+           + std::to_string(cap) + " connections until more are free");
+  }
+  size_t open = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    open = conns.size();
+  }
+  for (; open >= cap; --open)
+    if (!evict_idlest()) {
+      refusal = "too many connections (" + std::to_string(open) + ", all busy); try again";
+      return false;
+    }
+  return true;
+}
+
+/// Closes the served connection idle the longest; false if none is idle.
+bool control_server::impl::evict_idlest() {
+  uint64_t victim = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    std::chrono::steady_clock::time_point oldest = std::chrono::steady_clock::time_point::max();
+    for (auto& kv : conns) {
+      auto& c = *kv.second;
+      if (c.served && c.in_flight == 0 && c.out_bytes == 0 && c.in.empty()
+          && c.last_active < oldest) {
+        oldest = c.last_active;
+        victim = kv.first;
+      }
+    }
+  }
+  if (victim == 0)
+    return false;
+  close_conn(victim);
+  return true;
+}
+
+/// Closes the connections idle for idle_timeout.
+void control_server::impl::close_idle() {
+  auto before = std::chrono::steady_clock::now() - opts.idle_timeout;
+  std::vector<uint64_t> idle;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& kv : conns) {
+      auto& c = *kv.second;
+      if (c.served && c.in_flight == 0 && c.out_bytes == 0 && c.in.empty()
+          && c.last_active < before)
+        idle.push_back(kv.first);
+    }
+  }
+  for (uint64_t id : idle)
+    close_conn(id);
+}
+
+void control_server::impl::notice(const std::string& text) {
+  if (!h.on_notice)
+    return;
+  try {
+    h.on_notice(text);
+  } catch (...) {
+    // a handler's failure must not take the server down
+  }
 }
 
 void control_server::impl::close_all() {
@@ -257,6 +357,11 @@ void control_server::send(uint64_t conn, std::string line) {
 
 void control_server::close_after_flush(uint64_t conn) {
   impl_->post(conn, {}, true);
+}
+
+bool control_server::is_open(uint64_t conn) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->conns.count(conn) != 0;
 }
 
 const std::string& control_server::path() const {

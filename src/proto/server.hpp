@@ -5,19 +5,39 @@
 // are queued from any thread. A slow or hostile client never blocks the
 // caller of send() nor the tree.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include <sys/types.h>
+
 #include "proto/protocol.hpp"
 
 namespace arbor::proto {
 
+/// The control plane's limits: what one client, or many, may cost the daemon.
 struct server_options {
   size_t max_line = max_request_line;      ///< longer request lines: error reply, then close
   size_t max_outbound = 8u << 20;          ///< queued reply bytes per connection before it is dropped
   mode_t socket_mode = 0600;               ///< tests may widen it to exercise the uid check
+  /// Open connections at most. A new one beyond it closes the connection
+  /// idle the longest (no request in progress, nothing to send), else it
+  /// gets a `busy` error and is closed.
+  size_t max_connections = 256;
+  /// A connection with no request in progress and nothing to send for this
+  /// long is closed.
+  std::chrono::milliseconds idle_timeout{60000};
+  /// Requests of one connection read ahead and not yet answered at most;
+  /// the rest waits in the socket buffer (a stream, `events -f`, counts as
+  /// one until it ends).
+  uint32_t max_pipelined = 16;
+  /// Descriptors kept free for supervision (pidfds, pipes, spawns): when an
+  /// accepted connection's descriptor is this close to RLIMIT_NOFILE, the
+  /// server keeps at most `low_fd_connections` (said once in the log).
+  size_t fd_reserve = 64;
+  size_t low_fd_connections = 4;
 };
 
 class control_server {
@@ -30,6 +50,9 @@ public:
     /// The connection is gone (client closed, dropped for being slow, or
     /// server shutdown). Called on the server thread, once per connection.
     std::function<void(uint64_t conn)> on_close;
+    /// Something the daemon's log should say (a limit was reached). Called
+    /// on the server thread, once per episode.
+    std::function<void(const std::string& text)> on_notice;
   };
 
   /// Binds a Unix stream socket at `path` (replacing a stale socket file; the
@@ -50,6 +73,10 @@ public:
 
   /// Closes `conn` once its queued output is written. Thread-safe.
   void close_after_flush(uint64_t conn);
+
+  /// Whether `conn` is still open: work for a client that left is skipped.
+  /// Thread-safe.
+  bool is_open(uint64_t conn) const;
 
   const std::string& path() const;
 

@@ -57,6 +57,8 @@ struct control_server::impl {
   uint64_t next_id = 1;
   bool accept_paused = false;
   std::chrono::steady_clock::time_point accept_resume;
+  std::chrono::steady_clock::time_point next_sweep; // for idle connections
+  bool low_fds_said = false; // the low-descriptor notice went out (this episode)
   // Not zero-filled: only the pages a read reaches become resident (a
   // std::vector<char>(64K) was 64 KB of the daemon's memory for good).
   std::unique_ptr<char[]> buf{new char[server_detail::read_chunk]};
@@ -83,6 +85,10 @@ struct control_server::impl {
   void pause_accept();
   void resume_accept();
   void add_connection(int fd);
+  bool make_room(int fd, std::string& refusal);
+  bool evict_idlest();
+  void close_idle();
+  void notice(const std::string& text);
   void close_all();
 
   // --- server thread; connection.cpp -----------------------------------------
@@ -90,11 +96,14 @@ struct control_server::impl {
   void on_event(uint64_t id, uint32_t events);
   void read_some(connection& c);
   void split_lines(connection& c);
+  bool may_read(const connection& c) const;
+  void resume_reading(connection& c);
   void handle_line(connection& c, std::string_view line);
   void refuse_too_large(connection& c, std::string_view head);
   void post_local(connection& c, std::string line, bool close_after);
   void work_dirty();
   bool flush(connection& c);
+  uint32_t wanted_events(const connection& c) const;
   void set_interest(connection& c, uint32_t events);
   void close_conn(uint64_t id);
 };

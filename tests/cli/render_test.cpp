@@ -173,6 +173,16 @@ TEST_CASE("render_status: no NOTE column when nothing is down, colour only when 
     CHECK(display_width(visible[i]) == display_width(expected[i]));
 }
 
+TEST_CASE("render_status: a ready instance stopped by a signal shows why in NOTE") {
+  auto frozen = instance("web.api", 0, "ready", 4242, 192000, 0, 15518925, 0.0, "",
+                         "stopped by a signal: `arbor signal CONT web.api#0` resumes it");
+  auto out = lines(render_status({{"instances", {frozen}}}, false));
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].find("ready") != std::string::npos);
+  CHECK(out[1].find("stopped by a signal: `arbor signal CONT web.api#0` resumes it")
+        != std::string::npos);
+}
+
 TEST_CASE("render_status: missing or mistyped fields do not throw") {
   json odd = {{"instances", {{{"id", "x#2"}, {"state", 7}, {"pid", "nope"}}, "garbage"}}};
   std::string out;

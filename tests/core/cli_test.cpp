@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -230,4 +231,43 @@ TEST_CASE("arbor check: a command that is not there now is a warning, not an err
   CHECK(r.out.find("api") != std::string::npos);
   CHECK(r.err.find(cfg + ": warning: api: ") != std::string::npos);
   CHECK(r.err.find("no-such-command-arbor-test") != std::string::npos);
+}
+
+TEST_CASE("arbor up: an ARBOR_HOME others may write, or another user owns, is refused with the fix, "
+          "a missing one is created 0700") {
+  temp_dir dir;
+  std::string cfg = dir.file("arbor.toml");
+  std::ofstream(cfg) << "[a]\nargs = " << child_args({"sleep"}) << "\n";
+
+  std::string open_home = dir.file("open");
+  REQUIRE(::mkdir(open_home.c_str(), 0700) == 0);
+  REQUIRE(::chmod(open_home.c_str(), 0777) == 0);
+  auto r = run_arbor({"up", cfg}, open_home, 30s);
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("refusing ARBOR_HOME " + open_home + ": owned by uid "
+                   + std::to_string(::geteuid()) + " with mode 0777")
+        != std::string::npos);
+  CHECK(r.err.find("chmod 700 " + open_home) != std::string::npos);
+  CHECK(daemon_pid(open_home) == 0);
+
+  if (::geteuid() == 0) {
+    std::string theirs = dir.file("theirs");
+    REQUIRE(::mkdir(theirs.c_str(), 0700) == 0);
+    REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+    auto t = run_arbor({"up", cfg}, theirs, 30s);
+    CHECK(t.rc != 0);
+    CHECK(t.err.find("refusing ARBOR_HOME " + theirs + ": owned by uid 65534") != std::string::npos);
+  }
+
+  // Not through run_arbor: it would make the home itself.
+  std::string fresh = dir.file("fresh/home");
+  auto up = spawn_arbor({"up", cfg}, dir.file("up.out"), dir.file("up.err"), fresh);
+  int status = wait_exit(up, 30s);
+  INFO(slurp(dir.file("up.err")));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  struct stat st {};
+  REQUIRE(::stat(fresh.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(run_arbor({"down"}, fresh, 30s).rc == 0);
 }

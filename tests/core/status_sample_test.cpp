@@ -58,3 +58,22 @@ TEST_CASE("status: CPU% of an app without max_memory, over the time between requ
   CHECK(idle.cpu_percent < 5);
   CHECK(idle.memory_bytes > 0);
 }
+
+TEST_CASE("status: an instance stopped by SIGSTOP says so in its reason, and not after SIGCONT") {
+  harness h{"[frozen]\nargs = " + child_args({"sleep"}) + "\n"};
+  h.start();
+  h.wait(event_kind::child_started, "frozen#0");
+  auto pid = h.instance("frozen#0").pid;
+  REQUIRE(pid > 0);
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  auto stopped = status_until(h, "frozen#0", [](const instance_status& i) {
+    return i.reason.rfind("stopped by a signal", 0) == 0;
+  });
+  CHECK(stopped.reason == "stopped by a signal: `arbor signal CONT frozen#0` resumes it");
+  CHECK(stopped.pid == pid);
+  REQUIRE(::kill(pid, SIGCONT) == 0);
+  auto resumed = status_until(h, "frozen#0", [](const instance_status& i) {
+    return i.reason.empty();
+  });
+  CHECK(resumed.reason.empty());
+}

@@ -1,5 +1,5 @@
 // The log directory failing under a running daemon: the disk is full
-// (the log file is /dev/full: every write fails with ENOSPC), or the
+// (the log file is a /dev/full node: every write fails with ENOSPC), or the
 // directory turns into a file (ENOTDIR). Tests run as root, so permissions
 // cannot deny a write. The app keeps running and keeps making progress (the
 // pump drains its pipe and drops the bytes), the loss is reported, nothing
@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -65,7 +66,11 @@ TEST_CASE("fault: disk full (ENOSPC) on the log file: the app runs on, the loss 
   auto counter = fd.file("count");
   auto live = fd.home + "/logs/chatty.out.log";
   std::filesystem::create_directories(fd.home + "/logs");
-  REQUIRE(::symlink("/dev/full", live.c_str()) == 0);
+  // /dev/full's own device node in place of the file (a symlink to it would
+  // be refused: arbor never writes through a symlink).
+  struct stat full {};
+  REQUIRE(::stat("/dev/full", &full) == 0);
+  REQUIRE(::mknod(live.c_str(), S_IFCHR | 0600, full.st_rdev) == 0);
   fd.up(chatty(counter) + fd.app_env() + "[calm]\nargs = " + child_args({"sleep"}) + "\n"
         + fd.app_env());
   auto before = pids(fd);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -301,4 +302,40 @@ TEST_CASE("log_pump: the destructor drains what the pipes hold") {
   } // the write end is still open: no EOF, yet everything is written
   CHECK(lines_of(out) == std::vector<std::string>{"bye#0 | one", "bye#0 | two", "bye#0 | unfinished"});
   ::close(w);
+}
+
+TEST_CASE("log_pump: a symlinked log file is refused: nothing written through it, a dangling one "
+          "creates nothing, flush truncates no target") {
+  temp_dir tmp;
+  std::string out, err;
+  std::tie(out, err) = log_pump::paths(tmp.path + "/logs", "ln");
+  REQUIRE(::mkdir((tmp.path + "/logs").c_str(), 0755) == 0);
+  std::string target = tmp.path + "/victim";
+  std::ofstream(target) << "precious\n";
+  REQUIRE(::symlink(target.c_str(), out.c_str()) == 0);
+  std::string dangling = tmp.path + "/created-by-arbor";
+  REQUIRE(::symlink(dangling.c_str(), err.c_str()) == 0);
+
+  log_pump pump;
+  pump.configure(config(tmp, "ln"));
+  int fds[2] = {pump.open_stream("ln", 0, stream::out), pump.open_stream("ln", 0, stream::err)};
+  REQUIRE(put(fds[0], "into the link\n"));
+  REQUIRE(put(fds[1], "into the dangling link\n"));
+  REQUIRE(wait_until([&] {
+    return pump.stats("ln").bytes_dropped
+           == std::string{"ln#0 | into the link\nln#0 | into the dangling link\n"}.size();
+  }));
+  auto st = pump.stats("ln");
+  CHECK(st.bytes_written == 0);
+  CHECK(st.last_error.find("it is a symlink; arbor never writes through one")
+        != std::string::npos);
+  CHECK(slurp(target) == "precious\n");
+  CHECK_FALSE(exists(dangling));
+
+  CHECK_FALSE(pump.flush("ln")); // refused, and said so
+  CHECK(pump.stats("ln").last_error.find("symlink") != std::string::npos);
+  CHECK(slurp(target) == "precious\n");
+  CHECK_FALSE(exists(dangling));
+  ::close(fds[0]);
+  ::close(fds[1]);
 }

@@ -236,6 +236,24 @@ TEST_CASE("protocol: deep nesting neither crashes nor throws", "[protocol]") {
   CHECK(decode_fails(closed).message == "request must be a JSON object, got an array");
 }
 
+TEST_CASE("protocol: a key named twice in one object is a bad_request, not the last one wins",
+          "[protocol]") {
+  auto cmd = decode_fails(R"({"v":1,"id":4,"cmd":"ping","cmd":"shutdown"})");
+  CHECK(cmd.code == "bad_request");
+  CHECK(cmd.id == 4);
+  CHECK(cmd.message == R"(key "cmd" appears twice in one object of the request)");
+
+  auto nested = decode_fails(R"({"v":1,"id":5,"cmd":"stop","args":{"names":["a"],"names":["all"]}})");
+  CHECK(nested.code == "bad_request");
+  CHECK(nested.message.find(R"("names")") != std::string::npos);
+
+  // Which id the client meant cannot be known: the reply carries 0.
+  CHECK(decode_fails(R"({"v":1,"id":5,"id":6,"cmd":"ping"})").id == 0);
+  // The same key in different objects is fine.
+  auto ok = decode_ok(R"({"v":1,"id":7,"cmd":"x","args":{"a":{"v":1},"b":{"v":2}}})");
+  CHECK(ok.args["b"]["v"] == 2);
+}
+
 TEST_CASE("protocol: ok replies round trip", "[protocol]") {
   json result = {{"instances", json::array({{{"id", "web.api#0"}, {"pid", 4242}}})}};
   std::string line = encode_ok(12, result);

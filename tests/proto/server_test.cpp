@@ -180,6 +180,7 @@ struct test_daemon {
   std::condition_variable cv;
   std::vector<std::pair<uint64_t, request>> requests;
   std::vector<uint64_t> closed;
+  std::vector<std::string> notices;
   std::vector<std::thread> workers;
   bool stopping = false;
   std::atomic<control_server*> srv{nullptr};
@@ -206,6 +207,10 @@ struct test_daemon {
       std::lock_guard<std::mutex> guard{mtx};
       closed.push_back(conn);
       cv.notify_all();
+    };
+    h.on_notice = [this](const std::string& text) {
+      std::lock_guard<std::mutex> guard{mtx};
+      notices.push_back(text);
     };
     server = std::make_unique<control_server>(sock, std::move(h), opts);
     srv = server.get();
@@ -279,6 +284,12 @@ struct test_daemon {
     });
     REQUIRE(found);
     return conn;
+  }
+
+  size_t requests_of(uint64_t conn) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return static_cast<size_t>(std::count_if(requests.begin(), requests.end(),
+                                             [&](const auto& r) { return r.first == conn; }));
   }
 
   size_t close_count(uint64_t conn) {
@@ -943,4 +954,184 @@ TEST_CASE("proto::control_server: another uid is refused by the socket mode or b
     CHECK(d.requests.size() == 1);
     CHECK(d.closed.empty());
   }
+}
+
+// --- limits: pipelining, idle connections, the connection cap, descriptors ---
+
+namespace {
+
+/// `n` request lines of `cmd` with ids first..first+n-1.
+std::string pipeline(const std::string& cmd, uint64_t first, size_t n) {
+  std::string text;
+  for (size_t i = 0; i < n; ++i)
+    text += request_line(first + i, cmd);
+  return text;
+}
+
+server_options pipelined(uint32_t n) {
+  server_options opts;
+  opts.max_pipelined = n;
+  return opts;
+}
+
+/// A round trip on a fresh connection: the server thread has worked off
+/// what was readable before it.
+void barrier(const std::string& sock) {
+  auto c = connect_client(sock);
+  CHECK(call_ok(*c, "ping").type == response::kind::ok);
+}
+
+} // namespace
+
+TEST_CASE("proto::control_server: a connection has at most max_pipelined requests read ahead, "
+          "a client that leaves has the rest dropped unread",
+          "[server][limits]") {
+  test_daemon d{pipelined(4)};
+  raw_conn piped{d.sock};
+  REQUIRE(piped.write(pipeline("silent", 1, 100)));
+  uint64_t conn = d.conn_of("silent");
+  REQUIRE(d.wait_until([&] { return d.requests.size() >= 4; }));
+  for (int i = 0; i < 3; ++i)
+    barrier(d.sock);
+  CHECK(d.requests_of(conn) == 4);
+
+  // Each final reply lets one more in; a stream item does not.
+  d.server->send(conn, encode_item(1, {{"seq", 0}}));
+  barrier(d.sock);
+  CHECK(d.requests_of(conn) == 4);
+  d.server->send(conn, encode_ok(1, json::object()));
+  REQUIRE(d.wait_until([&] {
+    return std::count_if(d.requests.begin(), d.requests.end(),
+                         [&](const auto& r) { return r.first == conn; }) == 5;
+  }));
+  CHECK(piped.read_line());
+
+  // The client leaves with 95 requests unread: they are never handed out.
+  CHECK(d.server->is_open(conn));
+  ::shutdown(piped.fd, SHUT_WR);
+  REQUIRE(d.wait_closed(conn));
+  CHECK_FALSE(d.server->is_open(conn));
+  CHECK(d.requests_of(conn) == 5);
+}
+
+TEST_CASE("proto::control_server: pipelined requests answered at once all get their replies",
+          "[server][limits]") {
+  test_daemon d{pipelined(2)};
+  raw_conn piped{d.sock};
+  REQUIRE(piped.write(pipeline("ping", 1, 200)));
+  for (uint64_t id = 1; id <= 200; ++id)
+    CHECK(piped.read_response().id == id);
+}
+
+TEST_CASE("proto::control_server: a connection idle for idle_timeout is closed, a busy one is not",
+          "[server][limits]") {
+  server_options opts;
+  opts.idle_timeout = 100ms;
+  test_daemon d{opts};
+  raw_conn busy{d.sock};
+  REQUIRE(busy.write(request_line(1, "silent")));
+  uint64_t busy_conn = d.conn_of("silent");
+  raw_conn idle{d.sock};
+  auto start = std::chrono::steady_clock::now();
+  CHECK(idle.closed_by_peer());
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - start);
+  CHECK(took >= 100ms);
+  CHECK(d.server->is_open(busy_conn)); // a request in progress keeps it
+}
+
+TEST_CASE("proto::control_server: past max_connections the idlest is closed, when all are busy "
+          "a newcomer gets busy",
+          "[server][limits]") {
+  server_options opts;
+  opts.max_connections = 3;
+  test_daemon d{opts};
+  std::vector<std::unique_ptr<raw_conn>> idle;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    idle.push_back(std::make_unique<raw_conn>(d.sock));
+    REQUIRE(idle.back()->write(request_line(i, "ping")));
+    CHECK(idle.back()->read_response().id == i);
+  }
+  // A fourth: served, and the first (idle the longest) closed for it.
+  raw_conn fourth{d.sock};
+  REQUIRE(fourth.write(request_line(4, "ping")));
+  CHECK(fourth.read_response().id == 4);
+  CHECK(idle[0]->closed_by_peer());
+
+  // Every connection busy: the newcomer is told so and closed.
+  for (size_t i = 1; i < 3; ++i)
+    REQUIRE(idle[i]->write(request_line(9, "silent")));
+  REQUIRE(fourth.write(request_line(9, "silent")));
+  REQUIRE(d.wait_until([&] { return d.requests.size() >= 7; }));
+  raw_conn late{d.sock};
+  auto refused = late.read_response();
+  CHECK(refused.type == response::kind::error);
+  CHECK(refused.error_code == "busy");
+  CHECK(late.closed_by_peer());
+}
+
+TEST_CASE("proto::control_server: with descriptors short it keeps few connections and says so once",
+          "[server][limits]") {
+  server_options opts;
+  opts.fd_reserve = size_t{1} << 40; // every descriptor counts as short
+  opts.low_fd_connections = 1;
+  test_daemon d{opts};
+  raw_conn first{d.sock};
+  REQUIRE(first.write(request_line(1, "silent")));
+  d.conn_of("silent");
+  for (int i = 0; i < 3; ++i) {
+    raw_conn late{d.sock};
+    auto r = late.read_response();
+    CHECK(r.error_code == "busy");
+  }
+  std::lock_guard<std::mutex> guard{d.mtx};
+  REQUIRE(d.notices.size() == 1);
+  CHECK_THAT(d.notices[0], Catch::Contains("left for supervision; the control socket serves at "
+                                           "most 1 connections"));
+}
+
+TEST_CASE("proto::client: a socket served by another uid is refused before anything is sent",
+          "[client][uid]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to run a server as nobody (uid 65534)");
+    return;
+  }
+  temp_dir dir;
+  REQUIRE(::chmod(dir.path.c_str(), 0777) == 0);
+  std::string path = dir.path + "/arbor.sock";
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) { // a fake daemon as nobody: listens, and tells what it received
+    ::alarm(20);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0
+        || ::setresuid(65534, 65534, 65534) != 0)
+      ::_exit(1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    auto addr = address_of(path);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0
+        || ::listen(fd, 4) != 0)
+      ::_exit(2);
+    char one = 1;
+    if (::write(ready[1], &one, 1) != 1)
+      ::_exit(3);
+    int c = ::accept(fd, nullptr, nullptr);
+    char buf[64];
+    ssize_t n = c >= 0 ? ::recv(c, buf, sizeof buf, 0) : -1;
+    ::_exit(n == 0 ? 0 : 4); // 0: the client hung up without sending a byte
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  ::close(ready[0]);
+  std::string err;
+  auto c = client::connect(path, err);
+  CHECK_FALSE(c);
+  CHECK(err == "refusing the daemon at " + path + ": it runs as uid 65534, not as you (uid 0) "
+                 "or root; check who owns ARBOR_HOME and stop that process");
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "config/detail.hpp"
+#include "config/limits.hpp"
 #include "os/paths.hpp"
 #include "config/suggest.hpp"
 #include "config/validate.hpp"
@@ -45,6 +46,7 @@ std::string describe(const group_spec& g) {
 struct walker {
   context& cx;
   tree_spec& tree;
+  size_t depth = 0; ///< of the group being walked; the root is 0
 
   void read_group_key(const entry& e, group_spec& g) {
     const auto& v = *e.value;
@@ -124,12 +126,18 @@ struct walker {
           child.app.where = cx.pos(sub->source());
           child.app.key_where.emplace_back("name", cx.pos(e.key_source()));
           read_app(cx, *sub, child.app);
+        } else if (depth == max_group_depth) {
+          // Not one level further: a file nested 10,000 deep would exhaust the stack.
+          cx.error(e.key_source(), too_deep_message(path, depth + 1));
+          continue;
         } else {
           child.type = node_spec::kind::group;
           child.group.name = path;
           child.group.where = cx.pos(sub->source());
           child.group.key_where.emplace_back("name", cx.pos(e.key_source()));
+          ++depth;
           walk_group(*sub, child.group);
+          --depth;
         }
         g.children.push_back(std::move(child));
       } else if (is_array_of_tables(*e.value)) {
