@@ -82,7 +82,7 @@ void check_size(const app_spec& app, const char* key, size_t bytes,
 }
 
 void check_app(const app_spec& app, std::vector<diagnostic>& errors) {
-  check_name(app.name, app.where, errors);
+  check_name(app.name, app.where_of("name"), errors);
   // `command` as written, else `args` (then `command` is only their display).
   bool args_written = app.command.empty()
                       || std::any_of(app.key_where.begin(), app.key_where.end(),
@@ -101,7 +101,7 @@ void check_group(const group_spec& g, size_t depth, std::vector<diagnostic>& err
     return;
   }
   if (depth > 0)
-    check_name(g.name, g.where, errors);
+    check_name(g.name, g.where_of("name"), errors);
   for (const auto& c : g.children) {
     if (c.type == node_spec::kind::app)
       check_app(c.app, errors);

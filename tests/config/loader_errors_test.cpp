@@ -245,7 +245,7 @@ TEST_CASE("loader errors: names") {
   CHECK_THAT(error("[\"a.b\"]\ncommand = \"x\"\n"),
              Equals("t.toml:1:2: name 'a.b' must not contain '.' (nest tables instead: [group.app])"));
   CHECK_THAT(error("[\"a b\"]\ncommand = \"x\"\n"),
-             Equals("t.toml:1:1: name 'a b' may hold only letters, digits, '_' and '-' (it is "
+             Equals("t.toml:1:2: name 'a b' may hold only letters, digits, '_' and '-' (it is "
                     "used in file names, the command line and tables)"));
   CHECK_THAT(error("[\"a#b\"]\ncommand = \"x\"\n"), Contains("name 'a#b' may hold only"));
   CHECK_THAT(error("[\"\"]\ncommand = \"x\"\n"), Contains("empty name"));
@@ -256,7 +256,7 @@ TEST_CASE("loader errors: names are at most 64 bytes of letters, digits, '_' and
   auto ok = load("[" + std::string(64, 'a') + "]\ncommand = \"x\"\n[A-z_0]\ncommand = \"x\"\n");
   CHECK(ok.ok());
   CHECK_THAT(error("[" + std::string(65, 'a') + "]\ncommand = \"x\"\n"),
-             Equals("t.toml:1:1: name '" + std::string(65, 'a')
+             Equals("t.toml:1:2: name '" + std::string(65, 'a')
                     + "' is 65 bytes long; names are at most 64 bytes"));
   // 10 MB: refused, and the message shows only its start.
   auto huge = error("[" + std::string(10u << 20, 'n') + "]\ncommand = \"x\"\n");

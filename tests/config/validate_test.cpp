@@ -119,8 +119,10 @@ TEST_CASE("validate: names are refused in a hand-built spec as in a config") {
     {named(""), "[\"\"]\ncommand = \"x\"\n", "empty name: apps and groups need a name"},
     {named("a.b"), "[\"a.b\"]\ncommand = \"x\"\n",
      "name 'a.b' must not contain '.' (nest tables instead: [group.app])"},
-    {named("a b"), "[\"a b\"]\ncommand = \"x\"\n", "name 'a b' must not contain '#' or whitespace"},
-    {named("a#1"), "[\"a#1\"]\ncommand = \"x\"\n", "name 'a#1' must not contain '#' or whitespace"},
+    {named("a b"), "[\"a b\"]\ncommand = \"x\"\n", "name 'a b'"
+                                             " may hold only letters, digits, '_' and '-' (it is used in file names, the command line and tables)"},
+    {named("a#1"), "[\"a#1\"]\ncommand = \"x\"\n", "name 'a#1'"
+                                             " may hold only letters, digits, '_' and '-' (it is used in file names, the command line and tables)"},
     {named("all"), "[all]\ncommand = \"x\"\n",
      "'all' is a reserved name (the command line uses it for every app)"},
     {[](tree_spec& t) {
@@ -233,6 +235,7 @@ TEST_CASE("validate: a moved rule keeps the config's position") {
                                "t.toml", "/srv");
   CHECK(texts(r.errors)
         == std::vector<std::string>{"t.toml:2:9: 'args[0]' (the program to run) is empty",
-                                    "t.toml:3:2: name 'b c' must not contain '#' or whitespace",
+                                    "t.toml:3:2: name 'b c'"
+                                    " may hold only letters, digits, '_' and '-' (it is used in file names, the command line and tables)",
                                     "t.toml:5:9: 'ready' must be \"notify\", got 'no'"});
 }
