@@ -82,7 +82,7 @@ std::vector<log_line> log_view::screen(size_t width, size_t height) const {
     const auto& l = lines_[static_cast<size_t>(i)];
     if (!shown(l)) continue;
     if (!wrap_ || cli::display_width(l.text) <= width) {
-      out.push_back({fit(l.text, width), l.err});
+      out.push_back({cut(l.text, width), l.err});
       continue;
     }
     // Wrapped: split into pieces of `width` code points, pushed last piece first.

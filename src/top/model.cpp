@@ -24,14 +24,15 @@ bool is_up(const std::string& state) { return state == "running" || state == "re
 
 } // namespace
 
-std::string fit(std::string s, size_t width) {
-  if (cli::display_width(s) <= width) return pad_right(std::move(s), width);
+std::string cut(std::string s, size_t width) {
   size_t cols = 0, i = 0;
   for (; i < s.size(); ++i)
     if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && cols++ == width) break;
   s.resize(i);
   return s;
 }
+
+std::string fit(std::string s, size_t width) { return pad_right(cut(std::move(s), width), width); }
 
 namespace {
 

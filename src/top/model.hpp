@@ -45,8 +45,10 @@ struct row {
   std::string last_exit, health;
 };
 
-/// `s` in exactly `width` columns: padded, or cut at a code point (no "…":
-/// the terminal's locale may not be UTF-8).
+/// `s` cut to `width` columns at a code point (no "…": the terminal's locale
+/// may not be UTF-8).
+std::string cut(std::string s, size_t width);
+/// `s` in exactly `width` columns: cut, or padded with spaces.
 std::string fit(std::string s, size_t width);
 
 /// The delay in a backoff reason ("exit(1), restart in 400ms" → 400).
