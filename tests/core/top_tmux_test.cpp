@@ -1,0 +1,190 @@
+// `arbor top` in a real terminal: a detached tmux session (tmux gives it the
+// pty, so this runs in CI without one) against a real daemon in a temporary
+// ARBOR_HOME. Every wait is a bounded poll on the pane's content.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "cli_util.hpp"
+#include "harness.hpp"
+
+using namespace arbor::test;
+
+namespace {
+
+/// One tmux server on its own socket in the test's directory, killed (by
+/// that socket) when the test ends, whatever happened.
+struct tmux_server {
+  std::string socket, scratch;
+  ~tmux_server() { run({"kill-server"}); }
+
+  cli_result run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"tmux", "-S", socket, "-f", "/dev/null"});
+    return run_program(args, {"TERM=xterm"}, scratch, std::chrono::seconds(10));
+  }
+  std::string pane() const { return run({"capture-pane", "-p", "-t", "top"}).out; }
+  std::string format(const std::string& f) const {
+    auto out = run({"display-message", "-p", "-t", "top", f}).out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  void keys(std::initializer_list<std::string> ks) const {
+    std::vector<std::string> args{"send-keys", "-t", "top"};
+    args.insert(args.end(), ks.begin(), ks.end());
+    REQUIRE(run(args).rc == 0);
+  }
+  /// Polls the pane until `pred` holds (15 s at most); fails with the pane.
+  template <class Pred>
+  void wait_for(const char* what, Pred pred) const {
+    std::string last;
+    bool ok = eventually([&] {
+      last = pane();
+      return pred(last);
+    });
+    INFO("waiting for " << what << "; the pane:\n" << last);
+    REQUIRE(ok);
+  }
+};
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+/// The line of the pane that shows instance `index` of the last app listed
+/// before it with `app` in its row ("" if none).
+std::string instance_line(const std::string& pane, const std::string& app, const std::string& index) {
+  bool in_app = false;
+  for (const auto& l : lines_of(pane)) {
+    auto trimmed = l.substr(std::min(l.find_first_not_of(' '), l.size()));
+    if (trimmed.rfind("- ", 0) == 0 || trimmed.rfind("+ ", 0) == 0)
+      in_app = trimmed.compare(2, app.size() + 2, app + "  ") == 0;
+    else if (in_app && trimmed.rfind(index + " ", 0) == 0)
+      return l;
+  }
+  return "";
+}
+
+/// Code points of `s`.
+size_t width_of(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+/// The pid of the one child of `parent` (the shell's `arbor top`), 0 if none.
+int only_child(int parent) {
+  auto p = std::to_string(parent);
+  std::ifstream in("/proc/" + p + "/task/" + p + "/children");
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+} // namespace
+
+TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/SIGTERM restore") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto cfg = d.file("arbor.toml");
+  std::ofstream(cfg) << "[web.api]\nargs = " << child_args({"sleep"}) << "\ninstances = 2\n"
+                     << "[solo]\nargs = " << child_args({"sleep"}) << "\n";
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  auto before = pids_of(home);
+  REQUIRE(before.at("solo#0") > 0);
+
+  tmux_server tmux{d.file("tmux.sock"), d.path.string()};
+  auto started = tmux.run({"new-session", "-d", "-s", "top", "-x", "80", "-y", "24", "-e",
+                           "ARBOR_HOME=" + home, "-e", "PS1=$ ", "sh"});
+  INFO(started.err);
+  REQUIRE(started.rc == 0);
+  tmux.keys({"-l", "echo shell-before-top"});
+  tmux.keys({"Enter"});
+  tmux.wait_for("the shell", [](const std::string& p) { return has(p, "\nshell-before-top"); });
+  std::string top_cmd = std::string{ARBOR_BIN} + " top";
+  tmux.keys({"-l", top_cmd});
+  tmux.keys({"Enter"});
+
+  // The tree with every instance's state and pid.
+  auto solo_pid = std::to_string(before.at("solo#0"));
+  tmux.wait_for("the tree", [&](const std::string& p) {
+    return has(p, "arbor top  2 apps, 3 instances") && has(instance_line(p, "solo", "#0"), solo_pid);
+  });
+  auto pane = tmux.pane();
+  CHECK(lines_of(pane).size() == 24);
+  CHECK(has(pane, "- web  one_for_one"));
+  CHECK(has(pane, "- web.api  on_failure  2/2 up"));
+  for (const char* i : {"#0", "#1"}) {
+    auto line = instance_line(pane, "web.api", i);
+    CHECK(has(line, std::to_string(before.at(std::string{"web.api"} + i))));
+    CHECK((has(line, " running ") || has(line, " ready ")));
+  }
+  CHECK(tmux.format("#{alternate_on}") == "1");
+
+  // Restart solo#0 by key: the filter narrows the tree, G selects the last
+  // row, r asks, y confirms; the pane shows the new pid.
+  tmux.keys({"-l", "fsolo"});
+  tmux.keys({"Enter"});
+  tmux.keys({"G", "r"});
+  tmux.wait_for("the confirmation", [](const std::string& p) { return has(p, "restart solo#0? [y/N]"); });
+  tmux.keys({"y"});
+  int new_pid = 0;
+  tmux.wait_for("the new pid", [&](const std::string& p) {
+    new_pid = pids_of(home).at("solo#0");
+    return new_pid != before.at("solo#0") && new_pid > 0
+           && has(instance_line(p, "solo", "#0"), std::to_string(new_pid));
+  });
+  CHECK_FALSE(has(tmux.pane(), solo_pid + " "));
+
+  // A resize redraws at the new size: the status line (the restart's
+  // result) on the new last row, the pane's separator as wide as the window.
+  REQUIRE(tmux.run({"resize-window", "-t", "top", "-x", "100", "-y", "30"}).rc == 0);
+  tmux.wait_for("the redraw at 100x30", [](const std::string& p) {
+    auto ls = lines_of(p);
+    if (ls.size() != 30 || !has(ls[29], "restarted solo#0")) return false;
+    for (const auto& l : ls)
+      if (has(l, " events ")) return width_of(l) == 100;
+    return false;
+  });
+
+  // q: the alternate screen is left, the shell and what it showed are back.
+  tmux.keys({"q"});
+  tmux.wait_for("the shell again", [](const std::string& p) {
+    return has(p, "shell-before-top") && !has(p, "arbor top  ");
+  });
+  CHECK(tmux.format("#{alternate_on}") == "0");
+
+  // SIGINT (Ctrl-C at the terminal) and SIGTERM restore the terminal too.
+  int shell = std::stoi(tmux.format("#{pane_pid}"));
+  for (int sig : {SIGINT, SIGTERM}) {
+    INFO("signal " << sig);
+    tmux.keys({"-l", top_cmd});
+    tmux.keys({"Enter"});
+    tmux.wait_for("top again", [](const std::string& p) { return has(p, "arbor top  "); });
+    if (sig == SIGINT) {
+      tmux.keys({"C-c"});
+    } else {
+      int top = only_child(shell);
+      REQUIRE(top > 0);
+      REQUIRE(signal_if_of_home(top, home, SIGTERM));
+    }
+    tmux.wait_for("the shell after the signal", [](const std::string& p) {
+      return has(p, "shell-before-top") && !has(p, "arbor top  ");
+    });
+    CHECK(tmux.format("#{alternate_on}") == "0");
+  }
+
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+}
