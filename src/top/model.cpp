@@ -93,7 +93,7 @@ std::string next_restart_text(const std::string& reason, int64_t since_ns, int64
 
 std::string limits_text(const group_limits& l) {
   if (!l.intensity) return "no restart limit";
-  return "max " + std::to_string(*l.intensity) + " restarts in " + cli::human_duration(l.period_ms);
+  return "max " + std::to_string(*l.intensity) + " restarts in " + cli::human_duration(l.period_s * 1000);
 }
 
 // --- the rows ----------------------------------------------------------------

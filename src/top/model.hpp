@@ -20,10 +20,10 @@ namespace arbor::top {
 using nlohmann::json;
 
 /// A group's restart limit from its spec (`show`): at most `intensity`
-/// restarts within `period_ms`; no intensity = no limit.
+/// restarts within `period_s` seconds; no intensity = no limit.
 struct group_limits {
   std::optional<int64_t> intensity;
-  int64_t period_ms = 0;
+  int64_t period_s = 0;
 };
 
 enum class row_kind { group, app, instance };

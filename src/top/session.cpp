@@ -113,11 +113,12 @@ void session::fetch_tree() {
   model_.set_tree(tree->value("root", json::object()));
   for (const auto& g : model_.groups_without_limits()) {
     auto shown = call("show", json{{"name", g.empty() ? std::string{"all"} : g}});
-    const json spec = shown ? shown->value("spec", json::object()) : json::object();
+    if (!shown) continue; // asked again at the next refresh
+    const json spec = shown->value("spec", json::object());
     group_limits l;
     if (spec.contains("intensity") && spec["intensity"].is_number_integer())
       l.intensity = spec["intensity"].get<int64_t>();
-    l.period_ms = spec.value("period", int64_t{0});
+    l.period_s = spec.value("period", int64_t{0});
     model_.set_limits(g, l);
   }
 }

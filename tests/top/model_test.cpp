@@ -154,8 +154,8 @@ TEST_CASE("top model: a group row shows its strategy and its configured restart 
   model m;
   m.set_tree(sample_tree());
   CHECK(m.groups_without_limits() == std::vector<std::string>{"", "web"});
-  m.set_limits("web", {5, 60000});
-  m.set_limits("", {std::nullopt, 5000});
+  m.set_limits("web", {5, 60});
+  m.set_limits("", {std::nullopt, 5});
   CHECK(m.groups_without_limits().empty());
   auto web = m.row_text(m.rows()[1], 0, 200);
   CHECK(web.find("- web  one_for_all  max 5 restarts in 1m00s  running") != std::string::npos);
