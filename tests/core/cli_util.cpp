@@ -89,6 +89,13 @@ cli_result run_arbor(const std::vector<std::string>& args, const std::string& ho
   return run_program(argv, {"ARBOR_HOME=" + home, "NO_COLOR=1"}, home, timeout);
 }
 
+void up_daemon(const std::string& home, const std::string& cfg, const std::string& toml) {
+  std::ofstream(cfg) << toml;
+  auto up = run_arbor({"up", cfg}, home);
+  INFO("arbor up: " << up.err);
+  REQUIRE(up.rc == 0);
+}
+
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home) {
   args.push_back("--json");
   auto r = run_arbor(args, home);

@@ -28,6 +28,10 @@ cli_result run_program(const std::vector<std::string>& argv, const std::vector<s
 cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// Writes `toml` to `cfg` and starts a daemon on it with `arbor up`; fails
+/// the test (with arbor's stderr) if it does not start.
+void up_daemon(const std::string& home, const std::string& cfg, const std::string& toml);
+
 /// `arbor ARGS... --json`, parsed; fails the test if it does not exit 0.
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home);
 

@@ -96,12 +96,9 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  auto cfg = d.file("arbor.toml");
-  std::ofstream(cfg) << "[web.api]\nargs = " << child_args({"sleep"}) << "\ninstances = 2\n"
-                     << "[solo]\nargs = " << child_args({"sleep"}) << "\n";
-  auto up = run_arbor({"up", cfg}, home);
-  INFO(up.err);
-  REQUIRE(up.rc == 0);
+  up_daemon(home, d.file("arbor.toml"),
+            "[web.api]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n[solo]\nargs = "
+              + child_args({"sleep"}) + "\n");
   auto before = pids_of(home);
   REQUIRE(before.at("solo#0") > 0);
 
