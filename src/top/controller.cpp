@@ -179,8 +179,9 @@ std::string controller::status_line() const {
   case mode::normal: break;
   }
   if (!message_.empty()) return message_;
-  if (read_only_) return "READ-ONLY  q quit  tab events/logs  f filter  / search  o out/err  w wrap";
-  return "q quit  s start  x stop  r restart  R reload  +/-/S scale  K signal  f filter  tab logs";
+  // Both fit in 80 columns; the log keys (/ n N o w) are in the README.
+  if (read_only_) return "READ-ONLY  q:quit f:filter Tab:events/logs /:search n/N:next o:out/err w:wrap";
+  return "q:quit s:start x:stop r:restart R:reload +-S:scale K:signal f:filter Tab:logs";
 }
 
 } // namespace arbor::top

@@ -93,7 +93,7 @@ int view::read_key() {
 
 int view::tree_rows() const {
   // header, heading, separator, status line; the tree gets the larger half.
-  int avail = std::max(LINES - 4, 2);
+  int avail = std::max(LINES - 4, 1);
   return avail - avail / 2 + (avail > 10 ? 1 : 0);
 }
 
@@ -122,6 +122,7 @@ void view::draw_tree(const frame& f, int top, int rows, int width) {
 }
 
 void view::draw_lower(const frame& f, int top, int rows, int width) {
+  rows = std::max(rows, 0);
   std::string title;
   if (f.keys.lower() == pane::events) {
     title = " events ";
@@ -161,7 +162,7 @@ void view::draw(const frame& f) {
   int rows = tree_rows();
   draw_tree(f, 2, rows, width);
   int lower_top = 2 + rows;
-  draw_lower(f, lower_top, LINES - 1 - lower_top - 1, width);
+  if (LINES - 1 > lower_top) draw_lower(f, lower_top, LINES - 1 - lower_top - 1, width);
   put(LINES - 1, 0, f.keys.status_line(), width, A_BOLD);
   wnoutrefresh(stdscr);
   doupdate();

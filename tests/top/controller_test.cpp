@@ -106,6 +106,11 @@ TEST_CASE("top keys: scale up goes at once, scale down asks, S takes a count") {
   CHECK(f.keys.status_line() == "scale: select an app or an instance");
 }
 
+TEST_CASE("top keys: the help line fits in 80 columns, read-only or not") {
+  CHECK(controller{false}.status_line().size() <= 80);
+  CHECK(controller{true}.status_line().size() <= 80);
+}
+
 TEST_CASE("top keys: read-only sends nothing") {
   fixture f{true};
   f.m.select_last();
