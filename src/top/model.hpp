@@ -100,7 +100,7 @@ public:
   /// The column heading above instance rows, aligned with row_text.
   static std::string column_heading(size_t width);
   /// Where an instance row's state is (the view colours it).
-  static constexpr size_t state_column = 21, state_width = 8;
+  static constexpr size_t state_column = 17, state_width = 8;
 
 private:
   void rebuild();

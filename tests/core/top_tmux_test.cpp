@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "cli_util.hpp"
@@ -96,9 +97,11 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
+  // crashy exits at once and then waits a minute in backoff.
   up_daemon(home, d.file("arbor.toml"),
             "[web.api]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n[solo]\nargs = "
-              + child_args({"sleep"}) + "\n");
+              + child_args({"sleep"}) + "\n[crashy]\nargs = " + child_args({"exit", "1"})
+              + "\nbackoff_base_ms = 60000\nbackoff_max_ms = 60000\n");
   auto before = pids_of(home);
   REQUIRE(before.at("solo#0") > 0);
 
@@ -117,7 +120,8 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   // The tree with every instance's state and pid.
   auto solo_pid = std::to_string(before.at("solo#0"));
   tmux.wait_for("the tree", [&](const std::string& p) {
-    return has(p, "arbor top  2 apps, 3 instances") && has(instance_line(p, "solo", "#0"), solo_pid);
+    return has(p, "arbor top  3 apps, 4 instances") && has(instance_line(p, "solo", "#0"), solo_pid)
+           && has(instance_line(p, "crashy", "#0"), "next restart in ");
   });
   auto pane = tmux.pane();
   CHECK(lines_of(pane).size() == 24);
@@ -129,6 +133,13 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
     CHECK((has(line, " running ") || has(line, " ready ")));
   }
   CHECK(tmux.format("#{alternate_on}") == "1");
+  auto crashy = instance_line(pane, "crashy", "#0");
+  CHECK(has(crashy, " backoff "));
+  CHECK(std::regex_search(crashy, std::regex{"next restart in [1-6]?[0-9]s"}));
+  // Colours as the CLI's: a TTY and no NO_COLOR (the NO_COLOR run is below).
+  auto escaped = tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out;
+  CHECK(has(escaped, "\x1b[33mbackoff"));
+  CHECK(has(escaped, "\x1b[32m"));
 
   // Restart solo#0 by key: the filter narrows the tree, G selects the last
   // row, r asks, y confirms; the pane shows the new pid.
@@ -167,9 +178,15 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   int shell = std::stoi(tmux.format("#{pane_pid}"));
   for (int sig : {SIGINT, SIGTERM}) {
     INFO("signal " << sig);
-    tmux.keys({"-l", top_cmd});
+    tmux.keys({"-l", sig == SIGINT ? "NO_COLOR=1 " + top_cmd : top_cmd});
     tmux.keys({"Enter"});
-    tmux.wait_for("top again", [](const std::string& p) { return has(p, "arbor top  "); });
+    tmux.wait_for("top again", [](const std::string& p) {
+      return has(p, "arbor top  ") && has(p, " backoff ");
+    });
+    if (sig == SIGINT) {
+      escaped = tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out;
+      for (const char* colour : {"\x1b[31m", "\x1b[32m", "\x1b[33m"}) CHECK_FALSE(has(escaped, colour));
+    }
     if (sig == SIGINT) {
       tmux.keys({"C-c"});
     } else {
