@@ -178,7 +178,7 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   int shell = std::stoi(tmux.format("#{pane_pid}"));
   for (int sig : {SIGINT, SIGTERM}) {
     INFO("signal " << sig);
-    tmux.keys({"-l", sig == SIGINT ? "NO_COLOR=1 " + top_cmd : top_cmd});
+    tmux.keys({"-l", sig == SIGINT ? "NO_COLOR=1 " + top_cmd : top_cmd + " --read-only"});
     tmux.keys({"Enter"});
     tmux.wait_for("top again", [](const std::string& p) {
       return has(p, "arbor top  ") && has(p, " backoff ");
@@ -186,6 +186,14 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
     if (sig == SIGINT) {
       escaped = tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out;
       for (const char* colour : {"\x1b[31m", "\x1b[32m", "\x1b[33m"}) CHECK_FALSE(has(escaped, colour));
+    } else { // --read-only: the header says so, and r does nothing but say why
+      auto pid = pids_of(home).at("solo#0");
+      tmux.keys({"r"});
+      tmux.wait_for("the read-only answer", [](const std::string& p) {
+        return has(p, "[read-only]") && has(p, "read-only: actions are off");
+      });
+      tmux.keys({"y"});
+      CHECK(pids_of(home).at("solo#0") == pid);
     }
     if (sig == SIGINT) {
       tmux.keys({"C-c"});
@@ -201,4 +209,11 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   }
 
   REQUIRE(run_arbor({"down"}, home).rc == 0);
+}
+
+TEST_CASE("arbor top without a terminal says so and exits 1") {
+  temp_dir d;
+  auto r = run_arbor({"top"}, d.file("home"));
+  CHECK(r.rc == 1);
+  CHECK(has(r.err, "top needs a terminal"));
 }
