@@ -1,6 +1,13 @@
-// `arbor top [--read-only]`: the live terminal view (src/top/).
+// `arbor top [--read-only]`: the live terminal view. It lives in arbor-top
+// (src/top/), which this verb becomes: ncurses is loaded only by `top`, not
+// at the start of every other command.
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
+
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,7 +15,7 @@
 #include "cli/client_call.hpp"
 #include "cli/commands.hpp"
 #include "cli/verbs.hpp"
-#include "top/session.hpp"
+#include "os/paths.hpp"
 
 namespace arbor::cli {
 
@@ -18,15 +25,14 @@ void add_top_verb(CLI::App& app) {
     "top", "Live view of the tree: states, events, logs; keys to start, stop, restart, scale");
   cmd->add_flag("--read-only", *read_only, "Only show: the action keys are off");
   cmd->callback([read_only] {
-    if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))
-      fail(exit_failed, "top needs a terminal (stdin and stdout); use `arbor status` or "
-                        "`arbor events -f` in scripts");
-    call_daemon("ping"); // no daemon: say so before taking the screen
-    top::top_options o;
-    o.socket = socket_path();
-    o.read_only = *read_only;
-    o.color = stdout_color();
-    top::run_top(o);
+    auto bin = os::beside_exe("arbor-top");
+    std::vector<std::string> args{"arbor-top"};
+    if (*read_only) args.emplace_back("--read-only");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    fail(exit_failed, "cannot run " + bin + ": " + std::strerror(errno));
   });
 }
 
