@@ -80,7 +80,7 @@ private:
   cli::event_columns columns_;
   log_feed feed_;
   bool following_logs_ = false;
-  steady::time_point last_tree_{}, next_tree_{};
+  steady::time_point last_tree_{}, next_tree_{}, last_frame_{};
   bool dirty_ = true;
   view view_; // last: takes the terminal once everything else exists
 };
@@ -181,16 +181,15 @@ void session::run() {
     auto now = steady::now();
     if (now >= next_tree_) fetch_tree();
     follow_selection_logs();
-    static steady::time_point last_frame{};
-    if (dirty_ && now - last_frame >= frame_interval) {
+    if (dirty_ && now - last_frame_ >= frame_interval) {
       keys_.set_page(view_.tree_rows());
       view_.draw({model_, keys_, logs_, events_,
                   following_logs_ ? (feed_.target().empty() ? "all" : feed_.target()) : "",
                   connection_, wall_ns()});
-      last_frame = now;
+      last_frame_ = now;
       dirty_ = false;
     }
-    auto wake_at = dirty_ ? std::min(next_tree_, last_frame + frame_interval) : next_tree_;
+    auto wake_at = dirty_ ? std::min(next_tree_, last_frame_ + frame_interval) : next_tree_;
     auto wait = std::chrono::duration_cast<milliseconds>(wake_at - steady::now()).count();
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
     ::poll(fds, 2, static_cast<int>(std::max<long long>(wait, 0) + 1));

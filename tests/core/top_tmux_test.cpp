@@ -91,75 +91,90 @@ int only_child(int parent) {
   return pid;
 }
 
+/// A daemon in a temporary home (crashy exits at once, then waits a minute in
+/// backoff) and a tmux session of 80x24 whose shell has printed a marker.
+struct top_fixture {
+  top_fixture() {
+    up_daemon(home, d.file("arbor.toml"),
+              "[web.api]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n[solo]\nargs = "
+                + child_args({"sleep"}) + "\n[crashy]\nargs = " + child_args({"exit", "1"})
+                + "\nbackoff_base_ms = 60000\nbackoff_max_ms = 60000\n");
+    auto started = tmux.run({"new-session", "-d", "-s", "top", "-x", "80", "-y", "24", "-e",
+                             "ARBOR_HOME=" + home, "-e", "PS1=$ ", "sh"});
+    INFO(started.err);
+    REQUIRE(started.rc == 0);
+    tmux.keys({"-l", "echo shell-before-top"});
+    tmux.keys({"Enter"});
+    tmux.wait_for("the shell", [](const std::string& p) { return has(p, "\nshell-before-top"); });
+  }
+  ~top_fixture() { run_arbor({"down"}, home); }
+
+  /// Types `arbor top` (after `prefix`, before `flags`) and waits for the tree.
+  void start_top(const std::string& prefix = "", const std::string& flags = "") {
+    tmux.keys({"-l", prefix + ARBOR_BIN + " top" + flags});
+    tmux.keys({"Enter"});
+    tmux.wait_for("the tree", [](const std::string& p) {
+      return has(p, "arbor top  3 apps, 4 instances") && has(p, "next restart in ");
+    });
+    CHECK(tmux.format("#{alternate_on}") == "1");
+  }
+  /// Waits for the shell's screen as it was before `arbor top`.
+  void wait_restored() {
+    tmux.wait_for("the shell again", [](const std::string& p) {
+      return has(p, "shell-before-top") && !has(p, "arbor top  ");
+    });
+    CHECK(tmux.format("#{alternate_on}") == "0");
+  }
+  std::string escaped_pane() { return tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out; }
+
+  temp_dir d;
+  std::string home = d.file("home");
+  daemon_guard guard{home};
+  tmux_server tmux{d.file("tmux.sock"), d.path.string()}; // killed before the daemon
+};
+
 } // namespace
 
-TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/SIGTERM restore") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  // crashy exits at once and then waits a minute in backoff.
-  up_daemon(home, d.file("arbor.toml"),
-            "[web.api]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n[solo]\nargs = "
-              + child_args({"sleep"}) + "\n[crashy]\nargs = " + child_args({"exit", "1"})
-              + "\nbackoff_base_ms = 60000\nbackoff_max_ms = 60000\n");
-  auto before = pids_of(home);
-  REQUIRE(before.at("solo#0") > 0);
+TEST_CASE("arbor top in tmux: the tree and its states, restart by key, resize, q restores") {
+  top_fixture f;
+  auto before = pids_of(f.home);
+  f.start_top();
 
-  tmux_server tmux{d.file("tmux.sock"), d.path.string()};
-  auto started = tmux.run({"new-session", "-d", "-s", "top", "-x", "80", "-y", "24", "-e",
-                           "ARBOR_HOME=" + home, "-e", "PS1=$ ", "sh"});
-  INFO(started.err);
-  REQUIRE(started.rc == 0);
-  tmux.keys({"-l", "echo shell-before-top"});
-  tmux.keys({"Enter"});
-  tmux.wait_for("the shell", [](const std::string& p) { return has(p, "\nshell-before-top"); });
-  std::string top_cmd = std::string{ARBOR_BIN} + " top";
-  tmux.keys({"-l", top_cmd});
-  tmux.keys({"Enter"});
-
-  // The tree with every instance's state and pid.
-  auto solo_pid = std::to_string(before.at("solo#0"));
-  tmux.wait_for("the tree", [&](const std::string& p) {
-    return has(p, "arbor top  3 apps, 4 instances") && has(instance_line(p, "solo", "#0"), solo_pid)
-           && has(instance_line(p, "crashy", "#0"), "next restart in ");
-  });
-  auto pane = tmux.pane();
+  // Every instance's state and pid; a backoff counts down; the CLI's colours.
+  auto pane = f.tmux.pane();
   CHECK(lines_of(pane).size() == 24);
   CHECK(has(pane, "- web  one_for_one"));
   CHECK(has(pane, "- web.api  on_failure  2/2 up"));
-  for (const char* i : {"#0", "#1"}) {
-    auto line = instance_line(pane, "web.api", i);
-    CHECK(has(line, std::to_string(before.at(std::string{"web.api"} + i))));
+  for (std::string i : {"web.api#0", "web.api#1", "solo#0"}) {
+    auto line = instance_line(pane, i.substr(0, i.find('#')), i.substr(i.find('#')));
+    CHECK(has(line, " " + std::to_string(before.at(i)) + " "));
     CHECK((has(line, " running ") || has(line, " ready ")));
   }
-  CHECK(tmux.format("#{alternate_on}") == "1");
   auto crashy = instance_line(pane, "crashy", "#0");
   CHECK(has(crashy, " backoff "));
   CHECK(std::regex_search(crashy, std::regex{"next restart in [1-6]?[0-9]s"}));
-  // Colours as the CLI's: a TTY and no NO_COLOR (the NO_COLOR run is below).
-  auto escaped = tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out;
+  auto escaped = f.escaped_pane();
   CHECK(has(escaped, "\x1b[33mbackoff"));
   CHECK(has(escaped, "\x1b[32m"));
 
   // Restart solo#0 by key: the filter narrows the tree, G selects the last
   // row, r asks, y confirms; the pane shows the new pid.
-  tmux.keys({"-l", "fsolo"});
-  tmux.keys({"Enter"});
-  tmux.keys({"G", "r"});
-  tmux.wait_for("the confirmation", [](const std::string& p) { return has(p, "restart solo#0? [y/N]"); });
-  tmux.keys({"y"});
-  int new_pid = 0;
-  tmux.wait_for("the new pid", [&](const std::string& p) {
-    new_pid = pids_of(home).at("solo#0");
-    return new_pid != before.at("solo#0") && new_pid > 0
-           && has(instance_line(p, "solo", "#0"), std::to_string(new_pid));
+  f.tmux.keys({"-l", "fsolo"});
+  f.tmux.keys({"Enter"});
+  f.tmux.keys({"G", "r"});
+  f.tmux.wait_for("the confirmation", [](const std::string& p) { return has(p, "restart solo#0? [y/N]"); });
+  f.tmux.keys({"y"});
+  f.tmux.wait_for("the new pid", [&](const std::string& p) {
+    int now = pids_of(f.home).at("solo#0");
+    return now != before.at("solo#0") && now > 0
+           && has(instance_line(p, "solo", "#0"), " " + std::to_string(now) + " ");
   });
-  CHECK_FALSE(has(tmux.pane(), solo_pid + " "));
+  CHECK_FALSE(has(f.tmux.pane(), " " + std::to_string(before.at("solo#0")) + " "));
 
   // A resize redraws at the new size: the status line (the restart's
   // result) on the new last row, the pane's separator as wide as the window.
-  REQUIRE(tmux.run({"resize-window", "-t", "top", "-x", "100", "-y", "30"}).rc == 0);
-  tmux.wait_for("the redraw at 100x30", [](const std::string& p) {
+  REQUIRE(f.tmux.run({"resize-window", "-t", "top", "-x", "100", "-y", "30"}).rc == 0);
+  f.tmux.wait_for("the redraw at 100x30", [](const std::string& p) {
     auto ls = lines_of(p);
     if (ls.size() != 30 || !has(ls[29], "restarted solo#0")) return false;
     for (const auto& l : ls)
@@ -168,47 +183,33 @@ TEST_CASE("arbor top in tmux: tree and states, restart by key, resize, q/SIGINT/
   });
 
   // q: the alternate screen is left, the shell and what it showed are back.
-  tmux.keys({"q"});
-  tmux.wait_for("the shell again", [](const std::string& p) {
-    return has(p, "shell-before-top") && !has(p, "arbor top  ");
+  f.tmux.keys({"q"});
+  f.wait_restored();
+}
+
+TEST_CASE("arbor top in tmux: Ctrl-C (SIGINT) restores the terminal, NO_COLOR means no colour") {
+  top_fixture f;
+  f.start_top("NO_COLOR=1 ");
+  auto escaped = f.escaped_pane();
+  for (const char* colour : {"\x1b[31m", "\x1b[32m", "\x1b[33m"}) CHECK_FALSE(has(escaped, colour));
+  f.tmux.keys({"C-c"});
+  f.wait_restored();
+}
+
+TEST_CASE("arbor top in tmux: --read-only refuses actions, SIGTERM restores the terminal") {
+  top_fixture f;
+  f.start_top("", " --read-only");
+  auto pid = pids_of(f.home).at("solo#0");
+  f.tmux.keys({"-l", "fsolo"});
+  f.tmux.keys({"Enter", "G", "r"});
+  f.tmux.wait_for("the read-only answer", [](const std::string& p) {
+    return has(p, "[read-only]") && has(p, "read-only: actions are off");
   });
-  CHECK(tmux.format("#{alternate_on}") == "0");
-
-  // SIGINT (Ctrl-C at the terminal) and SIGTERM restore the terminal too.
-  int shell = std::stoi(tmux.format("#{pane_pid}"));
-  for (int sig : {SIGINT, SIGTERM}) {
-    INFO("signal " << sig);
-    tmux.keys({"-l", sig == SIGINT ? "NO_COLOR=1 " + top_cmd : top_cmd + " --read-only"});
-    tmux.keys({"Enter"});
-    tmux.wait_for("top again", [](const std::string& p) {
-      return has(p, "arbor top  ") && has(p, " backoff ");
-    });
-    if (sig == SIGINT) {
-      escaped = tmux.run({"capture-pane", "-e", "-p", "-t", "top"}).out;
-      for (const char* colour : {"\x1b[31m", "\x1b[32m", "\x1b[33m"}) CHECK_FALSE(has(escaped, colour));
-    } else { // --read-only: the header says so, and r does nothing but say why
-      auto pid = pids_of(home).at("solo#0");
-      tmux.keys({"r"});
-      tmux.wait_for("the read-only answer", [](const std::string& p) {
-        return has(p, "[read-only]") && has(p, "read-only: actions are off");
-      });
-      tmux.keys({"y"});
-      CHECK(pids_of(home).at("solo#0") == pid);
-    }
-    if (sig == SIGINT) {
-      tmux.keys({"C-c"});
-    } else {
-      int top = only_child(shell);
-      REQUIRE(top > 0);
-      REQUIRE(signal_if_of_home(top, home, SIGTERM));
-    }
-    tmux.wait_for("the shell after the signal", [](const std::string& p) {
-      return has(p, "shell-before-top") && !has(p, "arbor top  ");
-    });
-    CHECK(tmux.format("#{alternate_on}") == "0");
-  }
-
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(pids_of(f.home).at("solo#0") == pid);
+  int top = only_child(std::stoi(f.tmux.format("#{pane_pid}")));
+  REQUIRE(top > 0);
+  REQUIRE(signal_if_of_home(top, f.home, SIGTERM));
+  f.wait_restored();
 }
 
 TEST_CASE("arbor top without a terminal says so and exits 1") {
