@@ -100,12 +100,14 @@ struct top_fixture {
                 + child_args({"sleep"}) + "\n[crashy]\nargs = " + child_args({"exit", "1"})
                 + "\nbackoff_base_ms = 60000\nbackoff_max_ms = 60000\n");
     auto started = tmux.run({"new-session", "-d", "-s", "top", "-x", "80", "-y", "24", "-e",
-                             "ARBOR_HOME=" + home, "-e", "PS1=$ ", "sh"});
+                             "ARBOR_HOME=" + home, "sh"});
     INFO(started.err);
     REQUIRE(started.rc == 0);
-    tmux.keys({"-l", "echo shell-before-top"});
+    // The output, not the echo of what was typed (which may come before the
+    // shell's prompt): the shell runs commands.
+    tmux.keys({"-l", "echo shell-$((6 * 7))"});
     tmux.keys({"Enter"});
-    tmux.wait_for("the shell", [](const std::string& p) { return has(p, "\nshell-before-top"); });
+    tmux.wait_for("the shell", [](const std::string& p) { return has(p, "shell-42"); });
   }
   ~top_fixture() { run_arbor({"down"}, home); }
 
@@ -121,7 +123,7 @@ struct top_fixture {
   /// Waits for the shell's screen as it was before `arbor top`.
   void wait_restored() {
     tmux.wait_for("the shell again", [](const std::string& p) {
-      return has(p, "shell-before-top") && !has(p, "arbor top  ");
+      return has(p, "shell-42") && !has(p, "arbor top  ");
     });
     CHECK(tmux.format("#{alternate_on}") == "0");
   }
