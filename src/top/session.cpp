@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "cli/client_call.hpp"
 #include "cli/render.hpp"
 #include "proto/client.hpp"
 #include "top/feeds.hpp"
@@ -36,11 +37,7 @@ void on_quit_signal(int) {
 /// SIGINT and SIGTERM wake the loop, which restores the terminal and exits.
 /// Installed before curses starts, so curses keeps its hands off them.
 void catch_quit_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_quit_signal;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  cli::on_interrupt(on_quit_signal);
   std::signal(SIGPIPE, SIG_IGN);
 }
 
