@@ -10,6 +10,8 @@ PACKAGES=(
   tzdata # /usr/share/zoneinfo: cron_tz and the cron/time zone tests read it
   prometheus # promtool: tests/core/metrics_test.cpp checks a scrape of /metrics with it
   systemd    # systemd-analyze: the startup tests verify the generated unit with it
+  libncurses-dev # `arbor top` draws with ncurses
+  tmux       # tests/top/top_tmux_test.cpp drives `arbor top` in a tmux pane
 )
 
 missing=()

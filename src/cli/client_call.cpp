@@ -3,6 +3,7 @@
 #include "cli/client_call.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -62,6 +63,14 @@ bool write_out(const std::string& text) {
     left -= static_cast<size_t>(n);
   }
   return true;
+}
+
+void on_interrupt(void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
 }
 
 void print_json(const nlohmann::json& j) { std::fputs((dump(j, 2) + "\n").c_str(), stdout); }

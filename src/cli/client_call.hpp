@@ -46,4 +46,7 @@ bool print_json_line(const nlohmann::json& j);
 /// Writes `text` to stdout now (unbuffered); false if stdout is gone.
 bool write_out(const std::string& text);
 
+/// Calls `handler` on SIGINT and SIGTERM: how a follow (and `top`) ends.
+void on_interrupt(void (*handler)(int));
+
 } // namespace arbor::cli

@@ -21,7 +21,7 @@ volatile sig_atomic_t newline_on_interrupt = 0;
 
 // Ctrl-C is how a follow ends: leave at once with success. Every line was
 // written whole with write(2), so nothing is lost in a buffer.
-void on_interrupt(int) {
+void leave_on_interrupt(int) {
   if (newline_on_interrupt) {
     auto n = ::write(STDOUT_FILENO, "\n", 1);
     (void)n;
@@ -31,11 +31,7 @@ void on_interrupt(int) {
 
 void end_cleanly_on_interrupt() {
   newline_on_interrupt = ::isatty(STDOUT_FILENO) ? 1 : 0;
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  on_interrupt(leave_on_interrupt);
   // A closed stdout (`arbor events -f | head`) ends the stream too: write()
   // then fails with EPIPE instead of killing us.
   std::signal(SIGPIPE, SIG_IGN);

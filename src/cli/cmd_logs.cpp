@@ -54,16 +54,8 @@ nlohmann::json names_args(const std::vector<std::string>& names) {
 
 // Ctrl-C is how a follow ends: leave at once with success (every line was
 // already written whole with write(2)).
-void on_interrupt(int) {
+void leave_on_interrupt(int) {
   ::_exit(0);
-}
-
-void end_cleanly_on_interrupt() {
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
 }
 
 /// A pump line is "[date ]app#i | text": the prefix is dimmed, an err
@@ -111,7 +103,7 @@ void run_logs(const logs_options& o) {
   // with EPIPE instead of killing us.
   std::signal(SIGPIPE, SIG_IGN);
   if (o.follow)
-    end_cleanly_on_interrupt();
+    on_interrupt(leave_on_interrupt);
   bool colour = !o.json && use_color(STDOUT_FILENO);
   std::string pending;  // lines not written yet: the tail is written in blocks
   bool gone = false;    // stdout is closed

@@ -70,7 +70,7 @@ bool use_color(int fd);
 void add_lifecycle_verbs(CLI::App& app);
 
 /// Registers the client verbs: status/ls, tree, show, start, stop, restart,
-/// scale, signal, apply, events (verbs.cpp and friends).
+/// scale, signal, apply, events, top (verbs.cpp and friends).
 void add_client_verbs(CLI::App& app);
 
 /// Registers `logs` and `flush` (cmd_logs.cpp).

@@ -21,6 +21,7 @@ void add_client_verbs(CLI::App& app) {
   add_signal_verb(app);
   add_apply_verb(app);
   add_events_verb(app);
+  add_top_verb(app);
 }
 
 std::optional<uint32_t> parse_count(const std::string& text, const std::string& what,

@@ -22,6 +22,7 @@ void add_scale_verb(CLI::App& app);    ///< scale (cmd_scale.cpp)
 void add_signal_verb(CLI::App& app);   ///< signal (cmd_signal.cpp)
 void add_apply_verb(CLI::App& app);    ///< apply (cmd_apply.cpp)
 void add_events_verb(CLI::App& app);   ///< events (cmd_events.cpp)
+void add_top_verb(CLI::App& app);      ///< top (cmd_top.cpp, src/top/)
 
 /// Most instances `scale` accepts (the config's own limit for `instances`).
 constexpr uint32_t max_instances = 10000;

@@ -43,33 +43,34 @@ void up_with(const std::string& home, const std::string& cfg, const std::string&
   REQUIRE(up.rc == 0);
 }
 
-cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
-                     std::chrono::milliseconds timeout) {
-  std::string bin = ARBOR_BIN;
-  std::vector<std::string> argv_s{bin};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+cli_result run_program(const std::vector<std::string>& args, const std::vector<std::string>& env_set,
+                       const std::string& scratch_dir, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv_s = args;
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
-  std::vector<std::string> env{"ARBOR_HOME=" + home, "NO_COLOR=1"};
+  std::vector<std::string> env = env_set;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
-    if (kv.rfind("ARBOR_HOME=", 0) != 0 && kv.rfind("NO_COLOR=", 0) != 0) env.push_back(kv);
+    bool replaced = false;
+    for (auto& set : env_set)
+      replaced = replaced || kv.rfind(set.substr(0, set.find('=') + 1), 0) == 0;
+    if (!replaced) env.push_back(kv);
   }
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   static int counter = 0;
-  auto base = home + "/.cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  auto base = scratch_dir + "/.cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   auto out = base + ".out", err = base + ".err";
-  ::mkdir(home.c_str(), 0700);
+  ::mkdir(scratch_dir.c_str(), 0700);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
   int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -86,6 +87,13 @@ cli_result run_arbor(const std::vector<std::string>& args, const std::string& ho
   ::unlink(out.c_str());
   ::unlink(err.c_str());
   return r;
+}
+
+cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
+                     std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv{ARBOR_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, {"ARBOR_HOME=" + home, "NO_COLOR=1"}, home, timeout);
 }
 
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home) {

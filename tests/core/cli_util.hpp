@@ -17,9 +17,17 @@ struct cli_result {
   std::string out, err;
 };
 
+/// Runs `argv` (argv[0] a path, or a name found in PATH) with our environment
+/// plus `env` ("NAME=value", replacing ours), stdin from /dev/null, output
+/// collected through files in `scratch_dir`; waits for it.
+cli_result run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                       const std::string& scratch_dir,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 /// Runs `arbor ARGS...` with ARBOR_HOME=home and no colour; waits for it.
 cli_result run_arbor(const std::vector<std::string>& args, const std::string& home,
                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 
 /// `arbor ARGS... --json`, parsed; fails the test if it does not exit 0.
 nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home);
