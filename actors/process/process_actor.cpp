@@ -11,7 +11,6 @@
 
 #include "common.hpp"
 #include "event_bus.hpp"
-#include "os/proc_state.hpp"
 #include "process_health.hpp"
 
 namespace arbor::detail {
@@ -354,14 +353,14 @@ instance_status status_of(self_ptr self) {
       if (auto u = s.rt->sampler->sample_now(s.pid, std::chrono::seconds(1))) {
         x.memory_bytes = static_cast<int64_t>(u->rss_bytes);
         if (u->cpu_percent) x.cpu_percent = *u->cpu_percent;
+        if (u->stopped)
+          x.reason = std::string{os::stopped_by_signal_reason} + ": `arbor signal CONT " + s.id
+                     + "` resumes it";
       }
     }
   }
   x.last_exit = s.last_exit;
-  x.reason = s.reason;
-  if (s.pid != 0 && os::stopped_by_signal(s.pid))
-    x.reason = std::string{os::stopped_by_signal_reason} + ": `arbor signal CONT " + s.id
-               + "` resumes it";
+  if (x.reason.empty()) x.reason = s.reason;
   x.port = s.port;
   x.health = s.health_detail;
   return x;

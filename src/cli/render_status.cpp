@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/render_detail.hpp"
-#include "os/proc_state.hpp"
+#include "os/proc_stats.hpp"
 
 namespace arbor::cli {
 

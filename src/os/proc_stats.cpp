@@ -50,8 +50,10 @@ bool parse_stat(std::string_view line, stat_fields& out) {
       return false; // cut off before rss
     const std::string_view tok = line.substr(pos, end - pos);
     pos = end;
-    if (field == 3)
-      continue; // state, a letter
+    if (field == 3) {
+      f.state = tok.front();
+      continue;
+    }
     if (field != 4 && field != 14 && field != 15 && field != 16 && field != 17 && field != 20
         && field != 22 && field != 24)
       continue;
@@ -221,6 +223,7 @@ void walk(int proc_fd, const std::vector<pid_t>& roots, std::vector<proc_sample>
     if (roots[r] <= 0 || !read_stat(proc_fd, roots[r], f))
       continue; // no such process: zeros
     s.root_start = f.start;
+    s.root_stopped = f.state == 'T' || f.state == 't';
     seen.clear();
     stack.assign(1, {roots[r], 0});
     while (!stack.empty()) {
@@ -305,6 +308,7 @@ void scan(int proc_fd, const std::vector<pid_t>& roots, std::vector<proc_sample>
     const uint32_t stamp = static_cast<uint32_t>(r + 1);
     proc_sample& s = result[r];
     s.root_start = procs[top].start;
+    s.root_stopped = procs[top].state == 'T' || procs[top].state == 't';
     stack.assign(1, static_cast<uint32_t>(top));
     seen[top] = stamp;
     while (!stack.empty()) {

@@ -36,6 +36,9 @@ struct proc_sample {
   /// The root's start time (stat field 22, ticks since boot): tells a reused
   /// pid from the process seen before. 0 when the root does not exist.
   uint64_t root_start = 0;
+  /// The root is stopped by a signal (SIGSTOP, SIGTSTP) or a tracer: state
+  /// 'T' or 't' in its stat. It runs nothing until SIGCONT.
+  bool root_stopped = false;
 };
 
 /// Samples the trees below `roots`: each root's /proc/<pid>/stat, then its
@@ -51,6 +54,10 @@ struct proc_sample {
 /// `roots` is empty. Does not throw except std::bad_alloc.
 std::vector<proc_sample> sample_trees(const std::vector<pid_t>& roots);
 
+/// How an instance's status reason starts while its process is stopped by
+/// a signal (the CLI shows such a reason whatever the state).
+inline constexpr const char* stopped_by_signal_reason = "stopped by a signal";
+
 /// The latest measurement of one root.
 struct usage {
   uint64_t rss_bytes = 0;
@@ -64,6 +71,7 @@ struct usage {
   std::optional<double> cpu_percent;
   uint32_t processes = 0;                ///< 0: the root does not exist
   std::chrono::steady_clock::time_point at; ///< when this sample was taken
+  bool stopped = false;                  ///< the root is stopped by a signal (root_stopped)
 };
 
 /// Memory and CPU of process trees, sampled two ways that share one table
@@ -169,6 +177,7 @@ struct stat_fields {
   uint64_t start = 0;
   uint64_t rss_pages = 0;
   uint32_t threads = 0;   ///< field 20; 0 if unknown
+  char state = 0;         ///< field 3: 'R', 'S', 'T', 'Z', ...
 };
 
 /// Parses a stat line. comm (field 2) may hold spaces and ')': fields are

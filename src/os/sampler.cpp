@@ -171,6 +171,7 @@ usage sampler::record_locked(const proc_sample& s, clock::time_point now, double
   usage u;
   u.rss_bytes = s.rss_bytes;
   u.processes = s.processes;
+  u.stopped = s.root_stopped;
   u.at = now;
   history h;
   if (s.processes == 0) {

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace arbor::os;
@@ -33,6 +34,7 @@ TEST_CASE("proc_stats: a stat line parses from the last ')'", "[proc_stats]") {
   detail::stat_fields f;
   REQUIRE(detail::parse_stat(line, f));
   CHECK(f.pid == 4321);
+  CHECK(f.state == 'S');
   CHECK(f.ppid == 17);
   CHECK(f.utime == 250);
   CHECK(f.stime == 75);
@@ -255,4 +257,23 @@ TEST_CASE("sample_trees: cost of one pass over ~1000 processes", "[.bench]") {
   std::printf("sample_trees: %u processes in /proc, %zu roots: %.0f us per pass\n",
               before + static_cast<uint32_t>(extra) + 1, roots.size(), us);
   CHECK(s[0].processes == static_cast<uint32_t>(extra) + 1);
+}
+
+TEST_CASE("proc_stats: a root stopped by SIGSTOP is sampled as stopped, and not after SIGCONT",
+          "[proc_stats]") {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, WUNTRACED) == pid); // it is stopped now
+  CHECK(sample_trees({pid}).front().root_stopped);
+  REQUIRE(::kill(pid, SIGCONT) == 0);
+  REQUIRE(::waitpid(pid, &status, WCONTINUED) == pid);
+  CHECK_FALSE(sample_trees({pid}).front().root_stopped);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
 }
