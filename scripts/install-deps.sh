@@ -11,7 +11,7 @@ PACKAGES=(
   prometheus # promtool: tests/core/metrics_test.cpp checks a scrape of /metrics with it
   systemd    # systemd-analyze: the startup tests verify the generated unit with it
   libncurses-dev # `arbor top` draws with ncurses
-  tmux       # tests/top/top_tmux_test.cpp drives `arbor top` in a tmux pane
+  tmux       # tests/core/top_tmux_test.cpp drives `arbor top` in a tmux pane
 )
 
 missing=()
