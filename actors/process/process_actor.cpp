@@ -56,7 +56,7 @@ void step(self_ptr self, ev e, step_context ctx = {});
 
 /// Sets the instance's pid, keeping the memory registry in step.
 void set_pid(process_state& s, int32_t pid) {
-  if (s.spec->max_memory > 0) s.rt->memory.set(s.pid, pid, s.parent, s.index);
+  if (s.spec->max_memory > 0) s.rt->memory.set(s.pid, pid, s.links.app, s.index);
   s.pid = pid;
 }
 
@@ -169,7 +169,7 @@ void announce(self_ptr self, proc_state before, ev e, const step_context& ctx) {
     emit(self, stopped ? event_kind::stopped : event_kind::child_exited,
          stopped ? s.last_exit : ctx.exit->description, ctx.exit->pid);
     if (!stopped) // a run that ended unasked
-      self->send(s.parent, run_ended{s.index, ctx.exit->signaled, ctx.exit->code,
+      self->send(s.links.app, run_ended{s.index, ctx.exit->signaled, ctx.exit->code,
                                      uptime_of(s, ctx.exit->at_ns).count(),
                                      ctx.exit->description});
   } else if (is_exit_verdict(e) && before == proc_state::starting) {
@@ -206,7 +206,7 @@ void announce(self_ptr self, proc_state before, ev e, const step_context& ctx) {
       break;
     case ev::spawn_failed:
       s.plan.reset(); // a later start resolves the command again
-      self->send(s.parent, spawn_failed{s.index, s.reason});
+      self->send(s.links.app, spawn_failed{s.index, s.reason});
       emit(self, event_kind::spawn_failed, s.reason);
       break;
     default:
@@ -361,7 +361,7 @@ instance_status status_of(self_ptr self) {
   }
   x.last_exit = s.last_exit;
   if (x.reason.empty()) x.reason = s.reason;
-  x.port = s.port;
+  x.port = s.links.port;
   x.health = s.health_detail;
   return x;
 }
@@ -381,16 +381,14 @@ caf::behavior process_actor(self_ptr self, std::shared_ptr<const app_spec> spec,
   st.id = spec->name + "#" + std::to_string(index);
   st.spec = std::move(spec);
   st.index = index;
-  st.parent = links.app;
-  st.port = links.port;
   st.links = std::move(links);
   st.fsm.ask_group_first = st.links.group_counts_first;
   st.tracker.emplace(st.spec);
   st.rt = std::move(rt);
   log_unexpected(self, st.id);
-  self->monitor(st.parent); // the app supervisor goes: we go (the state kills the group)
+  self->monitor(st.links.app); // the app supervisor goes: we go (the state kills the group)
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (dm.source == self->state.parent.address()) self->quit(dm.reason);
+    if (dm.source == self->state.links.app.address()) self->quit(dm.reason);
   });
   return {
     [=](start_atom) -> bool { return start(self, {}); },

@@ -54,8 +54,7 @@ struct process_state {
   std::shared_ptr<const app_spec> spec;
   uint32_t index = 0;
   std::string id;                        ///< "web.api#0"
-  caf::actor parent;                     ///< the app supervisor
-  instance_links links;
+  instance_links links;                  ///< its app supervisor and group, its PORT
   runtime_ptr rt;
 
   std::shared_ptr<os::spawn_plan> plan;  ///< built at the first start
@@ -79,7 +78,6 @@ struct process_state {
   arbor::reason stop_why;                ///< why the current stop was asked for ("" = plain)
 
   // Readiness and liveness (process_health.cpp).
-  uint16_t port = 0;                     ///< PORT of its runs; 0 = none
   uint64_t run = 0;                      ///< bumped per run and per stop: tags probes/timers
   bool ready = false;                    ///< this run passed its readiness signal
   std::optional<probe::health_state> health; ///< apps with a health check

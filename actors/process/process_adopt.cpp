@@ -65,7 +65,7 @@ bool try_adopt(process_self self) {
   auto ec = s.rt->watcher.adopt(
     rec->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); });
   if (ec) return false;
-  if (s.spec->max_memory > 0) s.rt->memory.set(0, rec->pid, s.parent, s.index);
+  if (s.spec->max_memory > 0) s.rt->memory.set(0, rec->pid, s.links.app, s.index);
   s.pid = rec->pid;
   s.start_time = rec->start_time;
   s.start_time_pid = rec->pid;

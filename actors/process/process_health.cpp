@@ -29,7 +29,7 @@ void mark_ready(process_self self, std::string how) {
   fsm_step(self, instance_event::became_ready); // journals
   emit(self, event_kind::ready,
        how + " (" + std::to_string(ms_since(s.started)) + "ms after start)");
-  self->send(s.parent, ready_atom::value, s.index, true);
+  self->send(s.links.app, ready_atom::value, s.index, true);
 }
 
 } // namespace
@@ -91,14 +91,14 @@ void end_run(process_self self) {
   ++s.run; // checks and timers of the run are stale now
   if (!s.ready) return;
   s.ready = false;
-  self->send(s.parent, ready_atom::value, s.index, false);
+  self->send(s.links.app, ready_atom::value, s.index, false);
 }
 
 void on_probe_due(process_self self, uint64_t run) {
   auto& s = self->state;
   if (run != s.run || !live(s) || !s.health) return;
   auto addr = caf::actor_cast<caf::actor_addr>(self);
-  s.rt->prober().submit(s.spec->health, s.port, s.index, [addr, run](const probe::probe_result& r) {
+  s.rt->prober().submit(s.spec->health, s.links.port, s.index, [addr, run](const probe::probe_result& r) {
     if (auto a = caf::actor_cast<caf::actor>(addr))
       caf::anon_send(a, probed_atom::value, run, r.ok, r.detail,
                      static_cast<int64_t>(r.took.count()));

@@ -25,7 +25,7 @@ std::string build_plan(process_self self) {
   if (auto err = os::check_cwd(spec.cwd); !err.empty()) return err;
   // What differs between the app's instances; the rest is shared.
   std::vector<std::string> own{"ARBOR_INSTANCE=" + std::to_string(s.index)};
-  if (s.port != 0) own.push_back("PORT=" + std::to_string(s.port));
+  if (s.links.port != 0) own.push_back("PORT=" + std::to_string(s.links.port));
   std::string err;
   auto notify = notify_socket(self, err);
   if (!err.empty()) return "ready = \"notify\": " + err;
