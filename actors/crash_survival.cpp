@@ -6,6 +6,8 @@
 #include "log.hpp"
 
 #include "os/spawn.hpp"
+#include "os/terminate.hpp"
+#include "readopt_plan.hpp"
 
 namespace arbor::detail {
 
@@ -37,24 +39,16 @@ void collect(group_spec& g, std::map<std::string, app_spec*>& out) {
   }
 }
 
-/// Stops instances the config no longer has: TERM to the group, KILL 10 s later.
-void stop_strays(std::vector<journal::instance_record> strays) {
-  if (strays.empty()) return;
-  for (auto& r : strays) {
-    log_warn("supervisor=root event=stray reason=\"{}#{} (pid {}) is not in the config any "
-                 "more: stopping it\"", r.app, r.index, r.pid);
-    ::kill(-r.pid, SIGTERM);
+/// Stops what is no instance's run any more: TERM, KILL 10 s later.
+void stop_strays(const std::vector<os::marked_process>& strays) {
+  std::vector<os::proc_ref> procs;
+  for (auto& p : strays) {
+    log_warn("supervisor=root event=stray reason=\"pid {} of {}#{} (generation {:x}) is no "
+             "instance's run of this config: stopping it\"", p.pid, p.id.app, p.id.index,
+             p.id.generation);
+    procs.push_back({p.pid, p.start});
   }
-  std::thread([strays] {
-    for (int i = 0; i < 100; ++i) {
-      bool any = false;
-      for (auto& r : strays) any = any || journal::same_process(r.pid, r.start_time);
-      if (!any) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    for (auto& r : strays)
-      if (journal::same_process(r.pid, r.start_time)) ::kill(-r.pid, SIGKILL);
-  }).detach();
+  os::terminate(std::move(procs), SIGTERM, std::chrono::seconds(10), false);
 }
 
 } // namespace
@@ -68,35 +62,47 @@ crash_survival::crash_survival(std::string dir, std::string keeper_binary)
     // rewrites; see journal/journal_log.hpp.
     store_(dir_ + "/state.json") {}
 
-void crash_survival::recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir) {
+uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
+                                 const std::string& log_dir) {
   std::string err;
   auto last = journal::read_journal(dir_ + "/state.json", err);
   if (!err.empty()) log_error("supervisor=root event=journal reason=\"{}\"", err);
   std::map<std::string, app_spec*> apps;
   collect(spec.root, apps);
+  std::map<std::string, journal::instance_record> records;
   if (last) {
     for (auto& [app, n] : last->scale)
       if (auto it = apps.find(app); it != apps.end()) it->second->instances = n;
-    std::vector<journal::instance_record> strays;
-    for (auto& r : last->instances) {
-      auto it = apps.find(r.app);
-      bool known = it != apps.end() && r.index < it->second->instances;
-      if (known) previous_[r.app + "#" + std::to_string(r.index)] = r;
-      else if (r.pid > 0 && journal::same_process(r.pid, r.start_time)) strays.push_back(r);
-    }
-    stop_strays(std::move(strays));
+    for (auto& r : last->instances) records[r.app + "#" + std::to_string(r.index)] = r;
+  }
+  auto configured = [&apps](const std::string& app, uint32_t index) {
+    auto it = apps.find(app);
+    return it != apps.end() && index < it->second->instances;
+  };
+  auto plan = plan_readoption(os::scan_home(dir_), records, configured);
+  stop_strays(plan.strays);
+  runs_ = std::move(plan.runs);
+  if (last) {
     // The instances still configured keep their records until their actors
     // write their own (adopted or started again): a daemon killed before
-    // that must not leave its successor a journal without them (it would
-    // start duplicates of the ones still running). Strays are dropped.
+    // that must not leave its successor a journal without them.
     std::vector<journal::instance_record> kept;
-    kept.reserve(previous_.size());
-    for (auto& [id, r] : previous_) kept.push_back(r);
+    for (auto& [id, r] : records)
+      if (configured(r.app, r.index)) {
+        previous_[id] = r;
+        kept.push_back(r);
+      }
     last->instances = std::move(kept);
     store_.load(*last);
   }
   store_.set_meta(::getpid(), spec.file);
-  if (!pump) return;
+  if (pump) take_pipes(apps, pump, log_dir);
+  return plan.max_generation;
+}
+
+void crash_survival::take_pipes(const std::map<std::string, app_spec*>& apps,
+                                logs::log_pump* pump, const std::string& log_dir) {
+  std::string err;
   for (auto& [name, a] : apps)
     pump->configure({name, log_dir, a->log.max_size, a->log.max_files, a->log.date_format});
   auto ledger = pump->ledger_fds();
@@ -125,13 +131,18 @@ void crash_survival::recover(tree_spec& spec, logs::log_pump* pump, const std::s
   });
 }
 
-std::optional<journal::instance_record> crash_survival::take(const std::string& id) {
+crash_survival::left_behind crash_survival::take(const std::string& id) {
   std::lock_guard<std::mutex> g{m_};
-  auto it = previous_.find(id);
-  if (it == previous_.end()) return std::nullopt;
-  auto r = std::move(it->second);
-  previous_.erase(it);
-  return r;
+  left_behind out;
+  if (auto it = previous_.find(id); it != previous_.end()) {
+    out.record = std::move(it->second);
+    previous_.erase(it);
+  }
+  if (auto it = runs_.find(id); it != runs_.end()) {
+    out.run = std::move(it->second);
+    runs_.erase(it);
+  }
+  return out;
 }
 
 void crash_survival::put(journal::instance_record r) {
@@ -160,6 +171,13 @@ void crash_survival::close_clean() {
     if (closed_) return;
     closed_ = true;
   }
+  std::vector<os::proc_ref> left;
+  for (auto& p : os::scan_home(dir_)) {
+    log_warn("supervisor=root event=stray reason=\"pid {} of {}#{} outlived its run's stop "
+             "(it left the process group): stopping it\"", p.pid, p.id.app, p.id.index);
+    left.push_back({p.pid, p.start});
+  }
+  os::terminate(std::move(left), SIGTERM, std::chrono::seconds(5), true);
   store_.remove_files(); // state.json, then state.json.log
   std::string err;
   if (keeper_.connected()) keeper_.bye(err);

@@ -86,6 +86,18 @@ struct runtime {
   /// Where notify sockets go ("" = a private directory made when first needed).
   std::string runtime_dir;
   std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)
+  /// Whose spawns these are, in their ARBOR_ID (os/identity.hpp): the
+  /// state_dir, or "" for a tree that keeps no state.
+  std::string home;
+  /// The last spawn generation handed out: seeded from the wall clock and
+  /// raised past any a previous daemon left, so generations grow across
+  /// daemons and a newer run always has the larger one.
+  std::atomic<uint64_t> generation{0};
+  uint64_t next_generation() { return generation.fetch_add(1) + 1; }
+  void raise_generation(uint64_t past) {
+    auto g = generation.load();
+    while (g < past && !generation.compare_exchange_weak(g, past)) {}
+  }
 
   /// The health-check workers, started when the first app with a check runs.
   probe::prober& prober() {

@@ -1,5 +1,6 @@
 #include "arbor/tree.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <system_error>
 
@@ -65,6 +66,10 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     [watcher] { return watcher->pids(); });
   rt->memory.on_first([s = rt->sampler.get()] { s->poke(); });
   rt->base_env = os::current_environment();
+  rt->home = opts.state_dir;
+  rt->raise_generation(static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count()));
   rt->bus = sys.spawn(detail::event_bus, opts.log_events);
   if (!opts.state_dir.empty()) {
     auto keeper = opts.keeper_binary;
@@ -72,7 +77,7 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
     rt->survival = std::make_unique<detail::crash_survival>(opts.state_dir, keeper);
-    rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir);
+    rt->raise_generation(rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir));
   }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common.hpp"
+#include "config/app_fields.hpp"
 #include "event_bus.hpp"
 #include "process_health.hpp"
 
@@ -108,6 +109,8 @@ ev spawn_run(self_ptr self, std::string& retry_what) {
     }
   }
   open_logs(self);
+  s.spawn_gen = s.rt->next_generation();
+  s.plan->set_generation(s.spawn_gen);
   auto r = s.plan->spawn(s.out_fd, s.err_fd);
   if (!r.ok()) {
     if (r.error == EAGAIN || r.error == ENOMEM) {
@@ -301,9 +304,9 @@ caf::result<bool> stop(self_ptr self, reason why) {
   return rp;
 }
 
-void on_exit(self_ptr self, child_exited& ex) {
+/// The machine's step for a run that ended.
+void run_ended_step(self_ptr self, child_exited& ex) {
   auto& s = self->state;
-  if (ex.pid != s.pid) return; // a run we no longer track
   auto uptime = uptime_of(s, ex.at_ns);
   s.last_exit = ex.description;
   end_run(self);
@@ -314,6 +317,17 @@ void on_exit(self_ptr self, child_exited& ex) {
     return step(self, ev::exit_stopped, {&ex, {}});
   }
   step(self, judge(self, {ex.signaled, ex.code, uptime}, ex.description, false), {&ex, {}});
+}
+
+void on_exit(self_ptr self, child_exited& ex) {
+  auto& s = self->state;
+  if (ex.pid != s.pid) return; // a run we no longer track
+  auto gen = s.spawn_gen;
+  bool adopted = s.adopted;
+  run_ended_step(self, ex);
+  // After the step (a restart's spawn comes first): what the run left
+  // outside its process group goes with it.
+  stop_leftovers(self, gen, adopted);
 }
 
 } // namespace
@@ -385,6 +399,8 @@ caf::behavior process_actor(self_ptr self, std::shared_ptr<const app_spec> spec,
   st.fsm.ask_group_first = st.links.group_counts_first;
   st.tracker.emplace(st.spec);
   st.rt = std::move(rt);
+  st.spawn_gen = st.rt->next_generation();
+  st.spec_hash = config::run_spec_hash(*st.spec);
   log_unexpected(self, st.id);
   self->monitor(st.links.app); // the app supervisor goes: we go (the state kills the group)
   self->set_down_handler([=](caf::down_msg& dm) {

@@ -84,6 +84,10 @@ struct process_state {
   std::string health_detail;             ///< last check's outcome (status)
   std::string notify_key;                ///< registered sd_notify socket ("" = none)
 
+  // Its identity in every spawn's ARBOR_ID (os/identity.hpp).
+  uint64_t spawn_gen = 0;                ///< of the current/last run (before any: the actor's)
+  uint64_t spec_hash = 0;                ///< config::run_spec_hash of spec
+
   // Re-adoption after a daemon crash (process_adopt.cpp).
   uint64_t start_time = 0;               ///< /proc start time of `pid` (journal)
   int32_t start_time_pid = 0;            ///< the pid start_time belongs to

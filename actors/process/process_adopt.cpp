@@ -1,12 +1,21 @@
-// A process actor's journal record, and taking over the run a crashed
-// daemon left behind.
+// A process actor's journal record, taking over the run a crashed daemon
+// left behind, and stopping what a run left outside its process group.
 
 #include "process_health.hpp"
+
+#include <algorithm>
+#include <csignal>
+
+#include <unistd.h>
 
 #include "common.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
 #include "journal/journal.hpp"
+#include "os/identity.hpp"
+#include "os/proc_read.hpp"
+#include "os/terminate.hpp"
+#include "config/units.hpp"
 
 namespace arbor::detail {
 
@@ -26,7 +35,35 @@ journal::instance_record record_of(const process_state& s) {
   r.want_up = s.fsm.want_up;
   r.ready = s.ready;
   r.last_exit = s.last_exit;
+  r.generation = s.spawn_gen;
   return r;
+}
+
+/// The run to take over: found by its ARBOR_ID, or (a run started before
+/// spawns carried one, or whose leader rewrote its environment) the
+/// journal's pid if that process still lives.
+struct takeover {
+  pid_t pid = 0;
+  uint64_t start = 0;
+  uint64_t gen = 0;
+  std::optional<uint64_t> spec_hash;
+};
+
+std::optional<takeover> run_to_take(const crash_survival::left_behind& left) {
+  if (left.run)
+    return takeover{left.run->pid, left.run->start, left.run->id.generation,
+                    left.run->id.spec_hash};
+  auto& r = left.record;
+  if (r && r->pid > 0 && journal::same_process(r->pid, r->start_time))
+    return takeover{r->pid, r->start_time, r->generation, std::nullopt};
+  return std::nullopt;
+}
+
+/// How long ago a process that started at `start` (/proc ticks since boot) began.
+std::chrono::milliseconds age_of(uint64_t start) {
+  static const long ticks = ::sysconf(_SC_CLK_TCK);
+  auto secs = os::uptime_seconds() - static_cast<double>(start) / static_cast<double>(ticks);
+  return std::chrono::milliseconds{std::max<int64_t>(0, static_cast<int64_t>(secs * 1000))};
 }
 
 } // namespace
@@ -44,38 +81,71 @@ void write_journal(process_self self) {
 bool try_adopt(process_self self) {
   auto& s = self->state;
   if (!s.rt->survival) return false;
-  auto rec = s.rt->survival->take(s.id);
-  if (!rec) return false;
-  s.restarts = rec->restarts;
-  s.last_exit = rec->last_exit;
-  bool alive = rec->pid > 0 && journal::same_process(rec->pid, rec->start_time);
-  if (!alive && !rec->want_up) {
-    // Stopped by hand before the daemon went: it stays stopped (the
-    // machine starts in the phase the journal recorded).
+  auto left = s.rt->survival->take(s.id);
+  if (left.record) {
+    s.restarts = left.record->restarts;
+    s.last_exit = left.record->last_exit;
+  }
+  auto run = run_to_take(left);
+  // Stopped by hand, and no run newer than that stop.
+  bool stopped = left.record && !left.record->want_up
+                 && (!run || left.record->generation >= run->gen);
+  if (!run && stopped) {
     s.fsm.want_up = false;
-    s.fsm.phase = rec->state == "failed" ? proc_state::failed : proc_state::stopped;
-    s.reason = "kept " + rec->state + " across a daemon restart";
+    s.fsm.phase = left.record->state == "failed" ? proc_state::failed : proc_state::stopped;
+    s.reason = "kept " + left.record->state + " across a daemon restart";
     write_journal(self);
     return true;
   }
-  if (!alive) return false; // died meanwhile: start it (counters carried)
+  if (!run) return false; // none left, or it died meanwhile: start it (counters carried)
   auto me = caf::actor_cast<caf::actor>(self);
-  auto now_ms = wall_now_ns() / 1000000;
-  auto up = std::chrono::milliseconds{std::max<int64_t>(0, now_ms - rec->started_unix_ms)};
   auto ec = s.rt->watcher.adopt(
-    rec->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); });
+    run->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); });
   if (ec) return false;
-  if (s.spec->max_memory > 0) s.rt->memory.set(0, rec->pid, s.links.app, s.index);
-  s.pid = rec->pid;
-  s.start_time = rec->start_time;
-  s.start_time_pid = rec->pid;
+  if (s.spec->max_memory > 0) s.rt->memory.set(0, run->pid, s.links.app, s.index);
+  auto up = age_of(run->start);
+  s.pid = run->pid;
+  s.start_time = run->start;
+  s.start_time_pid = run->pid;
+  s.spawn_gen = std::max(s.spawn_gen, run->gen);
   s.started = clock::now() - up;
-  s.started_wall_ms = rec->started_unix_ms;
+  s.started_wall_ms = wall_now_ns() / 1000000 - up.count();
   s.adopted = true;
   s.reason.clear();
   fsm_step(self, instance_event::adopted,
            "still running after a daemon restart (up " + std::to_string(up.count() / 1000) + "s)");
+  if (stopped) // the stop the dead daemon began
+    self->send(self, stop_atom::value, reason{restart_cause::none, "stopped before the daemon restart"});
+  else if (run->spec_hash && *run->spec_hash != s.spec_hash)
+    restart_in_place(self, reason{restart_cause::other,
+                                  "its configuration changed while no daemon ran"});
   return true;
+}
+
+void stop_leftovers(process_self self, uint64_t gen, bool adopted) {
+  auto& s = self->state;
+  if (s.rt->home.empty()) return;
+  std::vector<os::marked_process> left;
+  if (adopted) {
+    for (auto& p : os::scan_home(s.rt->home))
+      if (p.id.generation == gen) left.push_back(std::move(p));
+  } else {
+    auto watched = s.rt->watcher.pids();
+    std::sort(watched.begin(), watched.end());
+    left = os::children_of_generation(s.rt->home, gen, watched);
+  }
+  if (left.empty()) return;
+  std::vector<os::proc_ref> procs;
+  std::string pids;
+  for (auto& p : left) {
+    procs.push_back({p.pid, p.start});
+    pids += (pids.empty() ? "" : ", ") + std::to_string(p.pid);
+  }
+  emit(self, event_kind::leftovers,
+       std::to_string(procs.size()) + " process(es) the ended run left outside its process "
+         + "group (" + pids + "): " + config::signal_name(s.spec->kill_signal) + ", SIGKILL after "
+         + std::to_string(s.spec->kill_timeout.count()) + "ms");
+  os::terminate(std::move(procs), s.spec->kill_signal, s.spec->kill_timeout, false);
 }
 
 } // namespace arbor::detail

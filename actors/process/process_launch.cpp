@@ -6,6 +6,8 @@
 
 #include "process_health.hpp"
 
+#include "os/identity.hpp"
+
 namespace arbor::detail {
 
 namespace {
@@ -24,7 +26,9 @@ std::string build_plan(process_self self) {
   if (spec.argv.empty()) return "empty command";
   if (auto err = os::check_cwd(spec.cwd); !err.empty()) return err;
   // What differs between the app's instances; the rest is shared.
-  std::vector<std::string> own{"ARBOR_INSTANCE=" + std::to_string(s.index)};
+  std::vector<std::string> own{
+    os::identity_entry({s.spawn_gen, s.spec_hash, spec.name, s.index, s.rt->home}),
+    "ARBOR_INSTANCE=" + std::to_string(s.index)};
   if (s.links.port != 0) own.push_back("PORT=" + std::to_string(s.links.port));
   std::string err;
   auto notify = notify_socket(self, err);

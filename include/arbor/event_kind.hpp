@@ -35,8 +35,9 @@ enum class event_kind : uint8_t {
   restarting_siblings, ///< a group restarts children for one that failed
   waiting,             ///< an app waits for its depends_on
   dependencies_ready,  ///< what it waited for is ready: it starts
+  leftovers,           ///< what an ended run left outside its process group is stopped
 };
-inline constexpr int event_kind_count = 22;
+inline constexpr int event_kind_count = 23;
 
 /// "child_started", "restarting", ...: the `event` field of the protocol's JSON.
 const char* to_string(event_kind k);

@@ -187,4 +187,19 @@ std::vector<std::string_view> changed_keys(const app_spec& a, const app_spec& b)
   return out;
 }
 
+uint64_t run_spec_hash(const app_spec& a) {
+  auto x = a;
+  x.instances = 1;
+  json j = json::object();
+  j["name"] = x.name;
+  for (const auto& f : app_fields())
+    if (f.to_json) f.to_json(x, j);
+  uint64_t h = 1469598103934665603ull; // FNV-1a, 64 bits
+  for (unsigned char c : j.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 } // namespace arbor::config

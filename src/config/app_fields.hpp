@@ -59,4 +59,9 @@ field_unit unit_of(std::string_view key);
 /// The keys whose values differ between `a` and `b`, in table order.
 std::vector<std::string_view> changed_keys(const app_spec& a, const app_spec& b);
 
+/// A hash of everything `apply` compares (every key but `instances`): two
+/// specs that would not restart each other hash alike. FNV-1a over the
+/// protocol's JSON of the keys, stable across daemons of one version.
+uint64_t run_spec_hash(const app_spec& a);
+
 } // namespace arbor::config

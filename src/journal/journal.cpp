@@ -19,9 +19,9 @@ using json = detail::json;
 
 bool instance_record::operator==(const instance_record& o) const {
   return std::tie(app, index, pid, start_time, started_unix_ms, restarts, state, want_up, ready,
-                  last_exit)
+                  last_exit, generation)
          == std::tie(o.app, o.index, o.pid, o.start_time, o.started_unix_ms, o.restarts, o.state,
-                     o.want_up, o.ready, o.last_exit);
+                     o.want_up, o.ready, o.last_exit, o.generation);
 }
 
 bool journal::operator==(const journal& o) const {

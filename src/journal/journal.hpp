@@ -33,6 +33,11 @@ struct instance_record {
   bool want_up = true;
   bool ready = false;
   std::string last_exit;           ///< e.g. "exited 1", "killed by SIGSEGV"; "" if none yet
+  /// The spawn generation of `pid` (os/identity.hpp), or, before the
+  /// instance's first spawn, one taken when its actor began: a newer run of
+  /// the same instance always writes a larger one (journal_store keeps the
+  /// newest record). 0 in journals written before generations.
+  uint64_t generation = 0;
 
   bool operator==(const instance_record& o) const;
   bool operator!=(const instance_record& o) const { return !(*this == o); }

@@ -82,6 +82,7 @@ inline void put_record(json& obj, const instance_record& r) {
   obj["want_up"] = r.want_up;
   obj["ready"] = r.ready;
   obj["last_exit"] = r.last_exit;
+  obj["generation"] = r.generation;
 }
 
 /// The record in `obj`; `where` prefixes errors ("journal: instances[2].").
@@ -97,6 +98,7 @@ inline instance_record get_record(const json& obj, const std::string& where) {
   field(obj, "want_up", r.want_up, where);
   field(obj, "ready", r.ready, where);
   field(obj, "last_exit", r.last_exit, where);
+  field(obj, "generation", r.generation, where);
   return r;
 }
 

@@ -76,6 +76,8 @@ void journal_store::put(instance_record r) {
   if (it != records_.end()) {
     if (it->second == r)
       return; // nothing new: no write
+    if (r.generation < it->second.generation)
+      return; // an older run of the instance (a reload's outgoing one) speaks last
     it->second = std::move(r);
   } else {
     records_.emplace(k, std::move(r));

@@ -53,7 +53,8 @@ public:
 
   /// Replaces everything with `j` (e.g. what read_journal found at startup).
   void load(const journal& j);
-  /// Adds or replaces the record of r.app + "#" + r.index.
+  /// Adds or replaces the record of r.app + "#" + r.index, unless the
+  /// record held is of a newer generation (an older run speaks last).
   void put(instance_record r);
   /// Forgets one instance (no-op if unknown).
   void erase(const std::string& app, uint32_t index);

@@ -1,6 +1,7 @@
 #include "os/spawn.hpp"
 
 #include "os/spawn_clone.hpp"
+#include "os/identity.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -135,11 +136,19 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
   for (auto& e : *shared_env_)
     if (env_.empty() || !overridden(e))
       env_ptrs_.push_back(const_cast<char*>(e.c_str())); // execve does not write it
-  for (auto& e : env_)
+  for (auto& e : env_) {
     env_ptrs_.push_back(e.data());
+    if (e.size() > identity_generation_at + 16 && e.compare(0, identity_key.size(), identity_key) == 0
+        && e[identity_key.size()] == '=')
+      generation_at_ = e.data() + identity_generation_at;
+  }
   env_ptrs_.push_back(nullptr);
   dev_null_fd(); // open it now, not on the first (hot) spawn
   all_signals();
+}
+
+void spawn_plan::set_generation(uint64_t generation) {
+  if (generation_at_) write_generation(generation_at_, generation);
 }
 
 spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {

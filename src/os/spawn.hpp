@@ -5,6 +5,7 @@
 // vfork-style clone that does not copy our descriptor table (spawn_clone.hpp),
 // or by posix_spawn itself where that is not available.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -49,6 +50,10 @@ public:
   /// disposition, and all descriptors >= 3 closed. Never throws.
   spawn_result spawn(int stdout_fd, int stderr_fd) const;
 
+  /// Sets the generation of the plan's own ARBOR_ID entry (identity.hpp), in
+  /// place: the next spawn carries it. No-op for a plan without one.
+  void set_generation(uint64_t generation);
+
   const std::string& path() const { return path_; }
   const std::vector<std::string>& argv() const { return argv_; }
   const std::string& cwd() const { return cwd_; }
@@ -61,6 +66,7 @@ private:
   std::string cwd_;
   std::vector<char*> argv_ptrs_;
   std::vector<char*> env_ptrs_;
+  char* generation_at_ = nullptr;                              ///< in env_'s ARBOR_ID entry
 };
 
 /// Resolves `file` the way execvp would, but against the *child's* PATH

@@ -26,6 +26,7 @@ const char* to_string(event_kind k) {
     case event_kind::restarting_siblings: return "restarting_siblings";
     case event_kind::waiting: return "waiting";
     case event_kind::dependencies_ready: return "dependencies_ready";
+    case event_kind::leftovers: return "leftovers";
   }
   return "unknown";
 }

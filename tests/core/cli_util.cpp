@@ -104,6 +104,13 @@ nlohmann::json arbor_json(std::vector<std::string> args, const std::string& home
   return nlohmann::json::parse(r.out);
 }
 
+nlohmann::json instance_of(const std::string& home, const std::string& id) {
+  auto st = arbor_json({"status"}, home);
+  for (auto& i : st["instances"])
+    if (i["id"] == id) return i;
+  return {};
+}
+
 std::map<std::string, int> pids_of(const std::string& home) {
   std::map<std::string, int> out;
   auto st = arbor_json({"status"}, home); // keep it: a range-for over [] of a temporary dangles

@@ -45,6 +45,9 @@ int daemon_pid(const std::string& home);
 /// /proc/<pid>/maps of the daemon of `home`; fails the test if there is none.
 std::string daemon_maps(const std::string& home);
 
+/// One instance's entry of `status --json` ("web.api#0"); null if none.
+nlohmann::json instance_of(const std::string& home, const std::string& id);
+
 /// pid of each instance ("web.api#0" → 4242) from `status --json`.
 std::map<std::string, int> pids_of(const std::string& home);
 

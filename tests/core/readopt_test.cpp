@@ -70,13 +70,6 @@ int count_children(const std::string& mode, const std::string& cwd) {
   return n;
 }
 
-nlohmann::json instance(const std::string& home, const std::string& id) {
-  auto st = arbor_json({"status"}, home);
-  for (auto& i : st["instances"])
-    if (i["id"] == id) return i;
-  return {};
-}
-
 } // namespace
 
 TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, output flows") {
@@ -96,7 +89,7 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   // One restart first, so there is a counter to carry over.
   REQUIRE(::kill(before["ticker#1"], SIGKILL) == 0);
   REQUIRE(eventually([&] {
-    auto i = instance(home, "ticker#1");
+    auto i = instance_of(home, "ticker#1");
     return i["pid"] != before["ticker#1"] && i["pid"].get<int>() > 0 && i["restarts"] == 1;
   }));
   before = pids_of(home);
@@ -120,7 +113,7 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   CHECK(pids_of(home) == before); // the same processes, no new ones
   CHECK(count_children("tick", d.path.string()) == 2);
   CHECK(count_children("sleep", d.path.string()) == 1);
-  CHECK(instance(home, "ticker#1")["restarts"] == 1);
+  CHECK(instance_of(home, "ticker#1")["restarts"] == 1);
   // The bus hands the event on to the control actor asynchronously.
   CHECK(eventually([&] {
     return run_arbor({"events", "--json"}, home).out.find("\"adopted\"") != std::string::npos;
@@ -154,12 +147,12 @@ TEST_CASE("readopt: after a daemon SIGKILL its apps run on, are re-adopted, outp
   // An adopted instance that dies is restarted (its exit status is lost).
   REQUIRE(::kill(before["ticker#0"], SIGKILL) == 0);
   REQUIRE(eventually([&] {
-    auto i = instance(home, "ticker#0");
+    auto i = instance_of(home, "ticker#0");
     return i["pid"] != before["ticker#0"] && i["pid"].get<int>() > 0;
   }));
-  CHECK(instance(home, "ticker#0")["last_exit"].get<std::string>().find("status unknown")
+  CHECK(instance_of(home, "ticker#0")["last_exit"].get<std::string>().find("status unknown")
         != std::string::npos);
-  groups.pids.push_back(instance(home, "ticker#0")["pid"].get<int>());
+  groups.pids.push_back(instance_of(home, "ticker#0")["pid"].get<int>());
 
   auto down = run_arbor({"down"}, home);
   REQUIRE(down.rc == 0);
@@ -196,7 +189,7 @@ TEST_CASE("readopt: a daemon SIGKILLed right after a mass respawn: every new pid
     after = pids_of(home);
     if (after.size() != before.size()) return false;
     for (auto& [id, pid] : after)
-      if (pid <= 0 || pid == before[id] || instance(home, id)["restarts"] != 1) return false;
+      if (pid <= 0 || pid == before[id] || instance_of(home, id)["restarts"] != 1) return false;
     return true;
   }));
   for (auto& [id, pid] : after) groups.pids.push_back(pid);
@@ -220,7 +213,7 @@ TEST_CASE("readopt: a daemon SIGKILLed right after a mass respawn: every new pid
   REQUIRE(up.rc == 0);
   CHECK(pids_of(home) == after); // adopted, not started again
   CHECK(count_children("sleep", d.path.string()) == n);
-  for (auto& [id, pid] : after) CHECK(instance(home, id)["restarts"] == 1);
+  for (auto& [id, pid] : after) CHECK(instance_of(home, id)["restarts"] == 1);
 
   REQUIRE(run_arbor({"down"}, home).rc == 0);
   for (auto& [id, pid] : after) CHECK(wait_gone(pid));

@@ -30,6 +30,7 @@ TEST_CASE("event_kind: the texts are the protocol's") {
   CHECK(std::string{to_string(event_kind::restarting_siblings)} == "restarting_siblings");
   CHECK(std::string{to_string(event_kind::dependencies_ready)} == "dependencies_ready");
   CHECK(std::string{to_string(event_kind::reload_aborted)} == "reload_aborted");
+  CHECK(std::string{to_string(event_kind::leftovers)} == "leftovers");
 }
 
 TEST_CASE("event_kind: text that names no kind is refused") {
