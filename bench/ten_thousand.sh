@@ -73,6 +73,7 @@ need=$(prlimit --nofile=100:100 "$arbor" check "$cfg" 2>&1 >/dev/null |
 
 # The refusal, with a limit too low: both numbers, both paths.
 low=$((need / 2))
+(($(ulimit -Hn) < low)) && low=$(ulimit -Hn) # raising it may need privilege
 refusal=$(prlimit --nofile=$low:$low "$arbor" check "$cfg" 2>&1 >/dev/null) && rc=0 || rc=$?
 echo "refusal at a limit of $low (check, exit $rc): $refusal"
 check "check refuses (exit 2)" test "$rc" = 2
