@@ -98,8 +98,8 @@ ev judge(self_ptr self, const run_facts& run, const std::string& desc, bool spaw
 
 /// Spawns a run now: the hot path of every restart. Returns what became of
 /// it for the machine: spawned, spawn_failed (why in `reason`), or an exit
-/// verdict for a spawn the system could not make for want of processes or
-/// memory (what it said in `retry_what`).
+/// verdict for a spawn or watch the system could not make for want of
+/// processes, memory or descriptors (what it said in `retry_what`).
 ev spawn_run(self_ptr self, std::string& retry_what) {
   auto& s = self->state;
   if (!s.plan) {
@@ -113,7 +113,7 @@ ev spawn_run(self_ptr self, std::string& retry_what) {
   s.plan->set_generation(s.spawn_gen);
   auto r = s.plan->spawn(s.out_fd, s.err_fd);
   if (!r.ok()) {
-    if (r.error == EAGAIN || r.error == ENOMEM) {
+    if (os::transient_spawn_error(r.error)) {
       retry_what = r.what;
       return judge(self, {false, 255, {}}, "spawn: " + r.what, true);
     }
@@ -131,7 +131,12 @@ ev spawn_run(self_ptr self, std::string& retry_what) {
     os::signal_group(r.pid, SIGKILL);
     ::waitpid(r.pid, nullptr, 0); // ours and unwatched: reap it here (it is dying)
     set_pid(s, 0);
-    s.reason = "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message();
+    auto what = "cannot watch pid " + std::to_string(r.pid) + ": " + ec.message();
+    if (os::transient_spawn_error(ec.value())) { // no descriptor for its pidfd now
+      retry_what = what;
+      return judge(self, {false, 255, {}}, what, true);
+    }
+    s.reason = std::move(what);
     return ev::spawn_failed;
   }
   s.adopted = false;

@@ -2,7 +2,9 @@
 #include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "config/fd_budget.hpp"
 #include "config/loader.hpp"
+#include "os/fd_limit.hpp"
 #include "os/spawn.hpp"
 
 namespace arbor::cli {
@@ -38,6 +40,12 @@ std::vector<std::string> check_warnings(const tree_spec& tree, const std::string
   return out;
 }
 
+std::string fd_refusal_here(const tree_spec& tree) {
+  return config::fd_refusal(config::descriptors_needed(tree.root), os::fd_hard_limit(),
+                            "the limit a daemon started from this shell gets (its hard "
+                            "RLIMIT_NOFILE)");
+}
+
 int check(const std::string& file) {
   auto res = config::load_file(file);
   if (!res.ok()) {
@@ -47,6 +55,10 @@ int check(const std::string& file) {
     return exit_bad_config;
   }
   std::fputs(config::render_tree(*res.tree).c_str(), stdout);
+  if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
+    std::fprintf(stderr, "%s: error: %s\n", file.c_str(), refused.c_str());
+    return exit_bad_config;
+  }
   const char* path = std::getenv("PATH");
   for (const auto& w : check_warnings(*res.tree, path ? path : ""))
     std::fprintf(stderr, "%s: warning: %s (not there now: it must be when the app starts)\n",

@@ -54,8 +54,13 @@ bool report_errors(const config::load_result& res, const std::string& file);
 size_t count_apps(const group_spec& g, size_t& instances);
 
 /// `arbor check FILE`: validates, prints every error or the tree; then
-/// warns (exit 0 still) about check_warnings with the CLI's PATH.
+/// warns (exit 0 still) about check_warnings with the CLI's PATH. A tree
+/// whose descriptors a daemon started from here could not hold is an error.
 int check(const std::string& file);
+
+/// Empty if a daemon started from this process (its soft limit raised to
+/// our hard one) can hold `tree`'s descriptors; else the refusal.
+std::string fd_refusal_here(const tree_spec& tree);
 
 /// What a valid config names that is not there now: an app's cwd that is
 /// missing, a command not found (with the app's PATH: its `env`, else

@@ -174,6 +174,10 @@ void add_lifecycle_verbs(CLI::App& app) {
       print_apply(r->result);
       return;
     }
+    if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
+      std::fprintf(stderr, "arbor: %s; nothing started\n", refused.c_str());
+      fail(exit_bad_config);
+    }
     int pid = start_daemon(file, arbor_home());
     size_t instances = 0;
     auto apps = count_apps(res.tree->root, instances);

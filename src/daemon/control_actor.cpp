@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "config/fd_budget.hpp"
 #include "config/loader.hpp"
 #include "config/suggest.hpp"
 #include "config/targets.hpp"
@@ -10,6 +11,7 @@
 #include "control_json.hpp"
 #include "control_targets.hpp"
 #include "event_bus.hpp"
+#include "os/fd_limit.hpp"
 #include "os/heap.hpp"
 
 namespace arbor::detail {
@@ -112,6 +114,15 @@ void show_node(call c, const config::target& t) {
   });
 }
 
+/// Whether the daemon's descriptor limit holds `root`; if not, fails `c`.
+bool fits_fd_limit(call c, const group_spec& root) {
+  auto refused = config::fd_refusal(config::descriptors_needed(root), os::fd_soft_limit(),
+                                    "the daemon's limit");
+  if (refused.empty()) return true;
+  c.fail("too_many_descriptors", refused + "; nothing changed");
+  return false;
+}
+
 void do_show(call c, const json& args) {
   resolve(c, {string_arg(args, "name")}, [c](targets& ts) { show_node(c, ts.front()); });
 }
@@ -126,9 +137,17 @@ void do_scale(call c, const json& args) {
     auto t = ts.front();
     if (t.is_group || t.instance)
       return c.fail("invalid_argument", "scale takes an app, not '" + t.address() + "'");
+    auto scaled = c.self->state.current.root;
+    if (auto* app = config::find_app(scaled, t.path)) app->instances = n;
+    if (!fits_fd_limit(c, scaled)) return;
     c.self->request(c.self->state.tree->root(), caf::infinite, scale_atom::value, t.path, n)
-      .then([c, t, n](uint32_t before) { c.ok(json{{"app", t.path}, {"from", before}, {"to", n}}); },
-            [c](caf::error& e) { c.fail(e); });
+      .then(
+        [c, t, n](uint32_t before) {
+          // The applied spec follows: the next budget counts these instances.
+          if (auto* app = config::find_app(c.self->state.current.root, t.path)) app->instances = n;
+          c.ok(json{{"app", t.path}, {"from", before}, {"to", n}});
+        },
+        [c](caf::error& e) { c.fail(e); });
   });
 }
 
@@ -166,6 +185,7 @@ void do_apply(call c, const json& args) {
                       + (res->errors.size() == 1 ? "" : "s") + " in " + file + "; nothing changed",
                     json{{"diagnostics", diags}});
     }
+    if (!fits_fd_limit(c, res->tree->root)) return;
     auto next = std::make_shared<tree_spec>(std::move(*res->tree));
     auto root = std::make_shared<const group_spec>(next->root);
     c.self->request(c.self->state.tree->root(), caf::infinite, apply_atom::value, root)

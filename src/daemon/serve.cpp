@@ -7,7 +7,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,12 +15,14 @@
 
 
 #include "cli/commands.hpp"
+#include "config/fd_budget.hpp"
 #include "config/loader.hpp"
 #include "config/units.hpp"
 #include "daemon_host.hpp"
 #include "daemon_log.hpp"
 #include "log.hpp"
 #include "os/crash_report.hpp"
+#include "os/fd_limit.hpp"
 #include "os/heap.hpp"
 #include "os/sd_notify.hpp"
 #include "os/signals.hpp"
@@ -68,18 +69,6 @@ void write_pid_file(const std::string& path) {
   ::close(fd);
 }
 
-/// Every instance costs the daemon a few descriptors (its pipes' read ends, a
-/// pidfd, a notify socket): lift the soft limit to the hard one, as systemd
-/// does for its own manager. Children inherit it.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
-  rl.rlim_cur = rl.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
-    detail::log_warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"",
-                 std::strerror(errno));
-}
-
 } // namespace
 
 int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
@@ -91,10 +80,18 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
   // the tree copies it (and before any thread exists).
   auto notify_socket = os::take_notify_socket();
   setup_logging(foreground && use_color(STDERR_FILENO));
-  raise_fd_limit();
+  // Every instance costs the daemon a few descriptors (config/fd_budget.hpp).
+  if (auto err = os::raise_fd_limit(); !err.empty())
+    detail::log_warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"", err);
   auto file = absolute_path(file_arg);
   auto res = config::load_file(file);
   if (report_errors(res, file)) return exit_bad_config;
+  auto too_many = config::fd_refusal(config::descriptors_needed(res.tree->root),
+                                     os::fd_soft_limit(), "the daemon's limit");
+  if (!too_many.empty()) {
+    fmt::print(stderr, "arbor: {}\n", too_many);
+    return exit_bad_config;
+  }
   auto home = arbor_home();
   std::string error;
   int lock = lock_home(home, error);

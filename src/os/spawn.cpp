@@ -175,7 +175,7 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
       return res;
     case detail::clone_step::exec:
       res.error = fast.error;
-      res.what = (fast.error == EAGAIN || fast.error == ENOMEM ? "cannot spawn '" : "cannot execute '")
+      res.what = (transient_spawn_error(fast.error) ? "cannot spawn '" : "cannot execute '")
                  + path_ + "': " + errno_text(fast.error);
       return res;
     case detail::clone_step::setup:
@@ -239,7 +239,7 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
       return res;
     }
   }
-  if (rc == EAGAIN || rc == ENOMEM)
+  if (transient_spawn_error(rc))
     res.what = "cannot spawn '" + path_ + "': " + errno_text(rc);
   else
     res.what = "cannot execute '" + path_ + "': " + errno_text(rc);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <cerrno>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct spawn_result {
   std::string what;
   bool ok() const { return pid > 0; }
 };
+
+/// An error the system may get over by itself (no process, memory or
+/// descriptor to spare now: EAGAIN, ENOMEM, EMFILE, ENFILE): the caller
+/// retries later rather than calling the command broken.
+inline bool transient_spawn_error(int err) {
+  return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE;
+}
 
 /// Everything needed to start one instance, prepared once and reused for
 /// every restart (the argv/envp pointer arrays are built in the constructor so

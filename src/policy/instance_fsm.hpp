@@ -14,8 +14,8 @@
 namespace arbor {
 
 /// What happened to an instance, as the machine sees it. The exit_* events
-/// also follow a spawn that failed for want of processes or memory (in
-/// `starting`): that counts as a run that ended at once.
+/// also follow a spawn that failed for want of processes, memory or
+/// descriptors (in `starting`): that counts as a run that ended at once.
 enum class instance_event : uint8_t {
   start,          ///< wanted up (operator, group, scale)
   stop,           ///< wanted down

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include "config/fd_budget.hpp"
 #include "proto/protocol.hpp"
 
 namespace arbor::proto {
@@ -35,8 +36,9 @@ struct server_options {
   uint32_t max_pipelined = 16;
   /// Descriptors kept free for supervision (pidfds, pipes, spawns): when an
   /// accepted connection's descriptor is this close to RLIMIT_NOFILE, the
-  /// server keeps at most `low_fd_connections` (said once in the log).
-  size_t fd_reserve = 64;
+  /// server keeps at most `low_fd_connections` (said once in the log). The
+  /// descriptor budget leaves the same number free.
+  size_t fd_reserve = config::fd_reserve;
   size_t low_fd_connections = 4;
 };
 
