@@ -35,8 +35,11 @@ enum class event_kind : uint8_t {
   restarting_siblings, ///< a group restarts children for one that failed
   waiting,             ///< an app waits for its depends_on
   dependencies_ready,  ///< what it waited for is ready: it starts
+  keeper_lost,         ///< the daemon's arbor-keeper died (offender "arbor-keeper"): a new one starts
+  keeper_started,      ///< a new arbor-keeper holds every output pipe again
+  daemon_replaced,     ///< this daemon took over from one that died (offender "arbor-daemon")
 };
-inline constexpr int event_kind_count = 22;
+inline constexpr int event_kind_count = 25;
 
 /// "child_started", "restarting", ...: the `event` field of the protocol's JSON.
 const char* to_string(event_kind k);

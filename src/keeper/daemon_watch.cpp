@@ -1,6 +1,7 @@
 #include "keeper/daemon_watch.hpp"
 
 #include "keeper/streams.hpp" // note()
+#include "os/home_lock.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -9,7 +10,6 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,18 +57,6 @@ pid_t spawn_daemon(const std::string& home, const daemon_command& cmd, std::stri
 }
 
 } // namespace
-
-bool daemon_lock_held(const std::string& home) {
-  int fd = ::open((home + "/arbor.lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return false; // no daemon ever ran here, or it is unreadable: nobody to yield to
-  // A shared lock, dropped at once: it can only fail while a daemon holds
-  // its exclusive one, and it never stops a daemon from taking it (the
-  // daemon's own attempt fails only in the instant between these two calls).
-  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);
-  return held;
-}
 
 daemon_watch::daemon_watch(std::string home, size_t limit, std::chrono::milliseconds period)
     : home_(std::move(home)), limit_(limit), period_(period) {}
@@ -119,7 +107,7 @@ bool daemon_watch::exited(uint64_t tag, watched_daemon& out) {
 pid_t daemon_watch::replace(int epfd, uint64_t tag_base, const daemon_command& command,
                             pid_t dead) {
   const std::string who = "daemon_pid=" + std::to_string(dead);
-  if (daemon_lock_held(home_)) {
+  if (os::home_locked(home_)) {
     note("event=daemon_not_replaced " + who + " reason=\"another daemon holds arbor.lock\"");
     return 0;
   }

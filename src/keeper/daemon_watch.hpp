@@ -72,7 +72,4 @@ private:
   uint64_t next_serial_ = 1;
 };
 
-/// True if a process holds <home>/arbor.lock (a daemon runs or is starting).
-bool daemon_lock_held(const std::string& home);
-
 } // namespace arbor::keeper::detail

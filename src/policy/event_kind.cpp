@@ -26,6 +26,9 @@ const char* to_string(event_kind k) {
     case event_kind::restarting_siblings: return "restarting_siblings";
     case event_kind::waiting: return "waiting";
     case event_kind::dependencies_ready: return "dependencies_ready";
+    case event_kind::keeper_lost: return "keeper_lost";
+    case event_kind::keeper_started: return "keeper_started";
+    case event_kind::daemon_replaced: return "daemon_replaced";
   }
   return "unknown";
 }
