@@ -1,36 +1,15 @@
 #include "crash_survival.hpp"
 
 #include <csignal>
-#include <thread>
 
 #include "log.hpp"
 
-#include "os/spawn.hpp"
 #include "os/terminate.hpp"
 #include "readopt_plan.hpp"
 
 namespace arbor::detail {
 
 namespace {
-
-/// "web.api#0.out.<pid>.<n>" → app, index, stream.
-bool parse_key(const std::string& key, std::string& app, uint32_t& index, logs::stream& kind) {
-  auto hash = key.rfind('#');
-  if (hash == std::string::npos) return false;
-  app = key.substr(0, hash);
-  auto dot = key.find('.', hash);
-  if (dot == std::string::npos) return false;
-  try {
-    index = static_cast<uint32_t>(std::stoul(key.substr(hash + 1, dot - hash - 1)));
-  } catch (...) {
-    return false;
-  }
-  auto what = key.substr(dot + 1, 4);
-  if (what == "out.") kind = logs::stream::out;
-  else if (what == "err.") kind = logs::stream::err;
-  else return false;
-  return true;
-}
 
 void collect(group_spec& g, std::map<std::string, app_spec*>& out) {
   for (auto& c : g.children) {
@@ -53,11 +32,13 @@ void stop_strays(const std::vector<os::marked_process>& strays) {
 
 } // namespace
 
-crash_survival::crash_survival(std::string dir, std::string keeper_binary)
-  : dir_(std::move(dir)), keeper_binary_(std::move(keeper_binary)),
-    // Written as soon as anything changes (no gathering delay): a daemon
-    // killed right after a respawn must find the new pid, or the next daemon
-    // starts a duplicate. A write appends only the changed records to
+crash_survival::crash_survival(std::string dir)
+  : dir_(std::move(dir)),
+    // Written as soon as anything changes (no gathering delay): a stop by
+    // hand must hold across a crash right after it, and the record of a run
+    // tells the next daemon whether that run's leader died (readopt_plan).
+    // Which processes exist does not depend on it: their ARBOR_ID says.
+    // A write appends only the changed records to
     // state.json.log, so a mass crash of 1000 instances is not 1000 full
     // rewrites; see journal/journal_log.hpp.
     store_(dir_ + "/state.json") {}
@@ -96,39 +77,10 @@ uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
     store_.load(*last);
   }
   store_.set_meta(::getpid(), spec.file);
-  if (pump) take_pipes(apps, pump, log_dir);
+  if (pump)
+    for (auto& [name, a] : apps)
+      pump->configure({name, log_dir, a->log.max_size, a->log.max_files, a->log.date_format});
   return plan.max_generation;
-}
-
-void crash_survival::take_pipes(const std::map<std::string, app_spec*>& apps,
-                                logs::log_pump* pump, const std::string& log_dir) {
-  std::string err;
-  for (auto& [name, a] : apps)
-    pump->configure({name, log_dir, a->log.max_size, a->log.max_files, a->log.date_format});
-  auto ledger = pump->ledger_fds();
-  keeper_.set_ledger(ledger.first, ledger.second);
-  auto handed = keeper_.start(dir_, keeper_binary_, err);
-  if (!handed) {
-    log_error("supervisor=root event=keeper reason=\"{} (apps' output is not protected "
-                  "against a daemon crash)\"", err);
-  } else {
-    for (auto& h : *handed) {
-      std::string app;
-      uint32_t index = 0;
-      logs::stream kind{};
-      bool ok = parse_key(h.id, app, index, kind);
-      if (!ok && h.fd >= 0) ::close(h.fd);
-      if (!ok || !pump->adopt_stream(app, index, kind, h.fd, h.id)) keeper_.release(h.id, err);
-    }
-    if (!handed->empty())
-      log_info("supervisor=root event=keeper reason=\"{} output pipe(s) taken back\"",
-                   handed->size());
-  }
-  pump->set_hook([this](const logs::stream_change& c) {
-    std::string e;
-    if (c.fd >= 0) keeper_.hold(c.key, c.fd, c.path, c.prefix, c.date_format, e);
-    else keeper_.release(c.key, e);
-  });
 }
 
 crash_survival::left_behind crash_survival::take(const std::string& id) {
@@ -179,8 +131,6 @@ void crash_survival::close_clean() {
   }
   os::terminate(std::move(left), SIGTERM, std::chrono::seconds(5), true);
   store_.remove_files(); // state.json, then state.json.log
-  std::string err;
-  if (keeper_.connected()) keeper_.bye(err);
 }
 
 } // namespace arbor::detail

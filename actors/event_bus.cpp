@@ -35,7 +35,9 @@ log_level level_of(const event& e) {
     case event_kind::child_exited:
       return e.reason == "exit(0)" ? log_level::info : log_level::warning;
     case event_kind::backoff:
-    case event_kind::killed: return log_level::warning;
+    case event_kind::killed:
+    case event_kind::keeper_lost:
+    case event_kind::daemon_replaced: return log_level::warning;
     default: return log_level::info;
   }
 }

@@ -21,6 +21,7 @@
 #include "probe/notify_listener.hpp"
 #include "probe/prober.hpp"
 #include "crash_survival.hpp"
+#include "keeper_link.hpp"
 #include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/proc_stats.hpp"
@@ -82,7 +83,8 @@ struct runtime {
   std::unique_ptr<os::sampler> sampler;
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
   readiness_board board;                 ///< which apps are ready (depends_on)
-  std::unique_ptr<crash_survival> survival; ///< journal + keeper (daemons only; else null)
+  std::unique_ptr<crash_survival> survival; ///< the journal (daemons only; else null)
+  std::unique_ptr<keeper_link> keeper;      ///< the keeper (daemons with a log dir; else null)
   /// Where notify sockets go ("" = a private directory made when first needed).
   std::string runtime_dir;
   std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)
@@ -120,11 +122,14 @@ struct runtime {
     sampler.reset(); // it reads the watcher's pids: stop it first
     prober_.reset(); // checks in flight may still message actors: before the rest
     notify_.reset();
-    // The pump's thread tells survival's keeper about every stream it closes,
-    // up to its last one: stop it while survival is still there (members go
-    // in reverse order, survival before pump: a use-after-free at every
-    // daemon exit, caught by ASan, a SIGSEGV now and then without it).
+    // The keeper watch replays the pump's streams: it stops first. The
+    // pump's thread tells the keeper about every stream it closes, up to its
+    // last one: stop it while the keeper link is still there (members go in
+    // reverse order, keeper before pump: a use-after-free at every daemon
+    // exit, caught by ASan, a SIGSEGV now and then without it).
+    if (keeper) keeper->stop_watching();
     pump.reset();
+    keeper.reset();
     survival.reset();
     if (!made_dir_.empty()) ::rmdir(made_dir_.c_str());
   }

@@ -76,8 +76,13 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     if (keeper.empty()) keeper = os::beside_exe("arbor-keeper");
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
-    rt->survival = std::make_unique<detail::crash_survival>(opts.state_dir, keeper);
+    rt->survival = std::make_unique<detail::crash_survival>(opts.state_dir);
     rt->raise_generation(rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir));
+    if (rt->pump) {
+      rt->keeper = std::make_unique<detail::keeper_link>(opts.state_dir, keeper,
+                                                         opts.daemon_command, rt->bus);
+      rt->keeper->start(*rt->pump);
+    }
   }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,
@@ -94,6 +99,7 @@ supervision_tree::~supervision_tree() {
 void supervision_tree::start() {
   impl_->started = true;
   impl_->stopped = false;
+  if (impl_->rt->keeper) impl_->rt->keeper->announce(); // before the adoptions' events
   caf::anon_send(impl_->root, start_atom::value);
 }
 
@@ -105,6 +111,7 @@ bool supervision_tree::stop(std::chrono::milliseconds timeout) {
   if (ok) {
     impl_->stopped = true;
     if (impl_->rt->survival) impl_->rt->survival->close_clean();
+    if (impl_->rt->keeper) impl_->rt->keeper->close_clean();
   }
   return ok;
 }

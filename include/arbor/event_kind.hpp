@@ -36,8 +36,11 @@ enum class event_kind : uint8_t {
   waiting,             ///< an app waits for its depends_on
   dependencies_ready,  ///< what it waited for is ready: it starts
   leftovers,           ///< what an ended run left outside its process group is stopped
+  keeper_lost,         ///< the daemon's arbor-keeper died (offender "arbor-keeper"): a new one starts
+  keeper_started,      ///< a new arbor-keeper holds every output pipe again
+  daemon_replaced,     ///< this daemon took over from one that died (offender "arbor-daemon")
 };
-inline constexpr int event_kind_count = 23;
+inline constexpr int event_kind_count = 26;
 
 /// "child_started", "restarting", ...: the `event` field of the protocol's JSON.
 const char* to_string(event_kind k);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -48,6 +49,10 @@ struct tree_options {
   std::string state_dir;
   /// The arbor-keeper binary ("" = next to this executable).
   std::string keeper_binary;
+  /// With state_dir: how the keeper starts this process again if it dies
+  /// (argv; argv[0] the executable; this process's environment goes with
+  /// it). Empty (the default): never replaced (`arbor run`, an embedder).
+  std::vector<std::string> daemon_command;
 };
 
 /// A supervision tree of OS processes: root → groups → apps → instances.

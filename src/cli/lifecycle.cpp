@@ -21,6 +21,7 @@
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "os/home_lock.hpp"
 #include "proto/client.hpp"
 
 extern char** environ;
@@ -66,7 +67,9 @@ void print_log_tail(const std::string& log) {
 }
 
 /// Starts arbor-daemon for `file` (own session, output to <home>/daemon.log)
-/// and waits until it answers; returns its pid.
+/// and waits until it answers; returns its pid. Returns 0 if another daemon
+/// answers instead: one that started at the same time (arbor-keeper
+/// replacing a daemon that died) took the home's lock, and ours left.
 int start_daemon(const std::string& file, const std::string& home) {
   // Before writing daemon.log there (the daemon checks again: `arbor run`).
   if (auto refused = check_home(home); !refused.empty()) {
@@ -103,16 +106,21 @@ int start_daemon(const std::string& file, const std::string& home) {
     if (auto c = proto::client::connect(socket_path(), error)) {
       if (auto r = ask(*c, "ping", {}, 5000); r && r->type == proto::response::kind::ok) {
         if (pfd >= 0) ::close(pfd);
-        return pid;
+        return r->result.value("pid", 0) == pid ? pid : 0;
       }
     }
     // Not answering yet. Did it die (a bad config, a held lock)? Else look again.
     pollfd p{pfd, POLLIN, 0};
-    if (pfd >= 0 && ::poll(&p, 1, 20) > 0) {
+    if (pfd < 0) {
+      ::poll(nullptr, 0, 20); // ours is gone: another daemon is on its way up
+    } else if (::poll(&p, 1, 20) > 0) {
       ::waitpid(pid, nullptr, 0);
       ::close(pfd);
-      print_log_tail(log);
-      fail(exit_failed);
+      pfd = -1;
+      if (!os::home_locked(home)) {
+        print_log_tail(log);
+        fail(exit_failed);
+      }
     }
   }
   std::fprintf(stderr, "arbor: the daemon (pid %d) did not answer within 15 s; see %s\n", pid,
@@ -127,6 +135,25 @@ void print_apply(const nlohmann::json& r) {
     for (auto& a : r.value(key, nlohmann::json::array()))
       std::printf("%s %s\n", mark, a.get<std::string>().c_str());
   std::printf("%zu unchanged\n", r.value("unchanged", nlohmann::json::array()).size());
+}
+
+/// Applies `file` to the daemon that answers on the socket, printing what
+/// changed; false if none answers.
+bool apply_running(const std::string& file) {
+  std::string error;
+  auto c = proto::client::connect(socket_path(), error);
+  if (!c) return false;
+  auto r = ask(*c, "apply", {{"file", file}}, 600000);
+  if (!r) fail(exit_failed);
+  if (r->type == proto::response::kind::error) {
+    std::fprintf(stderr, "arbor: %s\n", r->error_message.c_str());
+    for (auto& d : r->error.value("diagnostics", nlohmann::json::array()))
+      std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
+    fail(r->error_code == "config_invalid" ? exit_bad_config : exit_failed);
+  }
+  std::printf("arbor: daemon already running; applied %s\n", file.c_str());
+  print_apply(r->result);
+  return true;
 }
 
 } // namespace
@@ -160,25 +187,18 @@ void add_lifecycle_verbs(CLI::App& app) {
     auto file = absolute_path(*up_file);
     auto res = config::load_file(file);
     if (report_errors(res, file)) fail(exit_bad_config);
-    std::string error;
-    if (auto c = proto::client::connect(socket_path(), error)) {
-      auto r = ask(*c, "apply", {{"file", file}}, 600000);
-      if (!r) fail(exit_failed);
-      if (r->type == proto::response::kind::error) {
-        std::fprintf(stderr, "arbor: %s\n", r->error_message.c_str());
-        for (auto& d : r->error.value("diagnostics", nlohmann::json::array()))
-          std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
-        fail(r->error_code == "config_invalid" ? exit_bad_config : exit_failed);
-      }
-      std::printf("arbor: daemon already running; applied %s\n", file.c_str());
-      print_apply(r->result);
-      return;
-    }
+    if (apply_running(file)) return;
     if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
       std::fprintf(stderr, "arbor: %s; nothing started\n", refused.c_str());
       fail(exit_bad_config);
     }
     int pid = start_daemon(file, arbor_home());
+    if (pid == 0) { // another daemon came up at the same time: it gets the file
+      if (apply_running(file)) return;
+      std::fprintf(stderr, "arbor: another daemon took %s but stopped answering\n",
+                   arbor_home().c_str());
+      fail(exit_failed);
+    }
     size_t instances = 0;
     auto apps = count_apps(res.tree->root, instances);
     std::printf("arbor: daemon started (pid %d) with %s: %zu app%s, %zu instance%s\n", pid,

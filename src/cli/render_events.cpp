@@ -30,7 +30,9 @@ const char* event_style(const std::string& kind, const std::string& reason) {
     case event_kind::spawn_retry:
     case event_kind::stopping:
     case event_kind::killed:
-    case event_kind::stays_down: return ansi::yellow;
+    case event_kind::stays_down:
+    case event_kind::keeper_lost:
+    case event_kind::daemon_replaced: return ansi::yellow;
     case event_kind::stopped: return ansi::dim;
     default: return ansi::none;
   }

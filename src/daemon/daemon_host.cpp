@@ -49,6 +49,7 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   topts.log_events = d.opts.log_events;
   topts.runtime_dir = d.opts.home + "/run";
   topts.state_dir = d.opts.home;
+  topts.daemon_command = d.opts.daemon_command;
   d.tree = std::make_unique<supervision_tree>(sys, std::move(spec), std::move(topts));
   control_options copts;
   copts.home = d.opts.home;

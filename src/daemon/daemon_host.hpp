@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -20,6 +21,10 @@ struct host_options {
   std::string log_dir;       ///< the apps' log files (usually <home>/logs)
   bool log_events = true;    ///< events as log lines (arbor/spdlog.hpp)
   bool exit_on_root_failure = false; ///< `arbor run`: wait() returns when the root gives up
+  /// How arbor-keeper starts this daemon again if it dies (tree_options::
+  /// daemon_command); empty for `arbor run`: a container's foreground
+  /// process stays the container's.
+  std::vector<std::string> daemon_command;
 };
 
 class daemon_host {

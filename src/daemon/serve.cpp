@@ -116,8 +116,11 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
     try {
       size_t instances = 0;
       auto apps = count_apps(res.tree->root, instances);
+      // daemon_command, as `arbor up` starts it (main.cpp): the keeper
+      // replaces a daemon that dies, never the foreground `arbor run`.
       detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true,
-                                foreground};
+                                foreground, {}};
+      if (!foreground) opts.daemon_command = {os::beside_exe("arbor-daemon"), "daemon", file};
       detail::daemon_host host{sys, std::move(*res.tree), opts};
       detail::log_info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
                    file, apps, instances, home, ::getpid());

@@ -3,6 +3,7 @@
 #include "keeper/wire.hpp"
 #include "logs/write_ledger.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -25,7 +26,8 @@ using clock = std::chrono::steady_clock;
 namespace {
 
 constexpr uint64_t listen_tag = 0;
-constexpr uint64_t stream_tag_base = uint64_t{1} << 48; // connection ids stay below
+constexpr uint64_t watch_tag_base = uint64_t{1} << 47;  // connection ids stay below
+constexpr uint64_t stream_tag_base = uint64_t{1} << 48; // daemon watches stay below
 
 std::string err_text(const std::string& what, int e) {
   return what + ": " + std::strerror(e);
@@ -34,7 +36,9 @@ std::string err_text(const std::string& what, int e) {
 } // namespace
 
 keeper_server::keeper_server(keeper_options opts)
-    : opts_(std::move(opts)), streams_(opts_.outage_cap, opts_.idle_flush) {}
+    : opts_(std::move(opts)),
+      streams_(opts_.idle_flush),
+      daemons_(opts_.home, opts_.replace_limit, opts_.replace_period) {}
 
 keeper_server::~keeper_server() {
   streams_.clear();
@@ -106,7 +110,7 @@ int keeper_server::open(std::string& error) {
 bool keeper_server::should_exit(clock::time_point now) const {
   if (bye_)
     return true;
-  if (daemon_conn_ != 0 || streams_.size() > 0 || !conns_.empty())
+  if (daemon_conn_ != 0 || streams_.size() > 0 || !conns_.empty() || daemons_.size() > 0)
     return false;
   return had_daemon_ || now - started_ >= opts_.startup_grace;
 }
@@ -133,8 +137,10 @@ int keeper_server::run() {
       uint64_t tag = events[i].data.u64;
       if (tag == listen_tag)
         accept_all();
-      else if (tag < stream_tag_base)
+      else if (tag < watch_tag_base)
         on_message(tag);
+      else if (tag < stream_tag_base)
+        on_daemon_exit(tag);
       else
         streams_.serve(tag, now); // ignored unless draining
     }
@@ -185,15 +191,30 @@ void keeper_server::drop(uint64_t id, const char* why) {
   for (int fd : {it->second.ledger_page, it->second.ledger_trash})
     if (fd >= 0)
       ::close(fd);
+  bool replaced = it->second.has_command;
   conns_.erase(it);
   if (id != daemon_conn_)
     return;
   daemon_conn_ = 0;
   if (bye_)
     return;
+  lost_pid_ = pid;
   detail::note(std::string{"event=daemon_lost daemon_pid="} + std::to_string(pid) + " reason=" + why
-               + " streams=" + std::to_string(streams_.size()));
+               + " streams=" + std::to_string(streams_.size())
+               + (replaced ? " replace=when_it_exits" : " replace=no"));
   streams_.start_draining(epfd_, stream_tag_base);
+}
+
+void keeper_server::on_daemon_exit(uint64_t tag) {
+  detail::watched_daemon w;
+  if (!daemons_.exited(tag, w) || bye_)
+    return;
+  if (daemon_conn_ != 0) {
+    if (conns_.at(daemon_conn_).pid != w.pid)
+      return; // a newer daemon took over
+    drop(daemon_conn_, "exited"); // its exit came before its hangup
+  }
+  daemons_.replace(epfd_, watch_tag_base, w.command, w.pid);
 }
 
 void keeper_server::on_message(uint64_t id) {
@@ -239,7 +260,7 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
         c.ledger_trash = fds[1];
         fds.clear();
       }
-      on_hello(id, msg.value("pid", 0));
+      on_hello(id, msg.value("pid", 0), msg);
       return;
     }
     if (!c.daemon) {
@@ -252,6 +273,8 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
       m.path = msg.value("path", "");
       m.prefix = msg.value("prefix", "");
       m.date_format = msg.value("date_format", "");
+      m.rotate.max_size = msg.value("max_size", uint64_t{0});
+      m.rotate.max_files = std::max<uint32_t>(1, msg.value("max_files", uint32_t{1}));
       struct stat st{};
       std::string bad = fds.size() != 1                         ? "hold needs exactly one descriptor"
                         : m.id.empty() || m.path.empty()         ? "hold needs an id and a path"
@@ -309,7 +332,21 @@ void keeper_server::take_pending(uint64_t id) {
   }
 }
 
-void keeper_server::on_hello(uint64_t id, int32_t pid) {
+namespace {
+
+/// hello's "command": {"argv":[...],"env":[...]}; false if there is none.
+bool command_of(const json& msg, detail::daemon_command& out) {
+  auto it = msg.find("command");
+  if (it == msg.end() || !it->is_object())
+    return false;
+  out.argv = it->value("argv", std::vector<std::string>{});
+  out.env = it->value("env", std::vector<std::string>{});
+  return !out.argv.empty() && !out.argv[0].empty();
+}
+
+} // namespace
+
+void keeper_server::on_hello(uint64_t id, int32_t pid, const json& msg) {
   if (daemon_conn_ != 0 && daemon_conn_ != id) {
     detail::note("event=daemon_replaced old_pid=" + std::to_string(conns_.at(daemon_conn_).pid)
                  + " new_pid=" + std::to_string(pid));
@@ -324,21 +361,30 @@ void keeper_server::on_hello(uint64_t id, int32_t pid) {
   c.pid = pid;
   daemon_conn_ = id;
   had_daemon_ = true;
+  detail::daemon_command command;
+  bool started_here = false;
+  if (command_of(msg, command)) {
+    c.has_command = true;
+    started_here = daemons_.watch(epfd_, watch_tag_base, pid, std::move(command));
+  }
   bool was_draining = streams_.draining();
   streams_.stop_draining(); // what was read is in the files now; the rest waits in the pipes
   detail::note("event=hello daemon_pid=" + std::to_string(pid) + " streams="
                + std::to_string(streams_.size()) + (was_draining ? " was_draining=1" : ""));
-  if (!send_streams(c))
+  bool sent = send_streams(c, started_here);
+  lost_pid_ = 0;
+  if (!sent)
     drop(id, "send_failed");
 }
 
-bool keeper_server::send_streams(connection& c) {
+bool keeper_server::send_streams(connection& c, bool started_here) {
   json batch = json::array();
   std::vector<int> fds;
   size_t size = 0;
   auto send = [&](bool more) {
     json msg{{"op", "streams"}, {"streams", batch}, {"more", more},
-             {"keeper_pid", static_cast<int>(::getpid())}};
+             {"keeper_pid", static_cast<int>(::getpid())}, {"lost_pid", lost_pid_},
+             {"started_by_keeper", started_here}};
     int rc = detail::send_message(c.fd, msg.dump(-1, ' ', false, json::error_handler_t::replace),
                                   fds.data(), fds.size());
     batch = json::array();

@@ -10,15 +10,19 @@
 // - While a daemon is connected the keeper never reads the pipes.
 // - A daemon's connection that ends without bye (it died) starts draining,
 //   after finishing or undoing the daemon's last log write by its ledger.
+// - A daemon that sent its command with hello is replaced when its process
+//   exits without bye: the keeper starts it again (daemon_watch.hpp), and
+//   the new daemon re-adopts the apps and takes the pipes back.
 // - hello (from a new connection; an older daemon connection is closed, the
 //   newest daemon wins) stops draining: partial lines are written, files
 //   closed, then every stream is sent with its descriptor. The keeper keeps
 //   its copies: a stream stays held until release (or end of stream while
 //   draining), and a hold with the same id replaces it.
 // - bye: answer, close everything, exit 0.
-// - No daemon connected and nothing held: exit 0 (at startup only after
-//   `startup_grace` without a hello).
+// - No daemon connected or being started and nothing held: exit 0 (at
+//   startup only after `startup_grace` without a hello).
 
+#include "keeper/daemon_watch.hpp"
 #include "keeper/streams.hpp"
 
 #include <chrono>
@@ -28,13 +32,16 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace arbor::keeper {
 
 struct keeper_options {
   std::string home;                              ///< the ARBOR_HOME (must exist)
-  uint64_t outage_cap = 64ull << 20;             ///< bytes per log file per outage
   std::chrono::milliseconds idle_flush{500};     ///< a partial line is written after this
   std::chrono::milliseconds startup_grace{10000};///< exit if no daemon says hello by then
+  size_t replace_limit = 5;                      ///< daemon deaths within replace_period
+  std::chrono::milliseconds replace_period{60000};///< ... after which none is started
 };
 
 /// Exit codes of arbor-keeper.
@@ -63,14 +70,16 @@ private:
     int32_t pid = 0;           // from hello
     int ledger_page = -1;      // from hello: the pump's write ledger (logs/write_ledger.hpp)
     int ledger_trash = -1;
+    bool has_command = false;  // from hello: it is replaced when it dies
   };
 
   void accept_all();
   void on_message(uint64_t id);
   void handle(uint64_t id, const std::string& text, std::vector<int>& fds);
-  void on_hello(uint64_t id, int32_t pid);
+  void on_hello(uint64_t id, int32_t pid, const nlohmann::json& msg);
+  void on_daemon_exit(uint64_t tag);
   void take_pending(uint64_t id);
-  bool send_streams(connection& c);
+  bool send_streams(connection& c, bool started_here);
   void drop(uint64_t id, const char* why);
   void recover_ledger(connection& c);
   bool should_exit(std::chrono::steady_clock::time_point now) const;
@@ -84,8 +93,10 @@ private:
   uint64_t daemon_conn_ = 0;   // 0: no daemon connected
   bool had_daemon_ = false;
   bool bye_ = false;
+  int32_t lost_pid_ = 0;       // the last daemon that died, for the next hello's answer
   std::chrono::steady_clock::time_point started_{};
   detail::stream_table streams_;
+  detail::daemon_watch daemons_;
 };
 
 } // namespace arbor::keeper

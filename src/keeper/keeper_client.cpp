@@ -182,9 +182,23 @@ void keeper_client::set_ledger(int page_fd, int trash_fd) {
   ledger_[1] = trash_fd;
 }
 
+void keeper_client::set_command(std::vector<std::string> argv, std::vector<std::string> env) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  command_argv_ = std::move(argv);
+  command_env_ = std::move(env);
+}
+
+hello_news keeper_client::news() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return news_;
+}
+
 std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& error) {
   std::lock_guard<std::mutex> guard{mtx_};
   json msg{{"op", "hello"}, {"pid", static_cast<int>(::getpid())}};
+  if (!command_argv_.empty())
+    msg["command"] = json{{"argv", command_argv_}, {"env", command_env_}};
+  news_ = {};
   bool ledger = ledger_[0] >= 0 && ledger_[1] >= 0;
   if (ledger)
     msg["ledger"] = true;
@@ -230,6 +244,8 @@ std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& erro
         h.drained = list[i].value("drained", uint64_t{0});
         h.dropped = list[i].value("dropped", uint64_t{0});
       }
+      news_.lost_pid = reply.value("lost_pid", int32_t{0});
+      news_.started_by_keeper = reply.value("started_by_keeper", false);
       auto more = reply.find("more");
       if (more == reply.end() || !more->is_boolean() || !more->get<bool>())
         return out;
@@ -271,7 +287,7 @@ bool keeper_client::send_locked(const std::string& text, const int* fds, size_t 
 
 bool keeper_client::hold(const std::string& id, int fd, const std::string& path,
                          const std::string& prefix, const std::string& date_format,
-                         std::string& error) {
+                         std::string& error, const logs::rotation& rotate) {
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
     error = "hold " + id + ": not a pipe";
@@ -282,8 +298,10 @@ bool keeper_client::hold(const std::string& id, int fd, const std::string& path,
     error = "hold " + id + ": empty or too long id/path/prefix/date_format";
     return false;
   }
-  json msg{{"op", "hold"}, {"id", id}, {"path", path}, {"prefix", prefix},
-           {"date_format", date_format}};
+  json msg{{"op", "hold"},           {"id", id},
+           {"path", path},           {"prefix", prefix},
+           {"date_format", date_format}, {"max_size", rotate.max_size},
+           {"max_files", rotate.max_files}};
   std::lock_guard<std::mutex> guard{mtx_};
   return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), &fd, 1, error);
 }

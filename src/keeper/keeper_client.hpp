@@ -5,7 +5,8 @@
 //   keeper_client k;
 //   auto handed = k.start(home, keeper_binary, error);   // spawns it if needed
 //   for (auto& s : *handed) ...   // pipes that outlived the previous daemon: yours now
-//   k.hold("web.api#0.out", read_fd, "/l/web.api.out.log", "web.api#0 | ", "", error);
+//   k.hold("web.api#0.out", read_fd, "/l/web.api.out.log", "web.api#0 | ", "", error,
+//          {10 << 20, 5});                             // rotated as the pump rotates it
 //   k.release("web.api#0.out", error);                   // when that pipe is closed
 //   k.bye(error);                                        // clean stop: the keeper exits
 //
@@ -14,6 +15,8 @@
 // 5 s receive timeout). Never throws: every failure is a false/nullopt with
 // `error` set. If the keeper is gone, calls fail cleanly (EPIPE) and
 // connected() turns false: reconnect with start().
+
+#include "logs/rotating_file.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -34,7 +37,13 @@ struct handed_stream {
   std::string prefix;
   std::string date_format;
   uint64_t drained = 0;      ///< bytes the keeper read from it during the last outage
-  uint64_t dropped = 0;      ///< of those, bytes it discarded (per-file cap, write errors)
+  uint64_t dropped = 0;      ///< of those, bytes it could not write (write errors)
+};
+
+/// What the keeper said of the daemon before this one, in its hello answer.
+struct hello_news {
+  int32_t lost_pid = 0;            ///< a daemon that died without bye since the last hello; 0: none
+  bool started_by_keeper = false;  ///< the keeper started this process in its place
 };
 
 class keeper_client {
@@ -75,9 +84,11 @@ public:
   /// dies. `date_format`: strftime format, "" for no date. Replaces a stream
   /// with the same id. Fails on a descriptor that is not a pipe, on fields
   /// that are too long (path > 4096, prefix > 1024, date_format > 128), or if
-  /// not connected.
+  /// not connected. `rotate`: how the daemon's pump rotates `path`; the keeper
+  /// rotates it the same way (default: never).
   bool hold(const std::string& id, int fd, const std::string& path, const std::string& prefix,
-            const std::string& date_format, std::string& error);
+            const std::string& date_format, std::string& error,
+            const logs::rotation& rotate = {});
 
   /// The keeper closes its copy. Releasing an unknown id is no error.
   bool release(const std::string& id, std::string& error);
@@ -90,6 +101,14 @@ public:
   /// logs/write_ledger.hpp), sent with every hello: if this daemon dies the
   /// keeper finishes or undoes its last log write. The caller keeps them.
   void set_ledger(int page_fd, int trash_fd);
+
+  /// How the keeper starts this daemon again if it dies without bye (argv[0]
+  /// the executable, env "K=V"), sent with every hello. Empty argv (the
+  /// default): it is never replaced (`arbor run`, an embedder).
+  void set_command(std::vector<std::string> argv, std::vector<std::string> env);
+
+  /// What the last hello's answer said.
+  hello_news news() const;
 
   bool connected() const;
   /// The keeper's pid (SO_PEERCRED at connect); 0 when not connected.
@@ -106,6 +125,9 @@ private:
   int fd_ = -1;
   pid_t keeper_pid_ = 0;
   int ledger_[2] = {-1, -1};
+  std::vector<std::string> command_argv_;
+  std::vector<std::string> command_env_;
+  hello_news news_;
 };
 
 } // namespace arbor::keeper

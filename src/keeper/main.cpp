@@ -1,7 +1,7 @@
 // arbor-keeper: holds app output pipes while the daemon is away (keeper.hpp).
 //
-//   arbor-keeper [--foreground] [--outage-cap BYTES] [--idle-flush MS]
-//                [--startup-grace MS] HOME
+//   arbor-keeper [--foreground] [--idle-flush MS] [--startup-grace MS]
+//                [--replace-limit N] [--replace-period MS] HOME
 //
 // Without --foreground it forks: the keeper runs in its own session with
 // stdin on /dev/null and stdout/stderr appended to HOME/keeper.log, and the
@@ -27,8 +27,8 @@
 namespace {
 
 int usage() {
-  std::fputs("usage: arbor-keeper [--foreground] [--outage-cap BYTES] [--idle-flush MS]\n"
-             "                    [--startup-grace MS] HOME\n",
+  std::fputs("usage: arbor-keeper [--foreground] [--idle-flush MS] [--startup-grace MS]\n"
+             "                    [--replace-limit N] [--replace-period MS] HOME\n",
              stderr);
   return 2;
 }
@@ -76,15 +76,19 @@ int main(int argc, char** argv) {
     unsigned long long v = 0;
     if (a == "--foreground") {
       foreground = true;
-    } else if ((a == "--outage-cap" || a == "--idle-flush" || a == "--startup-grace") && i + 1 < argc) {
+    } else if ((a == "--idle-flush" || a == "--startup-grace" || a == "--replace-limit"
+                || a == "--replace-period")
+               && i + 1 < argc) {
       if (!number(argv[++i], v))
         return usage();
-      if (a == "--outage-cap")
-        opts.outage_cap = v;
-      else if (a == "--idle-flush")
+      if (a == "--idle-flush")
         opts.idle_flush = std::chrono::milliseconds(v);
-      else
+      else if (a == "--startup-grace")
         opts.startup_grace = std::chrono::milliseconds(v);
+      else if (a == "--replace-limit")
+        opts.replace_limit = static_cast<size_t>(v);
+      else
+        opts.replace_period = std::chrono::milliseconds(v);
     } else if (!a.empty() && a[0] != '-' && opts.home.empty()) {
       opts.home = a;
     } else {

@@ -21,8 +21,8 @@ void note(const std::string& text) {
   std::fflush(stderr);
 }
 
-stream_table::stream_table(uint64_t outage_cap, std::chrono::milliseconds idle_flush)
-    : cap_(outage_cap), idle_(idle_flush), buf_(new char[read_chunk]) {}
+stream_table::stream_table(std::chrono::milliseconds idle_flush)
+    : idle_(idle_flush), buf_(new char[read_chunk]) {}
 
 stream_table::~stream_table() {
   clear();
@@ -112,11 +112,7 @@ void stream_table::stop_draining() {
       write_file(file(e.meta.path), e);
     }
   }
-  for (auto& kv : files_) {
-    if (kv.second.fd >= 0)
-      ::close(kv.second.fd);
-  }
-  files_.clear();
+  files_.clear(); // closes them
   epfd_ = -1;
 }
 
@@ -197,17 +193,6 @@ void stream_table::emit(entry& e, const std::string& head, const char* tail, siz
                         size_t raw) {
   file_state& f = file(e.meta.path);
   const std::string& date = dates_.text(e.meta.date_format);
-  size_t size = date.size() + e.meta.prefix.size() + head.size() + tail_len + 1;
-  if (f.written + out_.size() + size > cap_) {
-    e.counts.dropped += raw;
-    if (!f.capped) {
-      f.capped = true;
-      out_ += date + e.meta.prefix + "[arbor-keeper] " + std::to_string(cap_)
-             + " bytes written while the daemon is away: discarding further output\n";
-      note("event=cap_reached file=" + e.meta.path + " cap=" + std::to_string(cap_));
-    }
-    return;
-  }
   out_ += date;
   out_ += e.meta.prefix;
   out_ += head;
@@ -219,7 +204,10 @@ void stream_table::emit(entry& e, const std::string& head, const char* tail, siz
 }
 
 stream_table::file_state& stream_table::file(const std::string& path) {
-  return files_[path];
+  auto it = files_.find(path);
+  if (it == files_.end())
+    it = files_.emplace(path, file_state{logs::rotating_file{path}, {}}).first;
+  return it->second;
 }
 
 void stream_table::write_file(file_state& f, entry& e) {
@@ -227,31 +215,13 @@ void stream_table::write_file(file_state& f, entry& e) {
     out_raw_ = 0;
     return;
   }
-  const std::string& path = e.meta.path;
-  if (f.fd < 0 && f.error.empty()) {
-    f.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (f.fd < 0) {
-      f.error = std::strerror(errno);
-      note("event=open_failed file=" + path + " error=\"" + f.error + "\"");
-    }
+  logs::write_result r = f.file.write(out_, e.meta.rotate);
+  if (!r.error.empty() && r.error != f.error) {
+    f.error = r.error;
+    note("event=write_failed file=" + e.meta.path + " error=\"" + r.error + "\"");
   }
-  size_t done = 0;
-  while (f.fd >= 0 && done < out_.size()) {
-    ssize_t w = ::write(f.fd, out_.data() + done, out_.size() - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0) {
-      if (f.error.empty()) {
-        f.error = w < 0 ? std::strerror(errno) : "short write";
-        note("event=write_failed file=" + path + " error=\"" + f.error + "\"");
-      }
-      break;
-    }
-    done += static_cast<size_t>(w);
-  }
-  f.written += done;
-  if (done < out_.size()) // approximately: what of it was not written
-    e.counts.dropped += out_raw_ * (out_.size() - done) / out_.size();
+  if (r.dropped > 0) // approximately: what of it was not written
+    e.counts.dropped += out_raw_ * r.dropped / out_.size();
   out_.clear();
   out_raw_ = 0;
 }

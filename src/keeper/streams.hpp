@@ -6,12 +6,14 @@
 // Draining reads each pipe (one read of at most read_chunk per ready event,
 // round-robin) and appends complete lines, each as `<date ><prefix><text>`,
 // to the stream's file; a line longer than max_line is cut; a partial line is
-// written once no data came for `idle_flush`. Files are opened at the first
-// line of an outage and closed when it ends, so the daemon's rotation is
-// never fought. Each file takes at most `outage_cap` bytes per outage; what
-// comes after is read and counted as dropped (a notice line says so).
+// written once no data came for `idle_flush`. Files are written through the
+// log pump's own rotating_file with the rotation the daemon gave at hold, so
+// they rotate exactly as the pump rotates them and nothing is dropped however
+// long the outage. They are opened at the first line of an outage and closed
+// when it ends: the next daemon's pump reads their size afresh.
 
 #include "logs/lines.hpp"
+#include "logs/rotating_file.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -27,12 +29,13 @@ struct stream_meta {
   std::string path;          ///< the log file
   std::string prefix;        ///< "web.api#0 | "
   std::string date_format;   ///< strftime format of a date before the prefix; "": none
+  logs::rotation rotate;     ///< as the daemon's pump rotates `path`
 };
 
 /// What happened to a stream during the last outage.
 struct stream_counts {
   uint64_t drained = 0;      ///< bytes read from the pipe
-  uint64_t dropped = 0;      ///< of those, bytes not written (cap reached, write error)
+  uint64_t dropped = 0;      ///< of those, bytes not written (write errors)
 };
 
 class stream_table {
@@ -41,7 +44,7 @@ public:
   static constexpr size_t max_line = 16 * 1024;
   static constexpr size_t read_chunk = 64 * 1024;
 
-  stream_table(uint64_t outage_cap, std::chrono::milliseconds idle_flush);
+  explicit stream_table(std::chrono::milliseconds idle_flush);
   ~stream_table();
   stream_table(const stream_table&) = delete;
   stream_table& operator=(const stream_table&) = delete;
@@ -97,10 +100,8 @@ private:
     clock::time_point last_data{};
   };
   struct file_state {
-    int fd = -1;
-    uint64_t written = 0;    ///< this outage, notices included
-    bool capped = false;     ///< the notice was written
-    std::string error;       ///< the first write error this outage
+    logs::rotating_file file;
+    std::string error;       ///< the last error noted this outage (noted once)
   };
 
   void watch(entry& e);
@@ -110,7 +111,6 @@ private:
   file_state& file(const std::string& path);
   void write_file(file_state& f, entry& e);   // writes and clears out_
 
-  const uint64_t cap_;
   const std::chrono::milliseconds idle_;
   int epfd_ = -1;
   uint64_t tag_base_ = 0;

@@ -5,14 +5,21 @@
 // with SCM_RIGHTS.
 //
 //   daemon -> keeper
-//     {"op":"hello","pid":P}                       I am the daemon now
-//     {"op":"hold","id":I,"path":F,"prefix":X,"date_format":D} + 1 fd
+//     {"op":"hello","pid":P[,"ledger":true][,"command":{"argv":[..],"env":[..]}]}
+//                                                  I am the daemon now (+ 2 fds with
+//                                                  ledger); with a command the keeper
+//                                                  starts it again if it dies without bye
+//     {"op":"hold","id":I,"path":F,"prefix":X,"date_format":D,"max_size":N,
+//      "max_files":M} + 1 fd                       (rotation as the daemon's pump's)
 //     {"op":"release","id":I}
 //     {"op":"bye"}                                 stopping cleanly: exit
 //   keeper -> daemon
 //     {"op":"streams","streams":[{"id","path","prefix","date_format",
-//       "drained","dropped"}...],"more":B,"keeper_pid":K} + one fd per stream
-//       (the answer to hello, in batches of <= max_fds; the last has more=false)
+//       "drained","dropped"}...],"more":B,"keeper_pid":K,"lost_pid":L,
+//       "started_by_keeper":S} + one fd per stream
+//       (the answer to hello, in batches of <= max_fds; the last has more=false;
+//       L: the daemon that died without bye before this hello, 0 if none; S:
+//       the keeper started the process saying hello)
 //     {"op":"bye"}                                 the answer to bye
 //     {"op":"error","message":M}                   a request it refused
 

@@ -23,7 +23,6 @@
 namespace arbor::logs {
 
 using detail::app_log;
-using detail::make_dirs;
 using snapshot = detail::app_snapshot;
 
 struct log_pump::impl {
@@ -50,7 +49,8 @@ struct log_pump::impl {
   int epfd = -1;
   int wakefd = -1;
   std::atomic<bool> stopping{false};
-  mutable std::mutex mtx;        // bookkeeping only: never held across I/O
+  mutable std::mutex mtx;        // bookkeeping only: never held across file I/O (tell_all
+                                 // holds it across its hook calls)
   std::map<std::string, std::shared_ptr<app_entry>> apps;
   std::unordered_map<uint64_t, std::unique_ptr<stream_entry>> streams; // id -> stream; id 0 is wakefd
   uint64_t next_id = 1;
@@ -70,23 +70,39 @@ struct log_pump::impl {
     return true;
   }
 
-  void tell(const stream_entry& e, int fd) {
-    if (!hook)
-      return;
+  /// What the hook is told about `e` (its read end `fd`, or -1: forgotten).
+  /// The caller holds mtx.
+  stream_change change_of(const stream_entry& e, int fd) const {
     stream_change c;
     c.key = e.key;
     c.fd = fd;
-    if (fd >= 0) {
-      std::lock_guard<std::mutex> guard{mtx};
-      auto paths = log_pump::paths(e.app->cfg.dir, e.app->cfg.app);
-      c.path = e.kind == stream::out ? paths.first : paths.second;
-      c.date_format = e.app->cfg.date_format;
-    }
     c.prefix = e.prefix;
+    if (fd >= 0) {
+      const app_log_config& cfg = e.app->cfg;
+      auto paths = log_pump::paths(cfg.dir, cfg.app);
+      c.path = e.kind == stream::out ? paths.first : paths.second;
+      c.date_format = cfg.date_format;
+      c.rotate = rotation{cfg.max_size, cfg.max_files < 1 ? 1 : cfg.max_files};
+    }
+    return c;
+  }
+
+  void call_hook(const stream_change& c) {
     try {
       hook(c);
     } catch (...) {
     }
+  }
+
+  void tell(const stream_entry& e, int fd) {
+    if (!hook)
+      return;
+    stream_change c;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      c = change_of(e, fd);
+    }
+    call_hook(c);
   }
 
   // Pump thread only.
@@ -204,7 +220,7 @@ struct log_pump::impl {
 
   /// Tells the ledger about each write() of `out`, and takes the lines that
   /// are wholly in the file out of the pipe.
-  struct ledger_steps final : detail::write_observer {
+  struct ledger_steps final : write_observer {
     impl& pump;
     stream_entry& s;
     size_t next = 0;           // first mark not yet taken
@@ -241,10 +257,10 @@ struct log_pump::impl {
 
   /// Writes `out` to the app's file for `kind` and counts what it did.
   void write_out(app_entry& a, const snapshot& c, stream kind, const std::string& lines,
-                 detail::write_observer* obs = nullptr) {
+                 write_observer* obs = nullptr) {
     if (lines.empty())
       return;
-    detail::write_result r = a.log.write(c, kind, lines, obs);
+    write_result r = a.log.write(c, kind, lines, obs);
     std::lock_guard<std::mutex> guard{mtx};
     a.st.bytes_written += r.written;
     a.st.bytes_dropped += r.dropped;
@@ -345,6 +361,16 @@ int log_pump::open_stream(const std::string& app, uint32_t instance, stream s) {
   // The write end is not out yet: the pump cannot have seen EOF and freed e.
   impl_->tell(*e, fds[0]);
   return fds[1];
+}
+
+void log_pump::tell_all() {
+  // Under the lock: the pump thread closes a read end only while holding it,
+  // so every descriptor told here is the stream's own.
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (!impl_->hook)
+    return;
+  for (auto& kv : impl_->streams)
+    impl_->call_hook(impl_->change_of(*kv.second, kv.second->fd));
 }
 
 std::pair<int, int> log_pump::ledger_fds() const {

@@ -14,6 +14,8 @@
 // write(), which is the back-pressure we want. Other apps' streams, and crash
 // recovery, are unaffected.
 
+#include "logs/rotating_file.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,6 +52,7 @@ struct stream_change {
   std::string path;
   std::string prefix;
   std::string date_format;
+  rotation rotate;               ///< how the pump rotates `path`
 };
 
 class log_pump {
@@ -85,14 +88,19 @@ public:
   /// configured; EMFILE...). Thread-safe; never waits on file I/O.
   int open_stream(const std::string& app, uint32_t instance, stream s);
 
-  /// Called for every stream opened (on open_stream's caller thread) and
-  /// forgotten at EOF (on the pump thread); set it before any stream opens.
   /// The write ledger's page (a memfd) and its trash pipe's read end (see
   /// write_ledger.hpp): give both to the keeper, so that it can finish or
   /// undo the pump's last step if this process dies. Owned by the pump.
   std::pair<int, int> ledger_fds() const;
 
+  /// Called for every stream opened (on open_stream's caller thread) and
+  /// forgotten at EOF (on the pump thread); set it before any stream opens.
   void set_hook(std::function<void(const stream_change&)> hook);
+
+  /// Calls the hook again for every stream being read, with its read end (a
+  /// new keeper must hold them all). Holds the bookkeeping lock throughout:
+  /// no stream is forgotten meanwhile. Thread-safe.
+  void tell_all();
 
   /// Reads an existing pipe read end (handed back by the keeper after a
   /// daemon restart) as stream `key` of `app`'s instance: like open_stream,

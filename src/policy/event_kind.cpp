@@ -27,6 +27,9 @@ const char* to_string(event_kind k) {
     case event_kind::waiting: return "waiting";
     case event_kind::dependencies_ready: return "dependencies_ready";
     case event_kind::leftovers: return "leftovers";
+    case event_kind::keeper_lost: return "keeper_lost";
+    case event_kind::keeper_started: return "keeper_started";
+    case event_kind::daemon_replaced: return "daemon_replaced";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <dirent.h>
@@ -161,6 +162,39 @@ std::vector<int> processes_of_home(const std::string& home) {
   return out;
 }
 
+tick_check check_ticks(const std::string& log, const std::string& prefix) {
+  tick_check out;
+  std::ifstream in(log);
+  std::string line;
+  long last = -1;
+  const std::string head = prefix + "tick ";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    long n = line.rfind(head, 0) == 0 ? std::strtol(line.c_str() + head.size(), &end, 10) : -1;
+    if (n < 0 || !end || *end != '\0') {
+      ++out.broken;
+      continue;
+    }
+    if (last >= 0 && n != last + 1 && out.first_gap.empty())
+      out.first_gap = "after tick " + std::to_string(last) + ": " + std::to_string(n);
+    last = n;
+    ++out.lines;
+  }
+  return out;
+}
+
+std::vector<int> programs_of_home(const std::string& home, const std::string& name) {
+  std::vector<int> out;
+  for (int pid : processes_of_home(home)) {
+    auto cmd = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+    auto arg0 = cmd.substr(0, cmd.find('\0'));
+    if (arg0.size() >= name.size() && arg0.compare(arg0.size() - name.size(), name.size(), name) == 0)
+      out.push_back(pid);
+  }
+  return out;
+}
+
 namespace {
 
 /// The daemon of `home` if it still runs: SIGTERM stops its tree gracefully;
@@ -186,8 +220,21 @@ daemon_guard::~daemon_guard() {
   stop_daemon(home);
   // After a `down` nothing of the home is left; after a daemon's death (a
   // test that killed it, or a daemon that crashed) its keeper and apps are,
-  // waiting for the next daemon that a failed test never starts.
-  for (int pid : processes_of_home(home)) signal_if_of_home(pid, home, SIGKILL);
+  // and the keeper may be starting a new daemon, or a daemon a new keeper:
+  // each replaces the other. So first freeze every process of the home
+  // (SIGSTOP) until a pass finds none not frozen yet — a frozen process
+  // starts nothing — then SIGKILL them all.
+  std::vector<int> frozen;
+  for (int pass = 0; pass < 50; ++pass) {
+    bool fresh = false;
+    for (int pid : processes_of_home(home)) {
+      if (std::find(frozen.begin(), frozen.end(), pid) != frozen.end()) continue;
+      if (signal_if_of_home(pid, home, SIGSTOP)) frozen.push_back(pid);
+      fresh = true;
+    }
+    if (!fresh) break;
+  }
+  for (int pid : frozen) signal_if_of_home(pid, home, SIGKILL);
 }
 
 } // namespace arbor::test

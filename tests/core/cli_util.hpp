@@ -75,6 +75,19 @@ bool eventually(Pred p, std::chrono::milliseconds timeout = std::chrono::seconds
   return p();
 }
 
+/// The lines `<prefix>tick N` of a log (the test child's `tick` mode): how
+/// many, how many others start with `prefix`, and the first gap or
+/// duplicate ("" if none).
+struct tick_check {
+  long lines = 0, broken = 0;
+  std::string first_gap;
+};
+tick_check check_ticks(const std::string& log, const std::string& prefix);
+
+/// Processes of `home` whose command line starts with a path ending in
+/// `name` ("arbor-keeper", "arbor-daemon").
+std::vector<int> programs_of_home(const std::string& home, const std::string& name);
+
 /// Stops a daemon left behind by a failing test (by its pid file), then
 /// SIGKILLs every process still running with ARBOR_HOME=home: the keeper and
 /// apps of a daemon that died, which stay up waiting for the next daemon.

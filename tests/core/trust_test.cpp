@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "cli_util.hpp"
@@ -30,11 +31,18 @@ size_t count_of(const std::string& home, const std::string& app) {
   return processes_of(home, app).size();
 }
 
-void kill_daemon(const std::string& home) {
+/// SIGKILLs the daemon and runs `meanwhile` before any daemon comes back:
+/// the keeper, which would start a new one at once, is held (SIGSTOP) until
+/// then. The next daemon is the keeper's or `up`'s, whichever wins.
+void kill_daemon(const std::string& home, const std::function<void()>& meanwhile = {}) {
   int daemon = daemon_pid(home);
   REQUIRE(daemon > 0);
+  auto keepers = programs_of_home(home, "arbor-keeper");
+  for (int k : keepers) signal_if_of_home(k, home, SIGSTOP);
   REQUIRE(::kill(daemon, SIGKILL) == 0);
   REQUIRE(wait_gone(daemon));
+  if (meanwhile) meanwhile();
+  for (int k : keepers) signal_if_of_home(k, home, SIGCONT);
 }
 
 } // namespace
@@ -86,15 +94,17 @@ TEST_CASE("trust: a lost or stale journal doubles nothing: the runs are found by
   auto now = pids_of(home);
 
   SECTION("stale: a journal write that never happened (disk full)") {
-    kill_daemon(home);
-    for (auto f : {"state.json", "state.json.log"}) {
-      fs::remove(home + "/" + f);
-      if (fs::exists(stale + "/" + f)) fs::copy_file(stale + "/" + f, home + "/" + f);
-    }
+    kill_daemon(home, [&] {
+      for (auto f : {"state.json", "state.json.log"}) {
+        fs::remove(home + "/" + f);
+        if (fs::exists(stale + "/" + f)) fs::copy_file(stale + "/" + f, home + "/" + f);
+      }
+    });
   }
   SECTION("lost: no journal at all") {
-    kill_daemon(home);
-    for (auto f : {"state.json", "state.json.log"}) fs::remove(home + "/" + f);
+    kill_daemon(home, [&] {
+      for (auto f : {"state.json", "state.json.log"}) fs::remove(home + "/" + f);
+    });
   }
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
@@ -115,10 +125,11 @@ TEST_CASE("trust: up with a changed config after a crash: a removed app stops, a
           "[x]\nargs = " + child_args({"sleep"}) + "\n[y]\nargs = " + child_args({"sleep"})
             + "\nenv = { FLAVOUR = \"old\" }\n[z]\nargs = " + child_args({"sleep"}) + "\n");
   auto before = pids_of(home);
-  kill_daemon(home);
-  std::ofstream(cfg) << "[y]\nargs = " << child_args({"sleep"})
-                     << "\nenv = { FLAVOUR = \"new\" }\n[z]\nargs = " << child_args({"sleep"})
-                     << "\n";
+  kill_daemon(home, [&] {
+    std::ofstream(cfg) << "[y]\nargs = " << child_args({"sleep"})
+                       << "\nenv = { FLAVOUR = \"new\" }\n[z]\nargs = " << child_args({"sleep"})
+                       << "\n";
+  });
   auto up = run_arbor({"up", cfg}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);

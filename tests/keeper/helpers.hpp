@@ -58,6 +58,24 @@ inline std::string number_line(uint64_t i) {
   return std::string(p, static_cast<size_t>(text + sizeof text - p));
 }
 
+/// The files of a rotated log, oldest first: <log>.N ... <log>.1, <log>.
+inline std::vector<std::string> rotation_set(const std::string& log) {
+  std::vector<std::string> files;
+  for (int k = 1; exists(log + "." + std::to_string(k)); ++k)
+    files.insert(files.begin(), log + "." + std::to_string(k));
+  files.push_back(log);
+  return files;
+}
+
+/// Every line of a rotated log, oldest first.
+inline std::vector<std::string> rotated_lines(const std::string& log) {
+  std::vector<std::string> all;
+  for (auto& f : rotation_set(log))
+    for (auto& l : lines_of(f))
+      all.push_back(std::move(l));
+  return all;
+}
+
 /// A process watched through a pidfd (safe against pid reuse); SIGKILLed at
 /// destruction if still there. For a child, also reaped.
 struct process {

@@ -31,6 +31,8 @@ TEST_CASE("event_kind: the texts are the protocol's") {
   CHECK(std::string{to_string(event_kind::dependencies_ready)} == "dependencies_ready");
   CHECK(std::string{to_string(event_kind::reload_aborted)} == "reload_aborted");
   CHECK(std::string{to_string(event_kind::leftovers)} == "leftovers");
+  CHECK(std::string{to_string(event_kind::keeper_lost)} == "keeper_lost");
+  CHECK(std::string{to_string(event_kind::daemon_replaced)} == "daemon_replaced");
 }
 
 TEST_CASE("event_kind: text that names no kind is refused") {

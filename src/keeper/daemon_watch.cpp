@@ -1,0 +1,138 @@
+#include "keeper/daemon_watch.hpp"
+
+#include "keeper/streams.hpp" // note()
+#include "os/home_lock.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace arbor::keeper::detail {
+
+namespace {
+
+/// `arbor up`'s way: own session, clean signals, stdin /dev/null, output
+/// appended to <home>/daemon.log, no descriptor of ours. 0 with `error`.
+pid_t spawn_daemon(const std::string& home, const daemon_command& cmd, std::string& error) {
+  std::vector<char*> argv, envp;
+  for (auto& a : cmd.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : cmd.env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::string log = home + "/daemon.log";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                   0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
+                                    | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    error = cmd.argv[0] + ": " + std::strerror(rc);
+    return 0;
+  }
+  return pid;
+}
+
+} // namespace
+
+daemon_watch::daemon_watch(std::string home, size_t limit, std::chrono::milliseconds period)
+    : home_(std::move(home)), limit_(limit), period_(period) {}
+
+daemon_watch::~daemon_watch() {
+  for (auto& kv : by_tag_)
+    ::close(kv.second.pidfd);
+}
+
+bool daemon_watch::watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command command) {
+  for (auto& kv : by_tag_) {
+    if (kv.second.pid == pid) {
+      kv.second.command = std::move(command);
+      return kv.second.started_here;
+    }
+  }
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    note("event=watch_failed daemon_pid=" + std::to_string(pid) + " error=\""
+         + std::strerror(errno) + "\"");
+    return false;
+  }
+  uint64_t tag = tag_base | next_serial_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = tag;
+  ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+  by_tag_[tag] = watched_daemon{pid, fd, std::move(command), false};
+  return false;
+}
+
+bool daemon_watch::exited(uint64_t tag, watched_daemon& out) {
+  auto it = by_tag_.find(tag);
+  if (it == by_tag_.end())
+    return false;
+  out = std::move(it->second);
+  by_tag_.erase(it);
+  if (out.started_here) { // our child: no zombie left behind
+    siginfo_t info{};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(out.pidfd), &info,
+             WEXITED | WNOHANG);
+  }
+  ::close(out.pidfd); // also leaves the epoll set
+  out.pidfd = -1;
+  return true;
+}
+
+pid_t daemon_watch::replace(int epfd, uint64_t tag_base, const daemon_command& command,
+                            pid_t dead) {
+  const std::string who = "daemon_pid=" + std::to_string(dead);
+  if (os::home_locked(home_)) {
+    note("event=daemon_not_replaced " + who + " reason=\"another daemon holds arbor.lock\"");
+    return 0;
+  }
+  auto now = clock::now();
+  while (!deaths_.empty() && deaths_.front() < now - period_)
+    deaths_.pop_front();
+  deaths_.push_back(now);
+  if (deaths_.size() >= limit_) {
+    note("event=daemon_gave_up " + who + " reason=\"" + std::to_string(deaths_.size())
+         + " daemon deaths within " + std::to_string(period_.count())
+         + " ms: not starting another (arbor up starts one)\"");
+    return 0;
+  }
+  std::string error;
+  pid_t pid = spawn_daemon(home_, command, error);
+  if (pid <= 0) {
+    note("event=daemon_start_failed " + who + " error=\"" + error + "\"");
+    return 0;
+  }
+  note("event=daemon_started " + who + " new_pid=" + std::to_string(pid));
+  watch(epfd, tag_base, pid, command);
+  for (auto& kv : by_tag_)
+    if (kv.second.pid == pid)
+      kv.second.started_here = true;
+  return pid;
+}
+
+} // namespace arbor::keeper::detail

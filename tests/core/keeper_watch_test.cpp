@@ -1,0 +1,157 @@
+// The keeper and the daemon watch each other: either one SIGKILLed is
+// noticed, said in the logs and events, and replaced; no app dies of it and
+// no line of output is lost.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+
+#include "cli_util.hpp"
+#include "harness.hpp"
+
+using namespace arbor::test;
+
+namespace {
+
+/// The events of `arbor events --json` of kind `what`.
+std::vector<nlohmann::json> events_of(const std::string& home, const std::string& what) {
+  std::vector<nlohmann::json> out;
+  auto r = run_arbor({"events", "--json"}, home);
+  std::istringstream in{r.out};
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("event", "") == what) out.push_back(j);
+  }
+  return out;
+}
+
+/// The one keeper of `home` (0 unless exactly one runs).
+int keeper_of(const std::string& home) {
+  auto k = programs_of_home(home, "arbor-keeper");
+  return k.size() == 1 ? k[0] : 0;
+}
+
+/// Waits for a daemon other than `old` to answer on `home`; its pid or 0.
+int new_daemon(const std::string& home, int old) {
+  int pid = 0;
+  eventually([&] {
+    auto r = run_arbor({"status"}, home, std::chrono::seconds(10));
+    pid = daemon_pid(home);
+    return r.rc == 0 && pid > 0 && pid != old;
+  }, std::chrono::seconds(30));
+  return pid != old ? pid : 0;
+}
+
+std::string ticker_config() {
+  return "[ticker]\nargs = " + child_args({"tick", "1"}) + "\ninstances = 2\n"
+         + "[idle]\nargs = " + child_args({"sleep"}) + "\n";
+}
+
+} // namespace
+
+TEST_CASE("keeper watch: a SIGKILLed daemon is replaced by the keeper, apps re-adopted") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  up_with(home, d.file("arbor.toml"), ticker_config());
+  auto before = pids_of(home);
+  int daemon = daemon_pid(home);
+  REQUIRE(daemon > 0);
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+
+  // No `arbor up`: the keeper starts a daemon, which re-adopts every app.
+  int replacement = new_daemon(home, daemon);
+  REQUIRE(replacement > 0);
+  CHECK(pids_of(home) == before);
+  CHECK(programs_of_home(home, "arbor-daemon") == std::vector<int>{replacement});
+  std::vector<nlohmann::json> replaced;
+  CHECK(eventually([&] { return !(replaced = events_of(home, "daemon_replaced")).empty(); }));
+  REQUIRE(replaced.size() == 1);
+  CHECK(replaced[0]["pid"] == daemon);
+  CHECK(replaced[0]["reason"].get<std::string>().find("arbor-keeper started this one")
+        != std::string::npos);
+  CHECK(events_of(home, "adopted").size() == before.size());
+  auto keeper_log = slurp(home + "/keeper.log");
+  CHECK(keeper_log.find("event=daemon_started daemon_pid=" + std::to_string(daemon)
+                        + " new_pid=" + std::to_string(replacement))
+        != std::string::npos);
+  CHECK(slurp(home + "/daemon.log").find("event=daemon_replaced") != std::string::npos);
+
+  // A clean stop is no death: nothing is started again, nothing is left.
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  for (auto& [id, pid] : before) CHECK(wait_gone(pid));
+  CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+}
+
+TEST_CASE("keeper watch: keeper SIGKILLed, then the daemon: no app dies, no line lost") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  up_with(home, d.file("arbor.toml"), ticker_config());
+  auto before = pids_of(home);
+  int daemon = daemon_pid(home);
+  int keeper = keeper_of(home);
+  REQUIRE(keeper > 0);
+
+  REQUIRE(signal_if_of_home(keeper, home, SIGKILL));
+  REQUIRE(wait_gone(keeper));
+  // The daemon notices, says so, and has a new keeper hold every pipe.
+  CHECK(eventually([&] { return !events_of(home, "keeper_started").empty(); }));
+  auto lost = events_of(home, "keeper_lost");
+  REQUIRE(lost.size() == 1);
+  CHECK(lost[0]["pid"] == keeper);
+  CHECK(slurp(home + "/daemon.log").find("event=keeper_lost") != std::string::npos);
+  int second = keeper_of(home);
+  REQUIRE(second > 0);
+  CHECK(second != keeper);
+
+  auto log = home + "/logs/ticker.out.log";
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+  int replacement = new_daemon(home, daemon);
+  REQUIRE(replacement > 0);
+  // Every app is the same process (none died of SIGPIPE), never restarted.
+  CHECK(pids_of(home) == before);
+  for (auto& [id, pid] : before) {
+    auto st = arbor_json({"status"}, home);
+    for (auto& i : st["instances"])
+      if (i["id"] == id) CHECK(i["restarts"] == 0);
+  }
+  auto at = check_ticks(log, "ticker#1 | ").lines;
+  REQUIRE(eventually([&] { return check_ticks(log, "ticker#1 | ").lines > at + 500; }));
+  for (auto prefix : {"ticker#0 | ", "ticker#1 | "}) {
+    auto ticks = check_ticks(log, prefix);
+    INFO(prefix);
+    CHECK(ticks.first_gap == "");
+    CHECK(ticks.broken == 0);
+  }
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+}
+
+TEST_CASE("keeper watch: `arbor up` right after a daemon's death races the keeper: one daemon wins") {
+  temp_dir d;
+  auto home = d.file("home");
+  auto cfg = d.file("arbor.toml");
+  daemon_guard guard{home};
+  up_with(home, cfg, ticker_config());
+  auto before = pids_of(home);
+  int daemon = daemon_pid(home);
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+  // At once: the keeper is starting its own daemon too. Whichever takes the
+  // home's lock serves; the other leaves, and `up` applies to the winner.
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.out << up.err);
+  CHECK(up.rc == 0);
+  int winner = new_daemon(home, daemon);
+  REQUIRE(winner > 0);
+  CHECK(eventually([&] {
+    return programs_of_home(home, "arbor-daemon") == std::vector<int>{winner};
+  }));
+  CHECK(pids_of(home) == before);
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+}
