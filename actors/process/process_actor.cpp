@@ -332,7 +332,7 @@ void on_exit(self_ptr self, child_exited& ex) {
   run_ended_step(self, ex);
   // After the step (a restart's spawn comes first): what the run left
   // outside its process group goes with it.
-  stop_leftovers(self, gen, adopted);
+  stop_leftovers(self, ex.pid, gen, adopted);
 }
 
 } // namespace

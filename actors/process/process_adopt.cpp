@@ -122,25 +122,27 @@ bool try_adopt(process_self self) {
   return true;
 }
 
-void stop_leftovers(process_self self, uint64_t gen, bool adopted) {
+void stop_leftovers(process_self self, pid_t leader, uint64_t gen, bool adopted) {
   auto& s = self->state;
   if (s.rt->home.empty()) return;
   std::vector<os::marked_process> left;
   if (adopted) {
-    for (auto& p : os::scan_home(s.rt->home))
-      if (p.id.generation == gen) left.push_back(std::move(p));
+    left = os::scan_home(s.rt->home);
   } else {
     auto watched = s.rt->watcher.pids();
     std::sort(watched.begin(), watched.end());
     left = os::children_of_generation(s.rt->home, gen, watched);
   }
-  if (left.empty()) return;
   std::vector<os::proc_ref> procs;
   std::string pids;
   for (auto& p : left) {
+    // The leader's group got its SIGKILL from the exit watcher already
+    // (some may not have died of it yet).
+    if (p.id.generation != gen || p.pgrp == leader) continue;
     procs.push_back({p.pid, p.start});
     pids += (pids.empty() ? "" : ", ") + std::to_string(p.pid);
   }
+  if (procs.empty()) return;
   emit(self, event_kind::leftovers,
        std::to_string(procs.size()) + " process(es) the ended run left outside its process "
          + "group (" + pids + "): " + config::signal_name(s.spec->kill_signal) + ", SIGKILL after "

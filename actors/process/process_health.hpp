@@ -67,11 +67,11 @@ void write_journal(process_self self);
 /// carries its counters over; keeps it down if it was stopped (true).
 bool try_adopt(process_self self);
 
-/// The run of generation `gen` ended: stops what it left outside its process
-/// group (a setsid child, a double fork's daemon, GNU timeout's child):
+/// The run of generation `gen`, led by `leader`, ended: stops what it left
+/// outside its process group (a setsid child, a double fork's daemon, GNU timeout's child):
 /// kill_signal now, SIGKILL after kill_timeout. As a subreaper (a tree with
 /// a state_dir) those are our children now; for an `adopted` run (not our
 /// child) the home's processes are searched. No-op without a state_dir.
-void stop_leftovers(process_self self, uint64_t gen, bool adopted);
+void stop_leftovers(process_self self, pid_t leader, uint64_t gen, bool adopted);
 
 } // namespace arbor::detail
