@@ -87,7 +87,8 @@ std::string seq_problem(int pid, pid_lines& p) {
       continue;
     }
     if (s > next) {
-      if (lost == 0) where += " first lost seqs " + std::to_string(next) + ".." + std::to_string(s - 1) + ";";
+      if (lost == 0)
+        where += " first lost seqs " + std::to_string(next) + ".." + std::to_string(s - 1) + ";";
       lost += s - next;
     }
     next = s + 1;
@@ -114,15 +115,19 @@ std::vector<std::string> process_problems(const home_processes& found, const exp
       out.push_back("orphan: " + id + " should not run: " + list(ps));
       continue;
     }
-    if (ps.size() > 1) out.push_back("doubled: " + id + " has " + std::to_string(ps.size()) + " live processes: " + list(ps));
+    if (ps.size() > 1)
+      out.push_back("doubled: " + id + " has " + std::to_string(ps.size())
+                    + " live processes: " + list(ps));
     if (auto c = want.command_has.find(s.first); c != want.command_has.end())
       for (auto* p : ps)
         if (p->cmdline.find(c->second) == std::string::npos)
-          out.push_back("stale command: " + id + " runs without '" + c->second + "': " + describe(*p));
+          out.push_back("stale command: " + id + " runs without '" + c->second
+                        + "': " + describe(*p));
   }
   for (auto& [app, n] : want.stable)
     for (int i = 0; i < n; ++i)
-      if (!slots.count({app, i})) out.push_back("missing: " + app + "#" + std::to_string(i) + " has no live process");
+      if (!slots.count({app, i}))
+        out.push_back("missing: " + app + "#" + std::to_string(i) + " has no live process");
   return out;
 }
 
@@ -158,8 +163,9 @@ std::vector<std::string> line_problems(const std::string& logs_dir, const std::s
     if (auto problem = seq_problem(pid, p); !problem.empty()) out.push_back(problem);
   for (int pid : must_end) {
     auto it = pids.find(pid);
-    if (it == pids.end()) out.push_back("lines of pid " + std::to_string(pid) + ": none in the log (all lost)");
-    else if (!it->second.ended) out.push_back("lines of pid " + std::to_string(pid) + ": no END line after its stop");
+    std::string who = "lines of pid " + std::to_string(pid);
+    if (it == pids.end()) out.push_back(who + ": none in the log (all lost)");
+    else if (!it->second.ended) out.push_back(who + ": no END line after its stop");
   }
   return out;
 }

@@ -15,9 +15,9 @@ namespace arbor::test::kill {
 
 /// What should run once the tree settled after a kill and `arbor up`.
 struct expected_apps {
-  std::map<std::string, int> stable;              ///< app → instances: every index live once
-  std::map<std::string, int> storm;               ///< app → instances: each index live at most once
-  std::map<std::string, std::string> command_has; ///< app → a word its processes' command holds
+  std::map<std::string, int> stable; ///< app → instances: every index live once
+  std::map<std::string, int> storm;  ///< app → instances: each index live at most once
+  std::map<std::string, std::string> command_has; ///< app → a word its command line holds
 };
 
 /// Against the processes found by their marker: an index of an app with two

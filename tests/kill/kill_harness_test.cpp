@@ -28,10 +28,12 @@ std::string write_config(const kill_run& run, const std::string& name, const std
   return path;
 }
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string s;
-  for (auto& l : lines) s += l + "\n";
-  return s;
+/// Fails the test case on any violation, each of them in the message.
+void check_none(const std::vector<std::string>& violations) {
+  std::string all;
+  for (auto& v : violations) all += v + "\n";
+  INFO(all);
+  CHECK(violations.empty());
 }
 
 } // namespace
@@ -49,18 +51,16 @@ TEST_CASE("kill harness: a crash storm of 50 instances, the daemon SIGKILLed at 
   auto cfg = write_config(run, "storm.toml", storm("burst", 20, "50") + storm("linger", 30, "3000")
                                                + "[calm]\nargs = " + child_args({"sleep"}) + "\n");
   expected_apps want{{{"calm", 1}}, {{"burst", 20}, {"linger", 30}}, {}};
-  auto violations = run.run(cfg, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{1000});
-    run.begin(k, "storm, kill after " + std::to_string(delay.count()) + " ms");
+    run.begin(k, "storm", delay);
     run.kill_during({}, delay);
     if (!run.up(cfg)) return;
     // From `up` on, strictly: at most one live process per index, none
     // outside the configured ones (no settling: nothing legitimate doubles).
     if (run.watch(want, ms{1500})) run.settle(want);
   });
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
 }
 
 TEST_CASE("kill harness: a rolling reload of 3 instances, the daemon SIGKILLed at random points",
@@ -70,15 +70,13 @@ TEST_CASE("kill harness: a rolling reload of 3 instances, the daemon SIGKILLed a
   auto cfg = write_config(run, "reload.toml",
                           "[r]\nargs = " + child_args({"sleep"})
                             + "\ninstances = 3\nmin_uptime = 150\n");
-  auto violations = run.run(cfg, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{800});
-    run.begin(k, "reload r, kill after " + std::to_string(delay.count()) + " ms");
+    run.begin(k, "reload r", delay);
     run.kill_during({"reload", "r"}, delay);
     if (run.up(cfg)) run.settle({{{"r", 3}}, {}, {}});
   });
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
 }
 
 TEST_CASE("kill harness: an aborted reload (the replacement exits before it is ready), the daemon "
@@ -92,17 +90,15 @@ TEST_CASE("kill harness: an aborted reload (the replacement exits before it is r
                           "[ra]\nshell = true\ncommand = \"test -e " + flag + " && exec "
                             + ARBOR_TEST_CHILD + " run-for 100 3; exec " + ARBOR_TEST_CHILD
                             + " sleep\"\ninstances = 3\nmin_uptime = 200\n");
-  auto violations = run.run(cfg, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{300});
-    run.begin(k, "aborted reload ra, kill after " + std::to_string(delay.count()) + " ms");
+    run.begin(k, "aborted reload ra", delay);
     std::ofstream{flag} << "x";
     run.kill_during({"reload", "ra"}, delay);
     std::filesystem::remove(flag);
     if (run.up(cfg)) run.settle({{{"ra", 3}}, {}, {}});
   });
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
 }
 
 TEST_CASE("kill harness: scale up and down between 1 and 20, the daemon SIGKILLed at random points",
@@ -113,13 +109,11 @@ TEST_CASE("kill harness: scale up and down between 1 and 20, the daemon SIGKILLe
                                                + "\ninstances = " + std::to_string(configured)
                                                + "\n");
   auto count = [&] { return static_cast<int>(pids_of(run.home()).size()); };
-  auto violations = run.run(cfg, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     int target = std::uniform_int_distribution<int>{1, 20}(rng);
     auto delay = kill_run::draw(rng, ms{400});
     int before = count();
-    run.begin(k, "scale s " + std::to_string(before) + " -> " + std::to_string(target)
-                   + ", kill after " + std::to_string(delay.count()) + " ms");
+    run.begin(k, "scale s " + std::to_string(before) + " -> " + std::to_string(target), delay);
     run.kill_during({"scale", "s", std::to_string(target)}, delay);
     if (!run.up(cfg)) return;
     // The scale happened or not; `up` on a daemon the keeper started may
@@ -129,8 +123,7 @@ TEST_CASE("kill harness: scale up and down between 1 and 20, the daemon SIGKILLe
       run.violation({"scale count: arbor runs " + std::to_string(now) + " instances"});
     run.settle({{{"s", now}}, {}, {}});
   });
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
 }
 
 TEST_CASE("kill harness: apply that adds, removes and changes apps, the daemon SIGKILLed at random "
@@ -150,18 +143,15 @@ TEST_CASE("kill harness: apply that adds, removes and changes apps, the daemon S
   expected_apps want_a{{{"keep", 2}, {"gone", 2}, {"chg", 1}}, {}, {{"chg", "86400000"}}};
   expected_apps want_b{{{"keep", 2}, {"new", 2}, {"chg", 1}}, {}, {{"chg", "86400001"}}};
   auto first = run.settings().first_trial % 2 == 0 ? cfg_a : cfg_b;
-  auto violations = run.run(first, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(first, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{600});
     bool to_b = k % 2 == 0;
     auto& target = to_b ? cfg_b : cfg_a;
-    run.begin(k, std::string{"apply "} + (to_b ? "a -> b" : "b -> a") + ", kill after "
-                   + std::to_string(delay.count()) + " ms");
+    run.begin(k, to_b ? "apply a -> b" : "apply b -> a", delay);
     run.kill_during({"apply", target}, delay);
     if (run.up(target)) run.settle(to_b ? want_b : want_a);
   });
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
 }
 
 TEST_CASE("kill harness: a log flood with rotation, the daemon SIGKILLed at random points: no "
@@ -174,10 +164,9 @@ TEST_CASE("kill harness: a log flood with rotation, the daemon SIGKILLed at rand
                             + "\ninstances = 2\nlog_max_size = \"64K\"\nlog_max_files = 1000\n");
   expected_apps want{{{"flood", 2}}, {}, {}};
   size_t lines = 0, rotated = 0;
-  auto violations = run.run(cfg, [&](int k) {
-    auto rng = run.rng(k);
+  auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{1000});
-    run.begin(k, "flood, kill after " + std::to_string(delay.count()) + " ms");
+    run.begin(k, "flood", delay);
     run.kill_during({}, delay);
     if (!run.up(cfg) || !run.settle(want)) return;
     auto logs = run.home() + "/logs";
@@ -203,8 +192,7 @@ TEST_CASE("kill harness: a log flood with rotation, the daemon SIGKILLed at rand
   });
   std::printf("kill-harness scenario=flood numbered lines checked=%zu rotated files=%zu\n", lines,
               rotated);
-  INFO(joined(violations));
-  CHECK(violations.empty());
+  check_none(violations);
   CHECK(lines > 0);
   CHECK(rotated > 0); // rotation happened during the runs
 }

@@ -66,9 +66,9 @@ ms kill_run::draw(std::mt19937_64& rng, ms max) {
   return ms{std::uniform_int_distribution<long>{0, top}(rng)};
 }
 
-void kill_run::begin(int trial, std::string what) {
+void kill_run::begin(int trial, const std::string& what, ms delay) {
   trial_ = trial;
-  what_ = std::move(what);
+  what_ = what + ", kill after " + std::to_string(delay.count()) + " ms";
 }
 
 void kill_run::violation(const std::vector<std::string>& problems) {
@@ -153,26 +153,7 @@ void kill_run::down_and_check() {
   kill_everything(home_);
 }
 
-std::vector<std::string> kill_run::run(const std::string& first_cfg,
-                                       const std::function<void(int)>& trial) {
-  auto t0 = std::chrono::steady_clock::now();
-  const int first = settings_.first_trial, last = first + settings_.trials;
-  begin(first, "first up");
-  up(first_cfg);
-  for (int k = first; k < last; ++k) {
-    size_t before = violations_.size();
-    trial(k);
-    bool bad = violations_.size() > before;
-    if (bad || (settings_.down_every > 0 && (k + 1 - first) % settings_.down_every == 0)) {
-      begin(k, what_ + ", then down");
-      down_and_check();
-      new_home();
-      up(cfg_);
-    }
-  }
-  begin(last - 1, "down at the end");
-  down_and_check();
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
+void kill_run::print_summary(long long seconds) const {
   std::string bad;
   for (int k : bad_trials_) bad += (bad.empty() ? "" : ",") + std::to_string(k);
   if (!bad.empty()) bad = " (trials " + bad + "; " + kinds(violations_) + ")";
@@ -181,9 +162,34 @@ std::vector<std::string> kill_run::run(const std::string& first_cfg,
               "seconds=%lld  replay: SEED=%llu FIRST_TRIAL=%d TRIALS=%d SCENARIOS=%s "
               "bench/kill_harness.sh\n",
               scenario_.c_str(), settings_.trials, bad_trials_.size(), violations_.size(),
-              bad.c_str(), seed, static_cast<long long>(secs.count()), seed, first,
-              settings_.trials, scenario_.c_str());
+              bad.c_str(), seed, seconds, seed, settings_.first_trial, settings_.trials,
+              scenario_.c_str());
   std::fflush(stdout);
+}
+
+std::vector<std::string> kill_run::run(const std::string& first_cfg,
+                                       const std::function<void(int, std::mt19937_64&)>& trial) {
+  auto t0 = std::chrono::steady_clock::now();
+  const int first = settings_.first_trial, last = first + settings_.trials;
+  trial_ = first;
+  what_ = "first up";
+  up(first_cfg);
+  for (int k = first; k < last; ++k) {
+    size_t before = violations_.size();
+    auto random = rng(k);
+    trial(k, random);
+    bool bad = violations_.size() > before;
+    if (bad || (settings_.down_every > 0 && (k + 1 - first) % settings_.down_every == 0)) {
+      what_ += ", then down";
+      down_and_check();
+      new_home();
+      up(cfg_);
+    }
+  }
+  what_ = "down at the end";
+  down_and_check();
+  print_summary(std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::steady_clock::now() - t0).count());
   return violations_;
 }
 

@@ -42,13 +42,12 @@ public:
   const std::string& home() const { return home_; }
   const kill_settings& settings() const { return settings_; }
 
-  /// The trial's random source: the same for the same seed, scenario and trial.
-  std::mt19937_64 rng(int trial) const;
   /// A delay drawn uniformly from 0..50 ms or 0..max (even odds).
   static ms draw(std::mt19937_64& rng, ms max);
 
-  /// What the trial does, for the violation report ("scale s 12 after 130 ms").
-  void begin(int trial, std::string what);
+  /// What the trial does, for the violation report ("scale s 4 -> 12, kill
+  /// after 130 ms").
+  void begin(int trial, const std::string& what, ms delay);
 
   /// `arbor up cfg` (a fresh daemon, or `apply` on one the keeper started);
   /// a failure is a violation.
@@ -68,14 +67,19 @@ public:
 
   /// Records problems of the current trial (printed at once).
   void violation(const std::vector<std::string>& problems);
-  /// Runs `trial(k)` for each trial, with `down` every KILL_DOWN_EVERY and
-  /// a fresh home after a violation; `down` at the end. Returns the
-  /// violations (already printed, with the summary line).
+  /// `arbor up first_cfg`, then `trial(k, rng(k))` for each trial, with
+  /// `down` every KILL_DOWN_EVERY and a fresh home after a violation;
+  /// `down` at the end. Returns the violations (already printed, with the
+  /// summary line).
   std::vector<std::string> run(const std::string& first_cfg,
-                               const std::function<void(int)>& trial);
+                               const std::function<void(int, std::mt19937_64&)>& trial);
 
 private:
+  /// The trial's random source: the same for the same seed, scenario and trial.
+  std::mt19937_64 rng(int trial) const;
   void new_home();
+  /// One line: trials, violations by kind, seed, time, the replay command.
+  void print_summary(long long seconds) const;
 
   std::string scenario_;
   kill_settings settings_;

@@ -27,10 +27,14 @@ std::string read_proc(int pid, const char* what) {
   return out;
 }
 
-bool is_zombie(int pid) {
+/// The parent of a live process; false for a zombie or a process gone.
+bool live_parent(int pid, int& ppid) {
   auto stat = read_proc(pid, "stat");
   auto close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z';
+  if (close == std::string::npos || close + 4 >= stat.size() || stat[close + 2] == 'Z')
+    return false;
+  ppid = std::atoi(stat.c_str() + close + 4);
+  return true;
 }
 
 /// Fills `p` from a NUL-separated environment; false unless it holds `home_entry`.
@@ -52,7 +56,8 @@ bool read_marker(const std::string& env, const std::string& home_entry, marked_p
 
 std::string describe(const marked_process& p) {
   std::string who = p.app.empty() ? "no ARBOR_APP" : p.app + "#" + std::to_string(p.index);
-  return "pid " + std::to_string(p.pid) + " [" + who + "] " + p.cmdline;
+  return "pid " + std::to_string(p.pid) + " (ppid " + std::to_string(p.ppid) + ") [" + who + "] "
+         + p.cmdline;
 }
 
 home_processes scan_home(const std::string& home) {
@@ -65,7 +70,8 @@ home_processes scan_home(const std::string& home) {
     if (pid <= 1 || pid == ::getpid()) continue;
     marked_process p;
     p.pid = pid;
-    if (!read_marker(read_proc(pid, "environ"), home_entry, p) || is_zombie(pid)) continue;
+    if (!read_marker(read_proc(pid, "environ"), home_entry, p) || !live_parent(pid, p.ppid))
+      continue;
     p.cmdline = read_proc(pid, "cmdline");
     for (auto& c : p.cmdline)
       if (c == '\0') c = ' ';

@@ -16,12 +16,13 @@ using ms = std::chrono::milliseconds;
 /// One live (non-zombie) process of the home.
 struct marked_process {
   int pid = 0;
+  int ppid = 0;       ///< 1 (or a subreaper) once the daemon that spawned it died
   std::string app;    ///< ARBOR_APP; "" for the daemon, the keeper, a CLI, a spawn not yet exec'd
   int index = -1;     ///< ARBOR_INSTANCE; -1 without
   std::string cmdline; ///< arguments joined by spaces
 };
 
-/// "pid 123 [web#0] /path/child sleep" for a report.
+/// "pid 123 (ppid 99) [web#0] /path/child sleep" for a report.
 std::string describe(const marked_process& p);
 
 struct home_processes {
