@@ -124,10 +124,6 @@ std::vector<std::string> process_problems(const home_processes& found, const exp
           out.push_back("stale command: " + id + " runs without '" + c->second
                         + "': " + describe(*p));
   }
-  for (auto& [app, n] : want.stable)
-    for (int i = 0; i < n; ++i)
-      if (!slots.count({app, i}))
-        out.push_back("missing: " + app + "#" + std::to_string(i) + " has no live process");
   return out;
 }
 
@@ -143,10 +139,16 @@ std::vector<std::string> arbor_view_problems(const nlohmann::json& status,
     for (int i = 0; i < n; ++i) {
       std::string id = app + "#" + std::to_string(i);
       auto it = slots.find({app, i});
-      if (it == slots.end() || it->second.size() != 1) continue; // a process problem already
       auto l = listed.find(id);
       std::string state = l == listed.end() ? "absent" : l->second.value("state", "?");
       int pid = l == listed.end() ? 0 : l->second.value("pid", 0);
+      if (it == slots.end()) {
+        std::string last = l == listed.end() ? "" : l->second.value("last_exit", "");
+        out.push_back("missing: " + id + " has no live process; arbor shows it " + state
+                      + " with pid " + std::to_string(pid) + ", last exit '" + last + "'");
+        continue;
+      }
+      if (it->second.size() != 1) continue; // doubled: a process problem already
       if ((state != "running" && state != "ready") || pid != it->second.front()->pid)
         out.push_back("untracked: " + id + " live as " + describe(*it->second.front())
                       + ", arbor shows it " + state + " with pid " + std::to_string(pid));

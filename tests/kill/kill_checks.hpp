@@ -22,13 +22,13 @@ struct expected_apps {
 
 /// Against the processes found by their marker: an index of an app with two
 /// live processes (doubled), a process of an app or index that should not
-/// run (orphan), a stable index with none (missing), a command that is not
-/// the configured one (stale command).
+/// run (orphan), a command that is not the configured one (stale command).
 std::vector<std::string> process_problems(const home_processes& found, const expected_apps& want);
 
-/// Against `arbor status --json`: every stable instance up (running or
-/// ready) with the pid of its one live process (else arbor lost track of
-/// it, and the next start or `down` would double or orphan it).
+/// Every stable index with a live process (else missing, with arbor's
+/// state of it), and against `arbor status --json`: each up (running or
+/// ready) with the pid of its one live process (else untracked: arbor lost
+/// track of it, and the next start or `down` would double or orphan it).
 std::vector<std::string> arbor_view_problems(const nlohmann::json& status,
                                              const home_processes& found,
                                              const expected_apps& want);

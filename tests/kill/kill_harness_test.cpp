@@ -108,10 +108,20 @@ TEST_CASE("kill harness: scale up and down between 1 and 20, the daemon SIGKILLe
   auto cfg = write_config(run, "scale.toml", "[s]\nargs = " + child_args({"sleep"})
                                                + "\ninstances = " + std::to_string(configured)
                                                + "\n");
-  auto count = [&] { return static_cast<int>(pids_of(run.home()).size()); };
+  // The instances arbor runs of `s` (-1: status failed, a violation).
+  auto count = [&] {
+    auto st = run_arbor({"status", "--json"}, run.home());
+    auto j = nlohmann::json::parse(st.out, nullptr, false);
+    if (st.rc != 0 || !j.is_object()) {
+      run.violation({"status failed: exit " + std::to_string(st.rc) + ": " + st.err});
+      return -1;
+    }
+    return static_cast<int>(j.value("instances", nlohmann::json::array()).size());
+  };
   auto violations = run.run(cfg, [&](int k, std::mt19937_64& rng) {
     int target = std::uniform_int_distribution<int>{1, 20}(rng);
     auto delay = kill_run::draw(rng, ms{400});
+    run.begin(k, "scale s", delay);
     int before = count();
     run.begin(k, "scale s " + std::to_string(before) + " -> " + std::to_string(target), delay);
     run.kill_during({"scale", "s", std::to_string(target)}, delay);
@@ -119,6 +129,7 @@ TEST_CASE("kill harness: scale up and down between 1 and 20, the daemon SIGKILLe
     // The scale happened or not; `up` on a daemon the keeper started may
     // also apply the file's count.
     int now = count();
+    if (now < 0) return;
     if (now != before && now != target && now != configured)
       run.violation({"scale count: arbor runs " + std::to_string(now) + " instances"});
     run.settle({{{"s", now}}, {}, {}});

@@ -144,7 +144,7 @@ void kill_run::down_and_check() {
   auto r = run_arbor({"down"}, home_, ms{60000});
   if (r.rc != 0) violation({"down failed: exit " + std::to_string(r.rc) + ": " + r.err});
   home_processes left;
-  if (!eventually([&] { return (left = scan_home(home_)).count() == 0; }, ms{3000})) {
+  if (!eventually([&] { return (left = scan_home(home_)).count() == 0; }, ms{5000})) {
     std::vector<std::string> problems;
     for (auto* set : {&left.apps, &left.others})
       for (auto& p : *set) problems.push_back("survived down: " + describe(p));
