@@ -1,6 +1,7 @@
 // arbor-test-child: one small program the tests start and supervise.
 // Plain C++/POSIX, no libraries. The mode is argv[1]; see usage() below.
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -43,7 +44,12 @@ int usage() {
     "  tree N MB              fork N children (same process group) that each\n"
     "                         allocate and touch MB MiB and pause; print \"ready\"\n"
     "                         once all of them are, then pause\n"
-    "  spin                   burn CPU in a loop forever\n",
+    "  spin                   burn CPU in a loop forever\n"
+    "  storm SHORT_MS LONG_MS live a random 0..SHORT_MS ms (one run in four:\n"
+    "                         LONG_MS), then exit 1\n"
+    "  numbered BATCH US      \"<pid> <seq>\" lines (seq from 1), BATCH lines per\n"
+    "                         write every US us; on SIGTERM \"END <pid> <last seq>\",\n"
+    "                         exit 0\n",
     stderr);
   return 2;
 }
@@ -251,6 +257,43 @@ int mode_sigstate() {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+int mode_storm(int argc, char** argv) {
+  if (argc < 4)
+    return usage();
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  std::srand(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(now.tv_nsec));
+  const long shortest = to_long(argv[2]);
+  sleep_ms(std::rand() % 4 == 0 ? to_long(argv[3]) : std::rand() % (shortest + 1));
+  return 1;
+}
+
+volatile sig_atomic_t term_asked = 0;
+
+/// Numbered lines for the kill harness (tests/kill/): each write holds whole
+/// lines and stays under PIPE_BUF, so a pipe never holds half a line.
+int mode_numbered(int argc, char** argv) {
+  if (argc < 4)
+    return usage();
+  const long batch = std::max(1L, std::min(to_long(argv[2]), 100L));
+  const long period_us = to_long(argv[3]);
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { term_asked = 1; };
+  sigaction(SIGTERM, &sa, nullptr);
+  const std::string pid = std::to_string(getpid());
+  unsigned long seq = 0;
+  while (!term_asked) {
+    std::string chunk;
+    for (long i = 0; i < batch; ++i)
+      chunk += pid + " " + std::to_string(++seq) + "\n";
+    if (!write_all(STDOUT_FILENO, chunk))
+      return 1;
+    timespec t{period_us / 1000000, (period_us % 1000000) * 1000L};
+    nanosleep(&t, nullptr); // EINTR on SIGTERM: the loop looks at the flag
+  }
+  return write_all(STDOUT_FILENO, "END " + pid + " " + std::to_string(seq) + "\n") ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -338,6 +381,10 @@ int main(int argc, char** argv) {
     return mode_tree(argc, argv);
   if (mode == "spin")
     mode_spin();
+  if (mode == "storm")
+    return mode_storm(argc, argv);
+  if (mode == "numbered")
+    return mode_numbered(argc, argv);
   std::fprintf(stderr, "arbor-test-child: unknown mode '%s'\n", mode.c_str());
   return usage();
 }
