@@ -346,7 +346,10 @@ void restart_in_place(self_ptr self, reason why) {
 
 void fsm_step(self_ptr self, instance_event e, std::string why) {
   step(self, e, {nullptr, {restart_cause::none, std::move(why)}});
-  if (e == ev::became_ready) self->state.links.trial = false; // accepted: a full instance now
+  if (e == ev::became_ready && self->state.links.trial) {
+    self->state.links.trial = false; // accepted: a full instance now, with its record
+    write_journal(self);
+  }
 }
 
 instance_status status_of(self_ptr self) {

@@ -70,7 +70,9 @@ std::chrono::milliseconds age_of(uint64_t start) {
 
 void write_journal(process_self self) {
   auto& s = self->state;
-  if (!s.rt->survival) return;
+  // A reload's replacement on trial does not speak for the instance until it
+  // is accepted: were it to fail, the old run it leaves is the instance.
+  if (!s.rt->survival || s.links.trial) return;
   if (s.pid != 0 && s.start_time_pid != s.pid) {
     s.start_time = journal::proc_start_time(s.pid).value_or(0);
     s.start_time_pid = s.pid;

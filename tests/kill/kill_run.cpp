@@ -1,5 +1,7 @@
 #include "kill_run.hpp"
 
+#include <filesystem>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -81,6 +83,15 @@ void kill_run::violation(const std::vector<std::string>& problems) {
     violations_.push_back(p);
   }
   std::fflush(stdout);
+  // KILL_KEEP=DIR: the home of a bad trial (daemon.log, keeper.log, journal) is kept there.
+  if (const char* keep = std::getenv("KILL_KEEP")) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto to = std::string{keep} + "/" + scenario_ + "-" + std::to_string(trial_);
+    fs::create_directories(to, ec);
+    for (auto& e : fs::directory_iterator(home_, ec))
+      if (e.is_regular_file(ec)) fs::copy_file(e.path(), to / e.path().filename(), ec);
+  }
 }
 
 bool kill_run::up(const std::string& cfg) {

@@ -86,7 +86,11 @@ int kill_daemon(const std::string& home) {
   int pid = daemon_pid(home);
   int pfd = pidfd_of_home(pid, home);
   if (pfd < 0) return 0;
-  if (read_proc(pid, "cmdline").rfind("arbor-daemon", 0) != 0) {
+  // argv[0]: "arbor-daemon" as `arbor up` starts it, a path as the keeper does.
+  auto argv0 = read_proc(pid, "cmdline");
+  argv0 = argv0.substr(0, argv0.find('\0'));
+  auto slash = argv0.rfind('/');
+  if ((slash == std::string::npos ? argv0 : argv0.substr(slash + 1)) != "arbor-daemon") {
     ::close(pfd);
     return 0;
   }
