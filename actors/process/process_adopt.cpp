@@ -109,7 +109,7 @@ bool try_adopt(process_self self) {
   s.pid = run->pid;
   s.start_time = run->start;
   s.start_time_pid = run->pid;
-  s.spawn_gen = std::max(s.spawn_gen, run->gen);
+  s.spawn_gen = run->gen; // its record names this run (not the actor's birth)
   s.started = clock::now() - up;
   s.started_wall_ms = wall_now_ns() / 1000000 - up.count();
   s.adopted = true;

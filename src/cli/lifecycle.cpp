@@ -104,7 +104,9 @@ int start_daemon(const std::string& file, const std::string& home) {
   while (std::chrono::steady_clock::now() < deadline) {
     std::string error;
     if (auto c = proto::client::connect(socket_path(), error)) {
-      if (auto r = ask(*c, "ping", {}, 5000); r && r->type == proto::response::kind::ok) {
+      proto::request ping;
+      ping.cmd = "ping";
+      if (auto r = c->call(ping, error, 5000); r && r->type == proto::response::kind::ok) {
         if (pfd >= 0) ::close(pfd);
         return r->result.value("pid", 0) == pid ? pid : 0;
       }
@@ -137,12 +139,22 @@ void print_apply(const nlohmann::json& r) {
   std::printf("%zu unchanged\n", r.value("unchanged", nlohmann::json::array()).size());
 }
 
+/// True if a daemon answers a ping on `c` (silent: a dying daemon's socket
+/// may still take a connection, then reset it).
+bool answers(proto::client& c) {
+  std::string error;
+  proto::request ping;
+  ping.cmd = "ping";
+  auto r = c.call(ping, error, 5000);
+  return r && r->type == proto::response::kind::ok;
+}
+
 /// Applies `file` to the daemon that answers on the socket, printing what
 /// changed; false if none answers.
 bool apply_running(const std::string& file) {
   std::string error;
   auto c = proto::client::connect(socket_path(), error);
-  if (!c) return false;
+  if (!c || !answers(*c)) return false;
   auto r = ask(*c, "apply", {{"file", file}}, 600000);
   if (!r) fail(exit_failed);
   if (r->type == proto::response::kind::error) {
@@ -188,6 +200,13 @@ void add_lifecycle_verbs(CLI::App& app) {
     auto res = config::load_file(file);
     if (report_errors(res, file)) fail(exit_bad_config);
     if (apply_running(file)) return;
+    // The lock held but no answer: a daemon is dying (its socket refuses or
+    // resets) or starting (the keeper replacing a dead one). Wait for either.
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+         os::home_locked(arbor_home()) && std::chrono::steady_clock::now() < until;) {
+      if (apply_running(file)) return;
+      ::poll(nullptr, 0, 20);
+    }
     if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
       std::fprintf(stderr, "arbor: %s; nothing started\n", refused.c_str());
       fail(exit_bad_config);

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -117,6 +118,19 @@ instance_status harness::instance(const std::string& id) {
   return *p;
 }
 
+namespace {
+
+size_t tasks_of(int pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
+}
+
+} // namespace
+
 bool wait_gone(int pid, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -124,7 +138,10 @@ bool wait_gone(int pid, std::chrono::milliseconds timeout) {
     std::string line;
     if (!stat || !std::getline(stat, line)) return true;
     auto close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
+    // A zombie leader may still have threads running (and its descriptors
+    // open): gone once its task list holds the leader alone.
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z'
+        && tasks_of(pid) <= 1)
       return true;
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(5ms); // the process is not ours: nothing to wait on
