@@ -288,6 +288,7 @@ void step(self_ptr self, ev e, step_context ctx) {
 bool start(self_ptr self, reason why) {
   auto& s = self->state;
   s.tracker->reset();
+  s.leaving = false;
   if (s.pid == 0 && s.phase() == proc_state::stopped && try_adopt(self)) return s.pid != 0;
   step(self, ev::start, {nullptr, std::move(why)});
   return s.pid != 0;
@@ -296,6 +297,7 @@ bool start(self_ptr self, reason why) {
 /// want down; replies once the process is gone (at once if there is none).
 caf::result<bool> stop(self_ptr self, reason why) {
   auto& s = self->state;
+  s.leaving = why.cause != restart_cause::manual;
   if (s.pid == 0) {
     s.stop_why = std::move(why);
     step(self, ev::stop);

@@ -76,6 +76,10 @@ struct process_state {
   std::string reason;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
   arbor::reason stop_why;                ///< why the current stop was asked for ("" = plain)
+  /// Stopped for another reason than by hand (apply, scale down, a reload's
+  /// old run, shutdown): the instance is going away, which is no policy for
+  /// the next daemon to keep (its journal record still says wanted up).
+  bool leaving = false;
 
   // Readiness and liveness (process_health.cpp).
   uint64_t run = 0;                      ///< bumped per run and per stop: tags probes/timers

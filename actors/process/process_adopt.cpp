@@ -32,7 +32,7 @@ journal::instance_record record_of(const process_state& s) {
   r.started_unix_ms = s.pid != 0 ? s.started_wall_ms : 0;
   r.restarts = s.restarts;
   r.state = to_string(s.phase());
-  r.want_up = s.fsm.want_up;
+  r.want_up = s.fsm.want_up || s.leaving;
   r.ready = s.ready;
   r.last_exit = s.last_exit;
   r.generation = s.spawn_gen;

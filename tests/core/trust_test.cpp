@@ -186,3 +186,22 @@ TEST_CASE("trust: stop and restart end what a run left outside its process group
   REQUIRE(run_arbor({"down"}, home).rc == 0);
   CHECK(eventually([&] { return processes_of_home(home).empty(); }, 10s));
 }
+
+TEST_CASE("trust: stopped by hand stays stopped across a daemon crash, a scale down and up holds") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto cfg = d.file("arbor.toml");
+  up_with(home, cfg,
+          "[held]\nargs = " + child_args({"sleep"}) + "\n[kept]\nargs = " + child_args({"sleep"})
+            + "\ninstances = 2\n");
+  REQUIRE(run_arbor({"stop", "held"}, home).rc == 0);
+  REQUIRE(run_arbor({"scale", "kept", "1"}, home).rc == 0);
+  REQUIRE(run_arbor({"scale", "kept", "2"}, home).rc == 0);
+  kill_daemon(home);
+  REQUIRE(run_arbor({"up", cfg}, home).rc == 0);
+  CHECK(instance_of(home, "held#0")["pid"] == 0);
+  CHECK(count_of(home, "held") == 0);
+  CHECK(eventually([&] { return count_of(home, "kept") == 2; }));
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+}

@@ -115,9 +115,14 @@ std::vector<std::string> process_problems(const home_processes& found, const exp
       out.push_back("orphan: " + id + " should not run: " + list(ps));
       continue;
     }
-    if (ps.size() > 1)
-      out.push_back("doubled: " + id + " has " + std::to_string(ps.size())
-                    + " live processes: " + list(ps));
+    if (ps.size() > 1) {
+      // Doubled only if they were alive together: all still are, after the scan.
+      size_t together = 0;
+      for (auto* p : ps) together += still_alive(*p) ? 1 : 0;
+      if (together > 1)
+        out.push_back("doubled: " + id + " has " + std::to_string(ps.size())
+                      + " live processes: " + list(ps));
+    }
     if (auto c = want.command_has.find(s.first); c != want.command_has.end())
       for (auto* p : ps)
         if (p->cmdline.find(c->second) == std::string::npos)

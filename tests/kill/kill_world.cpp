@@ -1,5 +1,7 @@
 #include "kill_world.hpp"
 
+#include <sstream>
+
 #include <csignal>
 #include <cstdlib>
 #include <dirent.h>
@@ -28,12 +30,18 @@ std::string read_proc(int pid, const char* what) {
 }
 
 /// The parent of a live process; false for a zombie or a process gone.
-bool live_parent(int pid, int& ppid) {
+/// ppid and start time (field 22) of a live process; false for a zombie or none.
+bool live_stat(int pid, int& ppid, unsigned long long& start) {
   auto stat = read_proc(pid, "stat");
   auto close = stat.rfind(')');
   if (close == std::string::npos || close + 4 >= stat.size() || stat[close + 2] == 'Z')
     return false;
-  ppid = std::atoi(stat.c_str() + close + 4);
+  std::istringstream fields{stat.substr(close + 2)};
+  std::string f;
+  for (int i = 3; i <= 22 && fields >> f; ++i) {
+    if (i == 4) ppid = std::atoi(f.c_str());
+    if (i == 22) start = std::strtoull(f.c_str(), nullptr, 10);
+  }
   return true;
 }
 
@@ -70,7 +78,7 @@ home_processes scan_home(const std::string& home) {
     if (pid <= 1 || pid == ::getpid()) continue;
     marked_process p;
     p.pid = pid;
-    if (!read_marker(read_proc(pid, "environ"), home_entry, p) || !live_parent(pid, p.ppid))
+    if (!read_marker(read_proc(pid, "environ"), home_entry, p) || !live_stat(pid, p.ppid, p.start))
       continue;
     p.cmdline = read_proc(pid, "cmdline");
     for (auto& c : p.cmdline)
@@ -80,6 +88,12 @@ home_processes scan_home(const std::string& home) {
   }
   ::closedir(d);
   return out;
+}
+
+bool still_alive(const marked_process& p) {
+  int ppid = 0;
+  unsigned long long start = 0;
+  return live_stat(p.pid, ppid, start) && start == p.start;
 }
 
 int kill_daemon(const std::string& home) {

@@ -20,7 +20,13 @@ struct marked_process {
   std::string app;    ///< ARBOR_APP; "" for the daemon, the keeper, a CLI, a spawn not yet exec'd
   int index = -1;     ///< ARBOR_INSTANCE; -1 without
   std::string cmdline; ///< arguments joined by spaces
+  unsigned long long start = 0; ///< /proc start time: the same pid later is another process
 };
+
+/// True if `p` is still alive, the same process (a scan reads one process
+/// after another: in a crash storm one may die and its successor start
+/// between two reads, which is no double).
+bool still_alive(const marked_process& p);
 
 /// "pid 123 (ppid 99) [web#0] /path/child sleep" for a report.
 std::string describe(const marked_process& p);
