@@ -30,6 +30,22 @@ void stop_strays(const std::vector<os::marked_process>& strays) {
   os::terminate(std::move(procs), SIGTERM, std::chrono::seconds(10), false);
 }
 
+/// A journal that cannot be written costs policy only (which instances were
+/// stopped by hand, counters): which processes exist is read from /proc.
+void say_journal_failure(const std::string& error) {
+  if (error.empty())
+    log_info("supervisor=root event=journal reason=\"the journal is written again\"");
+  else
+    log_error("supervisor=root event=journal reason=\"{} (until it can be written again, a "
+              "daemon crash keeps the runs but may forget stops by hand and counters)\"", error);
+}
+
+journal::store_options store_options() {
+  journal::store_options o;
+  o.on_failure = say_journal_failure;
+  return o;
+}
+
 } // namespace
 
 crash_survival::crash_survival(std::string dir)
@@ -41,7 +57,7 @@ crash_survival::crash_survival(std::string dir)
     // A write appends only the changed records to
     // state.json.log, so a mass crash of 1000 instances is not 1000 full
     // rewrites; see journal/journal_log.hpp.
-    store_(dir_ + "/state.json") {}
+    store_(dir_ + "/state.json", store_options()) {}
 
 uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
                                  const std::string& log_dir) {

@@ -367,7 +367,10 @@ void journal_store::run() {
     lock.unlock();
     std::string err;
     bool ok = full ? compact(j, err) : append(changes, err);
+    if (failing_ != !ok && opts_.on_failure) // told before flush() returns
+      opts_.on_failure(ok ? std::string{} : err);
     lock.lock();
+    failing_ = !ok;
     busy_ = false;
     written_gen_ = gen;
     if (ok) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,6 +39,10 @@ struct store_options {
   uint64_t compact_min = 64 * 1024;  ///< ...and at least this many bytes
   std::chrono::milliseconds quiet_compact{2000}; ///< compact after this long without changes
                                      ///< following an append (a clean point); 0: never
+  /// Called on the writer thread (no lock held) when a write fails after
+  /// writes succeeded (with the error), and when they succeed again (with
+  /// ""): a journal that cannot be written is said, once per outage.
+  std::function<void(const std::string& error)> on_failure;
 };
 
 class journal_store {
@@ -118,6 +123,7 @@ private:
   uint64_t compactions_ = 0;
   std::string last_error_;
   bool busy_ = false;                 // the writer is writing (without the lock)
+  bool failing_ = false;              // the last write failed (on_failure was told); writer thread only
   bool removed_ = false;              // remove_files() was called: write nothing
   bool stopping_ = false;
   // The writer thread's own.

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
+#include <mutex>
+
 #include "journal/journal_store.hpp"
 #include "../keeper/helpers.hpp"
 #include "records.hpp"
@@ -111,11 +115,28 @@ TEST_CASE("journal_store: load replaces the contents, a failed write is reported
     REQUIRE(store.flush());
     CHECK(on_disk(dir / "state.json") == seed);
   }
-  journal_store broken{dir / "missing/state.json"};
+  std::mutex m;
+  std::vector<std::string> told;
+  store_options opts;
+  opts.on_failure = [&](const std::string& e) {
+    std::lock_guard<std::mutex> g{m};
+    told.push_back(e);
+  };
+  journal_store broken{dir / "missing/state.json", opts};
   broken.put(rec("web", 0, 1));
   std::string err;
   CHECK_FALSE(broken.flush(&err));
   CHECK_THAT(err, Catch::Contains("No such file or directory"));
   CHECK(broken.last_error() == err);
   CHECK(broken.writes() == 0);
+  broken.put(rec("web", 0, 2));
+  CHECK_FALSE(broken.flush());
+  // Told once per outage, and when writes succeed again.
+  std::filesystem::create_directories(dir / "missing");
+  broken.put(rec("web", 0, 3));
+  CHECK(broken.flush());
+  std::lock_guard<std::mutex> g{m};
+  REQUIRE(told.size() == 2);
+  CHECK(told[0] == err);
+  CHECK(told[1].empty());
 }
