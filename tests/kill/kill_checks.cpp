@@ -116,9 +116,15 @@ std::vector<std::string> process_problems(const home_processes& found, const exp
       continue;
     }
     if (ps.size() > 1) {
-      // Doubled only if they were alive together: all still are, after the scan.
+      // Doubled only if two runs were alive together: all still are, after
+      // the scan; a child of the slot's own process (LeakSanitizer's tracer
+      // at an app's exit, a fork) is part of that run, not a second one.
       size_t together = 0;
-      for (auto* p : ps) together += still_alive(*p) ? 1 : 0;
+      for (auto* p : ps) {
+        bool own_child = false;
+        for (auto* q : ps) own_child = own_child || q->pid == p->ppid;
+        together += !own_child && still_alive(*p) ? 1 : 0;
+      }
       if (together > 1)
         out.push_back("doubled: " + id + " has " + std::to_string(ps.size())
                       + " live processes: " + list(ps));
