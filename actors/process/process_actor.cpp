@@ -354,42 +354,6 @@ void fsm_step(self_ptr self, instance_event e, std::string why) {
   }
 }
 
-instance_status status_of(self_ptr self) {
-  auto& s = self->state;
-  instance_status x;
-  x.id = s.id;
-  x.index = s.index;
-  x.state = s.phase();
-  x.want_up = s.fsm.want_up;
-  x.pid = s.pid;
-  x.restarts = s.restarts;
-  x.short_runs = s.tracker->short_runs();
-  if (s.phase() == proc_state::backoff && s.backoff_due > clock::now())
-    x.next_try_ms = std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::milliseconds>(s.backoff_due - clock::now()).count());
-  x.started_at_ms = s.pid != 0 ? s.started_wall_ms : 0;
-  if (s.pid != 0) {
-    x.uptime_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s.started).count();
-    if (s.rt->sampler) {
-      // Fresh numbers (a few /proc reads of this tree at most once a
-      // second): only apps with max_memory are sampled periodically.
-      if (auto u = s.rt->sampler->sample_now(s.pid, std::chrono::seconds(1))) {
-        x.memory_bytes = static_cast<int64_t>(u->rss_bytes);
-        if (u->cpu_percent) x.cpu_percent = *u->cpu_percent;
-        if (u->stopped)
-          x.reason = std::string{os::stopped_by_signal_reason} + ": `arbor signal CONT " + s.id
-                     + "` resumes it";
-      }
-    }
-  }
-  x.last_exit = s.last_exit;
-  if (x.reason.empty()) x.reason = s.reason;
-  x.port = s.links.port;
-  x.health = s.health_detail;
-  return x;
-}
-
 process_state::~process_state() {
   drop_notify(*this);
   // Last resort (the actor is going away): never leave an orphan behind.
