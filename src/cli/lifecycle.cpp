@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +20,7 @@
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "os/daemon_spawn.hpp"
 #include "os/home_lock.hpp"
 #include "proto/client.hpp"
 
@@ -78,25 +78,10 @@ int start_daemon(const std::string& file, const std::string& home) {
   }
   auto log = home + "/daemon.log";
   auto bin = daemon_binary();
-  std::vector<std::string> args{"arbor-daemon", "daemon", file};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
-                                   0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, bin.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(rc));
+  int err = 0;
+  pid_t pid = os::spawn_daemon(bin, {"arbor-daemon", "daemon", file}, nullptr, log, err);
+  if (pid == 0) {
+    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
     fail(exit_failed);
   }
   int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

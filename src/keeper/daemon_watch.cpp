@@ -1,6 +1,7 @@
 #include "keeper/daemon_watch.hpp"
 
 #include "keeper/streams.hpp" // note()
+#include "os/daemon_spawn.hpp"
 #include "os/home_lock.hpp"
 
 #include <cerrno>
@@ -8,7 +9,6 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,41 +18,11 @@ namespace arbor::keeper::detail {
 
 namespace {
 
-/// `arbor up`'s way: own session, clean signals, stdin /dev/null, output
-/// appended to <home>/daemon.log, no descriptor of ours. 0 with `error`.
+/// `arbor up`'s way (os::spawn_daemon); 0 with `error`.
 pid_t spawn_daemon(const std::string& home, const daemon_command& cmd, std::string& error) {
-  std::vector<char*> argv, envp;
-  for (auto& a : cmd.argv)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : cmd.env)
-    envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  std::string log = home + "/daemon.log";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
-                                   0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
-                                    | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    error = cmd.argv[0] + ": " + std::strerror(rc);
-    return 0;
-  }
+  int err = 0;
+  pid_t pid = os::spawn_daemon(cmd.argv[0], cmd.argv, &cmd.env, home + "/daemon.log", err);
+  if (pid == 0) error = cmd.argv[0] + ": " + std::strerror(err);
   return pid;
 }
 
