@@ -74,6 +74,9 @@ bool use_color(int fd);
 /// Registers `run`, `up`, `down`, `check` and the hidden `daemon` (lifecycle.cpp).
 void add_lifecycle_verbs(CLI::App& app);
 
+/// Registers `import` (a PM2 ecosystem file to TOML) and `init` (cmd_setup.cpp).
+void add_setup_verbs(CLI::App& app);
+
 /// Registers the client verbs: status/ls, tree, show, start, stop, restart,
 /// scale, signal, apply, events, top (verbs.cpp and friends).
 void add_client_verbs(CLI::App& app);

@@ -402,3 +402,14 @@ TEST_CASE("loader errors: a health_check table without command makes an app with
   CHECK_THAT(error("[web]\n[web.health_check]\nendpoint = \"http://h/\"\n"),
              Equals("t.toml:1:1: app 'web' has no 'command' (or 'args')"));
 }
+
+TEST_CASE("loader errors: a PM2 key names arbor's key instead of a near miss") {
+  CHECK_THAT(error(app_with("autorestart = false")),
+             Equals("t.toml:3:1: unknown key 'autorestart' in app 'a' (PM2's 'autorestart': "
+                    "autorestart = false is restart = \"never\"; true is the default)"));
+  CHECK_THAT(error(app_with("max_memory_restart = \"300M\"")),
+             Contains("(PM2's 'max_memory_restart': max_memory = \"300M\""));
+  CHECK_THAT(error(app_with("script = \"app.js\"")), Contains("(PM2's 'script': command = "));
+  CHECK_THAT(error(app_with("exec_mode = \"cluster\"")),
+             Contains("(PM2's 'exec_mode': no cluster mode"));
+}

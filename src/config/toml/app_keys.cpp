@@ -10,6 +10,7 @@
 
 #include "config/detail.hpp"
 #include "config/dotenv.hpp"
+#include "config/pm2_keys.hpp"
 #include "config/shell_split.hpp"
 #include "config/suggest.hpp"
 #include "config/units.hpp"
@@ -89,7 +90,9 @@ struct app_reader {
       } else if (is_group_key(e.key)) {
         message = quote(e.key) + " is a group setting, not allowed" + in_app();
       } else {
-        message = "unknown key " + quote(e.key) + in_app() + did_you_mean(e.key, app_keys());
+        auto hint = pm2_hint(e.key);
+        if (hint.empty()) hint = did_you_mean(e.key, app_keys());
+        message = "unknown key " + quote(e.key) + in_app() + hint;
       }
       cx.error(e.key_source(), message);
     }
