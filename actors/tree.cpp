@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <unistd.h>
+
 #include "config/validate.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
@@ -49,7 +51,10 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
   auto rt = std::make_shared<detail::runtime>();
   rt->log_dir = opts.log_dir;
   rt->runtime_dir = opts.runtime_dir;
-  if (!opts.log_dir.empty()) rt->pump = std::make_unique<logs::log_pump>();
+  if (!opts.log_dir.empty()) {
+    rt->pump = std::make_unique<logs::log_pump>();
+    if (opts.echo_output) rt->pump->set_echo(STDOUT_FILENO, STDERR_FILENO, opts.echo_color);
+  }
   os::exit_watcher* watcher = &rt->watcher;
   detail::memory_registry* memory = &rt->memory;
   // Periodic passes only for the apps with max_memory (none: the sampler

@@ -53,6 +53,12 @@ struct tree_options {
   /// (argv; argv[0] the executable; this process's environment goes with
   /// it). Empty (the default): never replaced (`arbor run`, an embedder).
   std::vector<std::string> daemon_command;
+  /// With log_dir: every line of the apps' output also goes to this
+  /// process's stdout (their stdout) and stderr (their stderr), prefixed as
+  /// in the files (`arbor run` in a container, as `docker compose` shows
+  /// it); `echo_color` gives each app's prefix a colour of its own.
+  bool echo_output = false;
+  bool echo_color = false;
 };
 
 /// A supervision tree of OS processes: root → groups → apps → instances.

@@ -1,6 +1,7 @@
 // `arbor logs` and `arbor flush`. The daemon owns the files: `logs` asks it
 // where they are and reads them here (tail -F style, through log_follower);
-// `flush` asks the daemon to truncate them, since its pump has them open.
+// with no daemon running it reads what is in $ARBOR_HOME/logs. `flush` asks
+// the daemon to truncate them, since its pump has them open.
 
 #include <chrono>
 #include <csignal>
@@ -13,6 +14,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +23,7 @@
 #include "cli/commands.hpp"
 #include "cli/verbs.hpp"
 #include "logs/follower.hpp"
+#include "proto/client.hpp"
 
 namespace arbor::cli {
 
@@ -74,8 +78,51 @@ std::string coloured(const std::string& line, bool err) {
   return out;
 }
 
+/// True when `app` is one of `names` (all when empty): the app itself, a
+/// group holding it, or its last segment.
+bool named(const std::string& app, const std::vector<std::string>& names) {
+  if (names.empty()) return true;
+  const std::string last = app.substr(app.rfind('.') + 1);
+  for (const auto& n : names)
+    if (app == n || last == n || app.rfind(n + ".", 0) == 0) return true;
+  return false;
+}
+
+/// The daemon's answer to `logs` without a daemon: the live files
+/// (<app>.out.log, <app>.err.log) in `dir` of the apps `names` select.
+nlohmann::json files_in(const std::string& dir, const std::vector<std::string>& names) {
+  std::map<std::string, nlohmann::json> apps;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    for (const char* stream : {"out", "err"}) {
+      const std::string suffix = std::string{"."} + stream + ".log";
+      if (f.size() <= suffix.size() || f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      const std::string app = f.substr(0, f.size() - suffix.size());
+      if (!named(app, names)) continue;
+      apps[app]["app"] = app;
+      apps[app][stream] = e.path().string();
+    }
+  }
+  if (!names.empty() && apps.empty())
+    fail(exit_failed, "no daemon running, and no log files of " + names.front() + " in " + dir);
+  auto files = nlohmann::json::array();
+  for (auto& [app, f] : apps) files.push_back(f);
+  return {{"files", files}};
+}
+
+/// Where the files are: the daemon says, or with none running, the home's logs.
+nlohmann::json listing(const logs_options& o) {
+  std::string error;
+  if (proto::client::connect(socket_path(), error)) return call_daemon("logs", names_args(o.names));
+  const std::string dir = arbor_home() + "/logs";
+  if (!o.json) std::fprintf(stderr, "arbor: no daemon running: the files in %s\n", dir.c_str());
+  return files_in(dir, o.names);
+}
+
 void run_logs(const logs_options& o) {
-  auto result = call_daemon("logs", names_args(o.names));
+  auto result = listing(o);
   std::vector<std::string> paths;
   std::map<std::string, log_file> files;
   auto listed = result.find("files");
@@ -108,6 +155,7 @@ void run_logs(const logs_options& o) {
   std::string pending;  // lines not written yet: the tail is written in blocks
   bool gone = false;    // stdout is closed
   bool live = false;    // following: every line is written at once
+  std::string shown;    // the file of the last line written, for tail's headers
   using json_line = nlohmann::ordered_json; // keys in the documented order
   std::unique_ptr<logs::log_follower> follower;
   auto flush_out = [&] {
@@ -126,6 +174,9 @@ void run_logs(const logs_options& o) {
         json_line j{{"file", path}, {"app", f.app}, {"stream", f.stream}, {"line", line}};
         pending += j.dump(-1, ' ', false, json_line::error_handler_t::replace);
       } else {
+        if (paths.size() > 1 && path != shown) // as tail does with several files
+          pending += (shown.empty() ? "==> " : "\n==> ") + path + " <==\n";
+        shown = path;
         pending += colour ? coloured(line, std::string{f.stream} == "err") : line;
       }
       pending += '\n';

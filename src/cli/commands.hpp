@@ -37,12 +37,15 @@ enum exit_code : int {
 struct run_options {
   std::string file = "arbor.toml";
   std::string log_dir;   ///< "" = <home>/logs
+  bool no_attach = false; ///< the apps' output only in the files
 };
 
 /// `arbor run` / `arbor daemon` (in the arbor-daemon binary): the tree until
 /// SIGTERM/SIGINT or a `shutdown` request, serving the control socket.
 /// Returns the process exit code.
-int serve(const std::string& file, const std::string& log_dir, bool foreground);
+/// `attach` (foreground only): the apps' output also on our stdout/stderr,
+/// prefixed as in the files, a colour per app on a terminal.
+int serve(const std::string& file, const std::string& log_dir, bool foreground, bool attach);
 
 /// `file` made absolute against the cwd, lexically normalized.
 std::string absolute_path(const std::string& file);

@@ -161,6 +161,9 @@ void add_lifecycle_verbs(CLI::App& app) {
   run->add_option("file", run_opts->file, "Config file")->capture_default_str();
   run->add_option("--log-dir", run_opts->log_dir,
                   "Where apps' stdout/stderr go (default: $ARBOR_HOME/logs)");
+  run->add_flag("--no-attach", run_opts->no_attach,
+                "Apps' output only to the log files (default: also to stdout/stderr, "
+                "each line prefixed 'app#i | ')");
   run->callback([run_opts] {
     // The tree lives in arbor-daemon: become it (same pid, signals, exit code).
     auto bin = daemon_binary();
@@ -169,6 +172,7 @@ void add_lifecycle_verbs(CLI::App& app) {
       args.push_back("--log-dir");
       args.push_back(run_opts->log_dir);
     }
+    if (run_opts->no_attach) args.push_back("--no-attach");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

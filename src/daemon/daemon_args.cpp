@@ -9,7 +9,9 @@ namespace arbor::cli {
 const char* const daemon_usage =
   "arbor-daemon: the supervision tree (use the `arbor` CLI)\n"
   "Usage:\n"
-  "  arbor-daemon run [FILE] [--log-dir DIR]   the tree in the foreground until SIGTERM/SIGINT\n"
+  "  arbor-daemon run [FILE] [--log-dir DIR] [--no-attach]\n"
+  "                                            the tree in the foreground until SIGTERM/SIGINT;\n"
+  "                                            the apps' output on stdout/stderr unless --no-attach\n"
   "  arbor-daemon daemon FILE                  the tree as a daemon (started by `arbor up`)\n";
 
 namespace {
@@ -42,6 +44,8 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   run->set_help_flag();
   run->add_option("file", out.file);
   auto* log_dir = run->add_option("--log-dir", out.log_dir);
+  bool no_attach = false;
+  run->add_flag("--no-attach", no_attach);
   auto* daemon = app.add_subcommand("daemon")->allow_extras();
   daemon->set_help_flag();
   auto* daemon_file = daemon->add_option("file", out.file);
@@ -58,6 +62,7 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   if (!run->parsed() && !daemon->parsed())
     throw std::invalid_argument("unknown subcommand '" + args[0] + "': run or daemon");
   out.foreground = run->parsed();
+  out.attach = !no_attach;
   const std::string verb = out.foreground ? "run" : "daemon";
   refuse_extras(out.foreground ? *run : *daemon, verb);
   if (log_dir->count() > 0 && out.log_dir.empty())

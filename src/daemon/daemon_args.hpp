@@ -18,6 +18,7 @@ struct daemon_args {
   bool foreground = true;          ///< `run`; false: `daemon`
   std::string file = "arbor.toml";
   std::string log_dir;             ///< "" = <home>/logs
+  bool attach = true;              ///< `run`: the apps' output on our stdout/stderr too
 };
 
 /// The usage text (for --help and after an error).

@@ -50,6 +50,8 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   topts.runtime_dir = d.opts.home + "/run";
   topts.state_dir = d.opts.home;
   topts.daemon_command = d.opts.daemon_command;
+  topts.echo_output = d.opts.echo_output;
+  topts.echo_color = d.opts.echo_color;
   d.tree = std::make_unique<supervision_tree>(sys, std::move(spec), std::move(topts));
   control_options copts;
   copts.home = d.opts.home;

@@ -25,6 +25,8 @@ struct host_options {
   /// daemon_command); empty for `arbor run`: a container's foreground
   /// process stays the container's.
   std::vector<std::string> daemon_command;
+  bool echo_output = false;  ///< `arbor run`: the apps' lines on our stdout/stderr too
+  bool echo_color = false;   ///< ... with a colour per app (a terminal)
 };
 
 class daemon_host {

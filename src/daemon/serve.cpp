@@ -71,7 +71,7 @@ void write_pid_file(const std::string& path) {
 
 } // namespace
 
-int serve(const std::string& file_arg, const std::string& log_dir, bool foreground) {
+int serve(const std::string& file_arg, const std::string& log_dir, bool foreground, bool attach) {
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
   os::install_crash_report();
@@ -121,6 +121,8 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
       detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true,
                                 foreground, {}};
       if (!foreground) opts.daemon_command = {os::beside_exe("arbor-daemon"), "daemon", file};
+      opts.echo_output = foreground && attach;
+      opts.echo_color = opts.echo_output && use_color(STDOUT_FILENO);
       detail::daemon_host host{sys, std::move(*res.tree), opts};
       detail::log_info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
                    file, apps, instances, home, ::getpid());

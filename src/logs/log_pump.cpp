@@ -1,6 +1,7 @@
 #include "logs/log_pump.hpp"
 
 #include "logs/app_log.hpp"
+#include "logs/echo.hpp"
 #include "logs/lines.hpp"
 #include "logs/write_ledger.hpp"
 
@@ -56,6 +57,7 @@ struct log_pump::impl {
   uint64_t next_id = 1;
   std::thread thread;
   std::function<void(const stream_change&)> hook; // set before streams open
+  detail::echo_sink echo;        // set before streams open; the pump thread's
 
   /// Registers a read end (non-blocking) under a new id; false with errno.
   bool add_stream(std::unique_ptr<stream_entry> entry) {
@@ -261,6 +263,7 @@ struct log_pump::impl {
     if (lines.empty())
       return;
     write_result r = a.log.write(c, kind, lines, obs);
+    echo.write(kind, c.app, lines);
     std::lock_guard<std::mutex> guard{mtx};
     a.st.bytes_written += r.written;
     a.st.bytes_dropped += r.dropped;
@@ -309,6 +312,10 @@ log_pump::~log_pump() {
     if (r != impl::served::closed)
       impl_->serve(id, *s, false, true); // an unfinished last line, as a line
   }
+}
+
+void log_pump::set_echo(int out_fd, int err_fd, bool color) {
+  impl_->echo.set(out_fd, err_fd, color);
 }
 
 void log_pump::configure(const app_log_config& cfg) {

@@ -93,6 +93,12 @@ public:
   /// undo the pump's last step if this process dies. Owned by the pump.
   std::pair<int, int> ledger_fds() const;
 
+  /// Also writes every line to `out_fd` (stdout lines) and `err_fd` (stderr
+  /// lines), as written to the files; -1 for neither. `color`: each app's
+  /// prefix in a colour of its own. Set it before any stream opens (see
+  /// echo.hpp for what a slow or closed reader does).
+  void set_echo(int out_fd, int err_fd, bool color);
+
   /// Called for every stream opened (on open_stream's caller thread) and
   /// forgotten at EOF (on the pump thread); set it before any stream opens.
   void set_hook(std::function<void(const stream_change&)> hook);

@@ -271,3 +271,52 @@ TEST_CASE("arbor up: an ARBOR_HOME others may write, or another user owns, is re
   CHECK((st.st_mode & 0777) == 0700);
   CHECK(run_arbor({"down"}, fresh, 30s).rc == 0);
 }
+
+TEST_CASE("arbor run: every app's lines on stdout and stderr too, prefixed and in order per app, and "
+          "--no-attach keeps them in the files only") {
+  temp_dir d;
+  auto cfg = d.file("arbor.toml");
+  std::ofstream(cfg) << "[a]\nargs = " << child_args({"tick", "2"}) << "\n[b]\nargs = "
+                     << child_args({"tick", "3"}) << "\n[c]\nargs = "
+                     << child_args({"print", "hello"}) << "\n";
+  auto home = d.file("home");
+  auto c = spawn_arbor({"run", cfg}, d.file("out"), d.file("err"), home);
+  REQUIRE(eventually([&] {
+    return check_ticks(d.file("out"), "a#0 | ").lines >= 50
+           && check_ticks(d.file("out"), "b#0 | ").lines >= 50
+           && slurp(d.file("out")).find("c#0 | hello\n") != std::string::npos;
+  }));
+  REQUIRE(eventually([&] { return slurp(d.file("err")).find("c#0 | err: hello\n") != std::string::npos; }));
+  REQUIRE(::kill(c.pid, SIGTERM) == 0);
+  REQUIRE(wait_exit(c, 30s) == 0);
+  for (const char* prefix : {"a#0 | ", "b#0 | "}) {
+    auto t = check_ticks(d.file("out"), prefix);
+    INFO(prefix << " " << t.first_gap);
+    CHECK(t.first_gap.empty());
+    CHECK(t.broken == 0);
+    // Every line the file got, stdout got: the same count per app.
+    CHECK(t.lines == check_ticks(home + "/logs/" + std::string{prefix}.substr(0, 1) + ".out.log",
+                                 prefix).lines);
+  }
+  CHECK(slurp(d.file("out")).find("err: hello") == std::string::npos); // stderr stays on stderr
+
+  // No daemon now: `arbor logs` reads the files, a header for each.
+  auto logs = run_arbor({"logs", "-n", "1"}, home);
+  INFO(logs.out << logs.err);
+  CHECK(logs.rc == 0);
+  CHECK_THAT(logs.err, Catch::Contains("no daemon running"));
+  CHECK_THAT(logs.out, Catch::Contains("==> " + home + "/logs/c.err.log <==\nc#0 | err: hello\n"));
+  CHECK_THAT(logs.out, Catch::Contains("==> " + home + "/logs/c.out.log <==\nc#0 | hello\n"));
+  auto one = run_arbor({"logs", "c", "--out"}, home);
+  CHECK(one.out == "c#0 | hello\n");
+  CHECK(run_arbor({"logs", "nope"}, home).rc == 1);
+
+  const long before = check_ticks(home + "/logs/a.out.log", "a#0 | ").lines;
+  auto quiet = spawn_arbor({"run", cfg, "--no-attach"}, d.file("out2"), d.file("err2"), home);
+  REQUIRE(eventually(
+    [&] { return check_ticks(home + "/logs/a.out.log", "a#0 | ").lines >= before + 50; }));
+  REQUIRE(::kill(quiet.pid, SIGTERM) == 0);
+  REQUIRE(wait_exit(quiet, 30s) == 0);
+  CHECK(slurp(d.file("out2")).empty());
+  CHECK(slurp(d.file("err2")).find(" | ") == std::string::npos);
+}

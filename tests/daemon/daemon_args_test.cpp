@@ -12,6 +12,8 @@ TEST_CASE("daemon args: what the arbor CLI writes") {
   CHECK_FALSE(r.help);
   CHECK(r.file == "/etc/arbor.toml");
   CHECK(r.log_dir == "/var/log/arbor");
+  CHECK(r.attach);
+  CHECK_FALSE(parse_daemon_args({"run", "/etc/arbor.toml", "--no-attach"}).attach);
 
   auto d = parse_daemon_args({"daemon", "/srv/a.toml"});
   CHECK_FALSE(d.foreground);
