@@ -90,6 +90,11 @@ TEST_CASE("daemon: show app#i, a waiting app's note in status, restart all and a
   CHECK(finished(home));
   CHECK(starts_of(home, "migrate#0") == 1);
   CHECK(instance(home, "api#0")["reason"] == "waiting for db"); // still waiting
+  // Named, start and restart of the waiting app wait too.
+  CHECK(run_arbor({"restart", "api"}, home).rc == 0);
+  CHECK(run_arbor({"start", "api"}, home).rc == 0);
+  CHECK(instance(home, "api#0")["reason"] == "waiting for db");
+  CHECK(starts_of(home, "api#0") == 0);
 
   // Named, it runs again.
   auto named = arbor_json({"restart", "migrate"}, home);
