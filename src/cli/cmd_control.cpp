@@ -29,7 +29,14 @@ void add_control_verb(CLI::App& app, const std::string& verb, const std::string&
     ->required();
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
   cmd->callback([opts, verb, past, timeout_ms] {
-    auto result = call_daemon(verb, {{"names", opts->names}}, timeout_ms);
+    nlohmann::json args{{"names", opts->names}};
+    // A stop may wait out kill_timeout: say what is being waited for, as it happens.
+    bool progress = !opts->json && (verb == "stop" || verb == "restart");
+    if (progress) args["progress"] = true;
+    auto result = call_daemon(verb, args, timeout_ms, [](const nlohmann::json& item) {
+      write_out(render_progress(item));
+      return true; // a closed stdout does not cut the stop short
+    });
     if (opts->json) return print_json(result);
     std::fputs(render_affected(verb, past, result).c_str(), stdout);
   });

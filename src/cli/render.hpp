@@ -48,6 +48,13 @@ std::string render_show(const nlohmann::json& result, bool color);
 std::string render_affected(const std::string& verb, const std::string& past,
                             const nlohmann::json& result);
 
+/// A progress item of `stop`/`restart` (an event with the app's
+/// `kill_signal` and `kill_timeout_ms`), one line: "web.api#0: sent SIGTERM
+/// (pid 4242); SIGKILL if it has not exited within 5s (kill_timeout)" for
+/// `stopping`, "web.api#0: still running after 5s (kill_timeout): sent
+/// SIGKILL" for `killed`; "" for any other kind.
+std::string render_progress(const nlohmann::json& item);
+
 /// `scale`: "scaled web.api from 2 to 4 instances".
 std::string render_scale(const nlohmann::json& result);
 

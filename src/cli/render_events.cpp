@@ -2,11 +2,13 @@
 // change things (start/stop/restart, scale, signal, apply).
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 #include "arbor/event_kind.hpp"
 #include "cli/render_detail.hpp"
+#include "config/units.hpp"
 
 namespace arbor::cli {
 
@@ -61,6 +63,23 @@ std::string render_affected(const std::string& verb, const std::string& past, co
   auto ids = get_strings(result, "affected");
   if (ids.empty()) return "nothing to " + verb + "\n";
   return past + " " + join(ids, ", ") + "\n";
+}
+
+std::string render_progress(const json& item) {
+  auto kind = get_str(item, "event");
+  auto timeout =
+    config::format_duration(std::chrono::milliseconds(get_int(item, "kill_timeout_ms")));
+  auto who = event_who(item) + ": ";
+  if (kind == "stopping") {
+    auto pid = get_int(item, "pid");
+    auto sig = get_str(item, "kill_signal");
+    return who + "sent " + (sig.empty() ? "kill_signal" : sig)
+           + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : "")
+           + "; SIGKILL if it has not exited within " + timeout + " (kill_timeout)\n";
+  }
+  if (kind == "killed")
+    return who + "still running after " + timeout + " (kill_timeout): sent SIGKILL\n";
+  return "";
 }
 
 std::string render_scale(const json& result) {

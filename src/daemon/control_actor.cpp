@@ -250,7 +250,11 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
     } else if (cmd == "show") {
       do_show(c, args);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
-      resolve(c, names_arg(args, true), [c, cmd](targets& ts) { run_targets(c, cmd, ts); });
+      bool progress = cmd != "start" && args.value("progress", false);
+      resolve(c, names_arg(args, true), [c, cmd, progress](targets& ts) {
+        if (progress) c.self->state.progress[{c.conn, c.id}] = ts;
+        run_targets(c, cmd, ts);
+      });
     } else if (cmd == "reload") {
       resolve(c, names_arg(args, true), [c](targets& ts) { reload_targets(c, ts); });
     } else if (cmd == "scale") {
@@ -302,11 +306,17 @@ caf::behavior control_actor(caf::stateful_actor<control_state>* self, supervisio
     [=](control_request& r) {
       if (self->state.sink->is_open(r.conn)) dispatch(self, r.conn, r.req);
     },
-    [=](conn_closed& c) { self->state.followers.erase(c.conn); },
+    [=](conn_closed& c) {
+      auto& s = self->state;
+      s.followers.erase(c.conn);
+      for (auto it = s.progress.begin(); it != s.progress.end();)
+        it = it->first.first == c.conn ? s.progress.erase(it) : std::next(it);
+    },
     [=](event& e) {
       auto& s = self->state;
       if (e.supervisor.empty() && e.what == event_kind::gave_up && s.opts.on_root_gave_up)
         s.opts.on_root_gave_up();
+      if (!s.progress.empty()) send_progress(self, e);
       if (!s.followers.empty()) {
         auto j = event_json(e);
         for (auto& [conn, id] : s.followers) s.sink->send(conn, proto::encode_item(id, j));

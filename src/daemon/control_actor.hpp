@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arbor/tree.hpp"
+#include "config/targets.hpp"
 #include "proto/protocol.hpp"
 #include "proto/server.hpp"
 
@@ -82,6 +83,10 @@ struct control_state {
   std::deque<event> recent;             ///< the last events, oldest first (as JSON on request:
                                         ///< ~4x smaller than json objects)
   std::map<uint64_t, uint64_t> followers; ///< conn -> request id of `events -f`
+  /// `stop`/`restart` with `progress` until their final reply: (conn, request
+  /// id) -> what they act on; their instances' stopping/killed events go to
+  /// them as stream items.
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<config::target>> progress;
   bool trim_armed = false;              ///< a trim_atom is on its way (see note_busy)
   std::chrono::steady_clock::time_point last_busy; ///< the last request, reply or event
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "config/units.hpp"
+#include "control_json.hpp"
 #include "restart_all.hpp"
 
 namespace arbor::detail::control {
@@ -126,6 +128,24 @@ void run_targets(call c, const std::string& cmd, const targets& ts) {
     addrs->insert(at, all.begin(), all.end());
     each_target(c, restart_atom::value, addrs, 0, acc);
   });
+}
+
+void send_progress(self_ptr self, const event& e) {
+  if (e.what != event_kind::stopping && e.what != event_kind::killed) return;
+  auto& s = self->state;
+  const json inst{{"app", e.supervisor}, {"id", e.offender}};
+  json item;
+  for (auto& [request, ts] : s.progress) {
+    if (!selected(inst, ts)) continue;
+    if (item.is_null()) {
+      item = event_json(e);
+      if (auto* app = config::find_app(s.current.root, e.supervisor)) {
+        item["kill_signal"] = config::signal_name(app->kill_signal);
+        item["kill_timeout_ms"] = app->kill_timeout.count();
+      }
+    }
+    s.sink->send(request.first, proto::encode_item(request.second, item));
+  }
 }
 
 void reload_targets(call c, const targets& ts) {

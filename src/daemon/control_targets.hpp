@@ -30,12 +30,15 @@ struct call {
   self_ptr self;
   uint64_t conn;
   uint64_t id;
+  // A final reply ends the request's progress items, if it had any.
   void ok(const nlohmann::json& result) const {
+    self->state.progress.erase({conn, id});
     self->state.sink->send(conn, proto::encode_ok(id, result));
     note_busy(self);
   }
   void fail(std::string_view code, std::string_view message,
             const nlohmann::json& extra = nlohmann::json::object()) const {
+    self->state.progress.erase({conn, id});
     self->state.sink->send(conn, proto::encode_error(id, code, message, extra));
     note_busy(self);
   }
@@ -63,6 +66,11 @@ bool selected(const nlohmann::json& inst, const targets& ts);
 
 /// `start`, `stop` or `restart` (cmd) of each target in turn.
 void run_targets(call c, const std::string& cmd, const targets& ts);
+
+/// A `stopping` or `killed` event, to every `stop`/`restart` with progress
+/// that acts on its instance: the event's JSON plus the app's `kill_signal`
+/// and `kill_timeout_ms`, so a client can say what comes next.
+void send_progress(self_ptr self, const event& e);
 
 /// `reload`: named instances, and every app the rest stand for.
 void reload_targets(call c, const targets& ts);

@@ -1,6 +1,7 @@
 // What the CLI shows and does against a real daemon where it once misled:
 // `show app#i` shows that instance, `status` says what an app waits for, and
-// `restart all` leaves a finished one-shot finished.
+// `restart all` leaves a finished one-shot finished, and `stop` says what it
+// is waiting for while an app takes its kill_timeout.
 
 #include <catch2/catch.hpp>
 
@@ -89,10 +90,46 @@ TEST_CASE("daemon: show app#i, a waiting app's note in status, restart all and a
   CHECK(finished(home));
   CHECK(starts_of(home, "migrate#0") == 1);
   CHECK(instance(home, "api#0")["reason"] == "waiting for db"); // still waiting
+  // Named, start and restart of the waiting app wait too.
+  CHECK(run_arbor({"restart", "api"}, home).rc == 0);
+  CHECK(run_arbor({"start", "api"}, home).rc == 0);
+  CHECK(instance(home, "api#0")["reason"] == "waiting for db");
+  CHECK(starts_of(home, "api#0") == 0);
 
   // Named, it runs again.
   auto named = arbor_json({"restart", "migrate"}, home);
   CHECK(named["affected"] == nlohmann::json::array({"migrate#0"}));
   CHECK(eventually([&] { return starts_of(home, "migrate#0") == 2 && finished(home); }));
+  CHECK(run_arbor({"down"}, home).rc == 0);
+}
+
+TEST_CASE("daemon: stop of an app that ignores SIGTERM says it waits out kill_timeout, then SIGKILL") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  up_with(home, d.file("arbor.toml"),
+          "[slow]\nargs = " + child_args({"ignore-term"}) + "\nkill_timeout = \"300ms\"\n");
+  // "ready" is printed once SIGTERM is ignored.
+  REQUIRE(eventually([&] { return slurp(home + "/logs/slow.out.log").find("ready") != std::string::npos; }));
+  auto pid = std::to_string(instance(home, "slow#0")["pid"].get<int>());
+
+  auto r = run_arbor({"stop", "slow"}, home);
+  INFO(r.out << r.err);
+  CHECK(r.rc == 0);
+  auto sent = r.out.find("slow#0: sent SIGTERM (pid " + pid
+                         + "); SIGKILL if it has not exited within 300ms (kill_timeout)\n");
+  auto killed = r.out.find("slow#0: still running after 300ms (kill_timeout): sent SIGKILL\n");
+  auto done = r.out.find("stopped slow#0\n");
+  REQUIRE(sent != std::string::npos);
+  REQUIRE(killed != std::string::npos);
+  REQUIRE(done != std::string::npos);
+  CHECK(sent < killed);
+  CHECK(killed < done);
+
+  // --json prints the result alone; a stop of what is stopped says nothing more.
+  auto again = run_arbor({"stop", "slow", "--json"}, home);
+  CHECK(again.rc == 0);
+  CHECK(nlohmann::json::parse(again.out)["affected"] == nlohmann::json::array({"slow#0"}));
+  CHECK(run_arbor({"stop", "slow"}, home).out == "stopped slow#0\n");
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
