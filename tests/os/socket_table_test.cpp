@@ -5,15 +5,14 @@
 
 #include <algorithm>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback_listener.hpp"
 #include "os/port_holders.hpp"
 #include "os/socket_table.hpp"
 
 using namespace arbor::os;
+using arbor::os::test::listen_loopback;
 
 namespace {
 
@@ -36,24 +35,6 @@ ip_address ip(const char* text) {
   auto a = parse_ip(text);
   REQUIRE(a);
   return *a;
-}
-
-/// A listening TCP socket on 127.0.0.1 (SO_REUSEPORT); its port in `port`.
-int listen_loopback(uint16_t& port, uint16_t on = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(on);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 8) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
 }
 
 } // namespace
@@ -121,6 +102,7 @@ TEST_CASE("socket_table: many rows, one port's listeners among them") {
 TEST_CASE("socket_table: a live listening socket is in the table and held by us") {
   uint16_t port = 0;
   int fd = listen_loopback(port);
+  REQUIRE(fd >= 0);
   auto inodes = inodes_on(read_listening(), "127.0.0.1", port);
   REQUIRE(inodes.size() == 1);
   CHECK(held_sockets(::getpid(), inodes) == inodes);
@@ -128,6 +110,7 @@ TEST_CASE("socket_table: a live listening socket is in the table and held by us"
   // A second SO_REUSEPORT listener on the same port: its own row and inode.
   uint16_t same = 0;
   int fd2 = listen_loopback(same, port);
+  REQUIRE(fd2 >= 0);
   REQUIRE(same == port);
   auto both = inodes_on(read_listening(), "127.0.0.1", port);
   CHECK(both.size() == 2);

@@ -10,17 +10,16 @@
 #include <string>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../os/loopback_listener.hpp"
 #include "os/socket_table.hpp"
 #include "probe/prober.hpp"
 
 using namespace arbor;
 using namespace arbor::probe;
+using arbor::os::test::listen_loopback;
 
 namespace {
 
@@ -34,21 +33,6 @@ os::socket_holder holder(pid_t pid, pid_t pgrp, const char* app, uint64_t gen, u
 }
 
 const port_owner me{100, 7, "web", "/h"};
-
-/// A listening socket on 127.0.0.1, inherited by children (no CLOEXEC).
-int listen_loopback(uint16_t& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 8) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
-}
 
 health_check_spec tcp_check(uint16_t port) {
   health_check_spec h;
@@ -86,7 +70,8 @@ TEST_CASE("own_port: another app, another home, or nobody: the check decides alo
 
 TEST_CASE("own_port: a check answered by a sibling's socket fails until our own listens") {
   uint16_t port = 0;
-  int fd = listen_loopback(port);
+  int fd = listen_loopback(port, 0, true);
+  REQUIRE(fd >= 0);
   // A sibling: another process group carrying web#1's identity holds the socket.
   auto id = os::identity_entry({0x66, 0, "web", 1, "/h"});
   pid_t child = ::fork();
@@ -117,6 +102,7 @@ TEST_CASE("own_port: a check answered by a sibling's socket fails until our own 
   // A port only our own process group listens on: mine, and the detail says so.
   uint16_t again = 0;
   int own = listen_loopback(again);
+  REQUIRE(own >= 0);
   own_port_rule mine{"127.0.0.1", again, {::getpgrp(), 0x77, "web", "/h"}};
   r = check_own_port(tcp_check(again), 0, 0, mine);
   CHECK(r.ok);
