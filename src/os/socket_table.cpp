@@ -4,9 +4,16 @@
 #include <cstdio>
 #include <cstring>
 
+#include <cerrno>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "os/proc_read.hpp"
@@ -86,6 +93,69 @@ bool loopback(const ip_address& a) {
   return a == one || (v4_mapped(a) && a[12] == 127);
 }
 
+listening_socket from_diag(const inet_diag_msg& m) {
+  listening_socket s;
+  s.port = ntohs(m.id.idiag_sport);
+  s.inode = m.idiag_inode;
+  if (m.idiag_family == AF_INET) {
+    s.address[10] = s.address[11] = 0xff;
+    std::memcpy(s.address.data() + 12, m.id.idiag_src, 4);
+  } else {
+    std::memcpy(s.address.data(), m.id.idiag_src, 16);
+  }
+  return s;
+}
+
+/// The kernel's LISTEN sockets of `family` by netlink sock_diag: the kernel
+/// walks its listening hash only, so the cost does not grow with the
+/// connections (a loaded host's /proc/net/tcp holds every TIME_WAIT too:
+/// ~100 ms to read measured at 470 KB). False if the kernel has no inet_diag.
+bool dump_listening(int family, std::vector<listening_socket>& out) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return false;
+  struct {
+    nlmsghdr head;
+    inet_diag_req_v2 req;
+  } ask{};
+  ask.head.nlmsg_len = sizeof ask;
+  ask.head.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  ask.head.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  ask.req.sdiag_family = static_cast<uint8_t>(family);
+  ask.req.sdiag_protocol = IPPROTO_TCP;
+  ask.req.idiag_states = 1u << TCP_LISTEN;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  bool done = ::sendto(fd, &ask, sizeof ask, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel)
+              == static_cast<ssize_t>(sizeof ask);
+  bool ok = false;
+  alignas(nlmsghdr) char buf[32768];
+  while (done && !ok) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size_t left = static_cast<size_t>(n);
+    for (const char* at = buf; left >= sizeof(nlmsghdr);) {
+      nlmsghdr h;
+      std::memcpy(&h, at, sizeof h);
+      if (h.nlmsg_len < sizeof h || h.nlmsg_len > left) break;
+      if (h.nlmsg_type == NLMSG_DONE) ok = true;
+      if (h.nlmsg_type == NLMSG_ERROR) done = false;
+      if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) break;
+      if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && h.nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+        inet_diag_msg m;
+        std::memcpy(&m, at + NLMSG_HDRLEN, sizeof m);
+        out.push_back(from_diag(m));
+      }
+      size_t step = NLMSG_ALIGN(h.nlmsg_len);
+      if (step >= left) break;
+      at += step;
+      left -= step;
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
 } // namespace
 
 std::vector<listening_socket> parse_listening(std::string_view table, bool v6) {
@@ -110,6 +180,8 @@ std::vector<listening_socket> parse_listening(std::string_view table, bool v6) {
 
 std::vector<listening_socket> read_listening() {
   std::vector<listening_socket> out;
+  if (dump_listening(AF_INET, out) && dump_listening(AF_INET6, out)) return out;
+  out.clear();
   std::string text;
   if (read_small_file("/proc/net/tcp", text)) out = parse_listening(text, false);
   if (read_small_file("/proc/net/tcp6", text)) {

@@ -1,6 +1,6 @@
 #pragma once
 
-// The kernel's table of listening TCP sockets (/proc/net/tcp, /proc/net/tcp6)
+// The kernel's table of listening TCP sockets (sock_diag, /proc/net/tcp{,6})
 // and the sockets a process holds (/proc/<pid>/fd): who listens on a port is
 // the kernel's word, read when a check cannot tell instances apart by itself.
 
@@ -31,8 +31,10 @@ struct listening_socket {
 /// in table order. Malformed rows and the header are skipped.
 std::vector<listening_socket> parse_listening(std::string_view table, bool v6);
 
-/// The LISTEN rows of both tables of our network namespace (a host without
-/// IPv6 has no tcp6: none from it).
+/// The listening TCP sockets (IPv4 and IPv6) of our network namespace, from
+/// netlink sock_diag (the kernel walks its listening sockets only); where the
+/// kernel has no inet_diag, the LISTEN rows of /proc/net/tcp and tcp6 (a host
+/// without IPv6 has no tcp6: none from it).
 std::vector<listening_socket> read_listening();
 
 /// A numeric address ("127.0.0.1", "::1", no brackets); nullopt for a name.
