@@ -40,7 +40,11 @@ probe_result check_own_port(const health_check_spec& spec, uint16_t port, uint32
   auto start = std::chrono::steady_clock::now();
   auto inodes = os::inodes_on(os::read_listening(), rule.host, rule.port);
   std::string who;
-  auto verdict = classify(os::socket_holders(inodes), rule.owner, &who);
+  // The run's leader listening itself (most apps) needs no walk of /proc.
+  bool leader_listens = rule.owner.leader > 0 && !inodes.empty()
+                        && !os::held_sockets(rule.owner.leader, inodes).empty();
+  auto verdict = leader_listens ? port_verdict::mine
+                                : classify(os::socket_holders(inodes), rule.owner, &who);
   if (verdict == port_verdict::siblings) {
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);

@@ -98,6 +98,12 @@ TEST_CASE("own_port: a check answered by a sibling's socket fails until our own 
                       + std::to_string(child) + "), not by this instance");
   // A plain check would have passed on the sibling's socket.
   CHECK(run_check(tcp_check(port), 0, 0).ok);
+  // For the run that child leads, the same socket is its own.
+  own_port_rule led{"127.0.0.1", port, {child, 0x66, "web", "/h"}};
+  r = check_own_port(tcp_check(port), 0, 0, led);
+  CHECK(r.ok);
+  CHECK(r.detail.find("(this instance listens on 127.0.0.1:" + std::to_string(port) + ")")
+        != std::string::npos);
 
   // A port only our own process group listens on: mine, and the detail says so.
   uint16_t again = 0;
