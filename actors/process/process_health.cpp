@@ -1,6 +1,7 @@
 #include "process_health.hpp"
 
 #include "common.hpp"
+#include "config/ready_rule.hpp"
 #include "internal_messages.hpp"
 
 namespace arbor::detail {
@@ -15,6 +16,16 @@ bool live(const process_state& s) {
 
 int64_t ms_since(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t).count();
+}
+
+/// Until the instance is ready by its check, a check on a fixed port counts
+/// only once the instance itself listens there (probe/own_port.hpp).
+std::optional<probe::own_port_rule> own_port(const process_state& s) {
+  if (s.ready || ready_mode_of(*s.spec) != ready_mode::check) return std::nullopt;
+  auto fixed = config::fixed_port_of(s.spec->health);
+  if (!fixed) return std::nullopt;
+  return probe::own_port_rule{fixed->host, fixed->port,
+                              {s.pid, s.spawn_gen, s.spec->name, s.rt->home}};
 }
 
 void schedule_probe(process_self self) {
@@ -98,11 +109,14 @@ void on_probe_due(process_self self, uint64_t run) {
   auto& s = self->state;
   if (run != s.run || !live(s) || !s.health) return;
   auto addr = caf::actor_cast<caf::actor_addr>(self);
-  s.rt->prober().submit(s.spec->health, s.links.port, s.index, [addr, run](const probe::probe_result& r) {
-    if (auto a = caf::actor_cast<caf::actor>(addr))
-      caf::anon_send(a, probed_atom::value, run, r.ok, r.detail,
-                     static_cast<int64_t>(r.took.count()));
-  });
+  s.rt->prober().submit(
+    s.spec->health, s.links.port, s.index,
+    [addr, run](const probe::probe_result& r) {
+      if (auto a = caf::actor_cast<caf::actor>(addr))
+        caf::anon_send(a, probed_atom::value, run, r.ok, r.detail,
+                       static_cast<int64_t>(r.took.count()));
+    },
+    own_port(s));
 }
 
 void on_probed(process_self self, uint64_t run, bool ok, std::string& detail, int64_t took_ms) {

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "config/fd_budget.hpp"
 #include "config/loader.hpp"
+#include "config/ready_rule.hpp"
 #include "os/fd_limit.hpp"
 #include "os/spawn.hpp"
 
@@ -11,25 +12,28 @@ namespace arbor::cli {
 
 namespace {
 
-void warn_apps(const group_spec& g, const std::string& path_env, std::vector<std::string>& out) {
+template <class F>
+void for_each_app(const group_spec& g, const F& f) {
   for (const auto& c : g.children) {
-    if (c.type == node_spec::kind::group) {
-      warn_apps(c.group, path_env, out);
-      continue;
-    }
-    const auto& a = c.app;
-    if (a.argv.empty()) continue;
+    if (c.type == node_spec::kind::group) for_each_app(c.group, f);
+    else f(c.app);
+  }
+}
+
+void warn_apps(const group_spec& g, const std::string& path_env, std::vector<std::string>& out) {
+  for_each_app(g, [&](const app_spec& a) {
+    if (a.argv.empty()) return;
     std::string path = path_env;
     for (const auto& [k, v] : a.env)
       if (k == "PATH") path = v;
     if (auto err = os::check_cwd(a.cwd); !err.empty()) {
       out.push_back(a.name + ": " + err);
-      continue; // a relative command is looked for in the cwd
+      return; // a relative command is looked for in the cwd
     }
     std::string err;
     if (os::resolve_executable(a.argv.front(), path, a.cwd, err).empty())
       out.push_back(a.name + ": " + err);
-  }
+  });
 }
 
 } // namespace
@@ -37,6 +41,22 @@ void warn_apps(const group_spec& g, const std::string& path_env, std::vector<std
 std::vector<std::string> check_warnings(const tree_spec& tree, const std::string& path_env) {
   std::vector<std::string> out;
   warn_apps(tree.root, path_env, out);
+  return out;
+}
+
+std::string render_readiness(const tree_spec& tree) {
+  std::string out;
+  for_each_app(tree.root, [&out](const app_spec& a) {
+    out += "  " + a.name + ": " + config::ready_rule(a) + "\n";
+  });
+  return out.empty() ? out : "ready when:\n" + out;
+}
+
+std::vector<std::string> readiness_warnings(const tree_spec& tree) {
+  std::vector<std::string> out;
+  for_each_app(tree.root, [&out](const app_spec& a) {
+    for (auto& w : config::ready_warnings(a)) out.push_back(a.name + ": " + w);
+  });
   return out;
 }
 
@@ -55,6 +75,7 @@ int check(const std::string& file) {
     return exit_bad_config;
   }
   std::fputs(config::render_tree(*res.tree).c_str(), stdout);
+  std::fputs(render_readiness(*res.tree).c_str(), stdout);
   if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
     std::fprintf(stderr, "%s: error: %s\n", file.c_str(), refused.c_str());
     return exit_bad_config;
@@ -63,6 +84,8 @@ int check(const std::string& file) {
   for (const auto& w : check_warnings(*res.tree, path ? path : ""))
     std::fprintf(stderr, "%s: warning: %s (not there now: it must be when the app starts)\n",
                  file.c_str(), w.c_str());
+  for (const auto& w : readiness_warnings(*res.tree))
+    std::fprintf(stderr, "%s: warning: %s\n", file.c_str(), w.c_str());
   return exit_ok;
 }
 

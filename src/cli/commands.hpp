@@ -56,8 +56,9 @@ bool report_errors(const config::load_result& res, const std::string& file);
 /// Apps (and, added to `instances`, their instance count) under `g`.
 size_t count_apps(const group_spec& g, size_t& instances);
 
-/// `arbor check FILE`: validates, prints every error or the tree; then
-/// warns (exit 0 still) about check_warnings with the CLI's PATH. A tree
+/// `arbor check FILE`: validates, prints every error or the tree and how
+/// each app becomes ready (render_readiness); then warns (exit 0 still)
+/// about check_warnings with the CLI's PATH and readiness_warnings. A tree
 /// whose descriptors a daemon started from here could not hold is an error.
 int check(const std::string& file);
 
@@ -70,6 +71,13 @@ std::string fd_refusal_here(const tree_spec& tree);
 /// `path_env`). One "app: message" each. Warnings, not errors: the file
 /// may be checked on another machine than where it runs.
 std::vector<std::string> check_warnings(const tree_spec& tree, const std::string& path_env);
+
+/// "ready when:" and one line per app, "  web.api: <config::ready_rule>"
+/// ("" for a tree without apps).
+std::string render_readiness(const tree_spec& tree);
+
+/// config::ready_warnings of every app, "app: message" each.
+std::vector<std::string> readiness_warnings(const tree_spec& tree);
 
 /// True when `fd` should get colour: a TTY and no NO_COLOR.
 bool use_color(int fd);

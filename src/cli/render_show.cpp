@@ -150,6 +150,8 @@ std::string render_show(const json& result, bool color) {
   out += "  " + paint("(" + kind + ")", ansi::dim, color) + "\n";
   auto command = get_str(node, "command");
   if (!command.empty()) out += paint("$ ", ansi::dim, color) + command + "\n";
+  if (auto when = get_str(result, "ready_when"); !when.empty())
+    out += paint("ready when ", ansi::dim, color) + when + "\n";
   std::vector<instance_view> views;
   collect_instances(node, views);
   out += "\n" + render_instances(views, color);

@@ -4,6 +4,7 @@
 
 #include "config/fd_budget.hpp"
 #include "config/loader.hpp"
+#include "config/ready_rule.hpp"
 #include "config/suggest.hpp"
 #include "config/targets.hpp"
 #include "config/validate.hpp"
@@ -101,6 +102,7 @@ void show_node(call c, const config::target& t) {
     }
     json out{{"node", shown}, {"spec", spec}};
     if (!t.is_group) {
+      out["ready_when"] = config::ready_rule(*config::find_app(root, t.path));
       auto ls = c.self->state.tree->logs_of(t.path);
       auto [o, e] = c.self->state.tree->log_files(t.path);
       out["logs"] = json{{"out", o},

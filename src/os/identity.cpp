@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "os/proc_read.hpp"
@@ -102,19 +99,11 @@ std::optional<std::string> environ_value(pid_t pid, std::string_view key) {
 
 std::vector<marked_process> scan_home(const std::string& home) {
   std::vector<marked_process> out;
-  DIR* d = ::opendir("/proc");
-  if (!d) return out;
-  const uid_t me = ::geteuid();
-  while (auto* e = ::readdir(d)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0' || pid == ::getpid()) continue;
-    // Only our own (root: everyone's) environments can be read; don't try the rest.
-    struct stat st{};
-    if (me != 0 && (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || st.st_uid != me)) continue;
-    if (auto m = marked(static_cast<pid_t>(pid), home)) out.push_back(std::move(*m));
-  }
-  ::closedir(d);
+  const pid_t self = ::getpid();
+  for_each_own_process([&](pid_t pid) {
+    if (pid == self) return;
+    if (auto m = marked(pid, home)) out.push_back(std::move(*m));
+  });
   return out;
 }
 

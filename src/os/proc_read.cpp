@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace arbor::os {
@@ -55,6 +56,22 @@ bool read_brief(pid_t pid, proc_brief& f) {
   }
   f.start = std::strtoull(p, &end, 10);
   return end != p;
+}
+
+void for_each_own_process(const std::function<void(pid_t)>& f) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return;
+  const uid_t me = ::geteuid();
+  while (auto* e = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    // Only our own (root: everyone's) files can be read; don't try the rest.
+    struct stat st{};
+    if (me != 0 && (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || st.st_uid != me)) continue;
+    f(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
 }
 
 std::vector<pid_t> our_children() {

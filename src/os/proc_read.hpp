@@ -1,10 +1,11 @@
 #pragma once
 
-// Small reads of /proc shared by the orphan reaper and the spawn identity
-// scan: one file read whole, the few fields of /proc/<pid>/stat they need,
-// and our own children.
+// Small reads of /proc shared by the orphan reaper, the spawn identity scan
+// and the search for a socket's holders: one file read whole, the few fields
+// of /proc/<pid>/stat they need, our user's processes and our own children.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct proc_brief {
 
 /// false if there is no such process (or its stat cannot be parsed).
 bool read_brief(pid_t pid, proc_brief& out);
+
+/// Calls `f` with every process whose /proc files we may read: our user's
+/// (root: everyone's), ourselves included. Others are not tried.
+void for_each_own_process(const std::function<void(pid_t)>& f);
 
 /// Our children: each thread lists the ones it forked (and a subreaper's
 /// adopted orphans go to one of them).

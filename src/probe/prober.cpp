@@ -45,13 +45,13 @@ prober::~prober() {
 }
 
 uint64_t prober::submit(const health_check_spec& spec, uint16_t port, uint32_t instance,
-                        callback done) {
+                        callback done, std::optional<own_port_rule> own) {
   uint64_t id;
   {
     std::lock_guard<std::mutex> lk(mtx_);
     id = ++next_id_;
     if (queue_.size() < max_queued_ && !stopping_) {
-      queue_.push_back(job{id, spec, port, instance, std::move(done)});
+      queue_.push_back(job{id, spec, port, instance, std::move(done), std::move(own)});
       cv_.notify_one();
       return id;
     }
@@ -82,7 +82,8 @@ void prober::run() {
     }
     probe_result r;
     try {
-      r = run_check(j.spec, j.port, j.instance);
+      r = j.own ? check_own_port(j.spec, j.port, j.instance, *j.own)
+                : run_check(j.spec, j.port, j.instance);
     } catch (const std::exception& e) {
       r = probe_result{false, std::string{"probe failed: "} + e.what(), std::chrono::milliseconds{0}};
     }

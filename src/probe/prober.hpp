@@ -4,6 +4,7 @@
 // their results into readiness and restart decisions.
 
 #include "arbor/spec.hpp"
+#include "probe/own_port.hpp"
 #include "probe/probe.hpp"
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -45,8 +47,9 @@ public:
   /// exception it throws is swallowed). When the queue is full, `done` is
   /// called at once on the caller's thread with {false, "prober busy"}.
   /// Returns the check's id (> 0, increasing), also for a rejected one.
+  /// With `own`, the check runs as check_own_port (probe/own_port.hpp).
   uint64_t submit(const health_check_spec& spec, uint16_t port, uint32_t instance,
-                  callback done);
+                  callback done, std::optional<own_port_rule> own = std::nullopt);
 
   /// Checks waiting for a worker (not counting those running).
   size_t queued() const;
@@ -58,6 +61,7 @@ private:
     uint16_t port;
     uint32_t instance;
     callback done;
+    std::optional<own_port_rule> own;
   };
   void run();
 

@@ -307,10 +307,12 @@ TEST_CASE("render_show: heading, instances, logs, spec as TOML in config order")
                    {"bytes_written", 1536},
                    {"bytes_dropped", 0},
                    {"rotations", 2},
-                   {"last_error", ""}}}};
+                   {"last_error", ""}}},
+                 {"ready_when", "READY=1 from the app (sd_notify)"}};
   CHECK(render_show(result, false)
         == "web.api  running  (app, restart on_failure)\n"
            "$ run web.api\n"
+           "ready when READY=1 from the app (sd_notify)\n"
            "\n"
            "APP      INST  STATE     PID  UPTIME  RESTARTS  MEMORY   CPU\n"
            "web.api  #0    running  4242   3m12s         0   14.8M  0.4%\n"

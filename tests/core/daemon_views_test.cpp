@@ -1,7 +1,7 @@
 // What the CLI shows and does against a real daemon where it once misled:
-// `show app#i` shows that instance, `status` says what an app waits for, and
-// `restart all` leaves a finished one-shot finished, and `stop` says what it
-// is waiting for while an app takes its kill_timeout.
+// `show app#i` shows that instance and how it becomes ready, `status` says
+// what an app waits for, `restart all` leaves a finished one-shot finished,
+// and `stop` says what it is waiting for while an app takes its kill_timeout.
 
 #include <catch2/catch.hpp>
 
@@ -76,6 +76,10 @@ TEST_CASE("daemon: show app#i, a waiting app's note in status, restart all and a
   auto text = run_arbor({"show", "web#1"}, home);
   CHECK(text.out.find("\nweb  #1 ") != std::string::npos);
   CHECK(text.out.find("#0") == std::string::npos);
+  // ... and how its instances become ready.
+  CHECK(show["ready_when"] == "running for min_uptime 1s");
+  CHECK(text.out.find("\nready when running for min_uptime 1s\n") != std::string::npos);
+  CHECK(arbor_json({"show", "db"}, home)["ready_when"] == "READY=1 from the app (sd_notify)");
 
   // restart all: web and db restart, the finished one-shot does not run again.
   auto web_before = instance(home, "web#0")["pid"].get<int>();

@@ -145,3 +145,37 @@ TEST_CASE("reload: an unknown name, or a second reload while one runs, is refuse
   h.wait(event_kind::reloaded, "web", 10s); // the first one completes
   CHECK(h.instance("web#0").pid != old.pid);
 }
+
+TEST_CASE("reload: on a port the instances share (SO_REUSEPORT), a replacement is ready only once it listens itself") {
+  // Both instances serve one fixed port; each run listens 700 ms after it
+  // starts. The check has no {port}: the sibling and the old run answer it
+  // from the start, so only the replacement's own socket may make it ready.
+  auto port = free_ports(1);
+  constexpr int64_t listen_after_ms = 700;
+  auto where = "127.0.0.1:" + std::to_string(port);
+  harness h{"[web]\nargs = [\"" ARBOR_TEST_SERVER "\", \"reuse\", \"" + std::to_string(port)
+            + "\", \"" + std::to_string(listen_after_ms) + "\"]\ninstances = 2\nkill_timeout = 2000\n"
+            + "[web.health_check]\nendpoint = \"http://" + where + "/health\"\n"
+            + "interval_secs = \"100ms\"\ntimeout_secs = \"500ms\"\nstart_period = \"10s\"\n"};
+  h.start();
+  auto old0 = h.wait(event_kind::ready, "web#0", 10s);
+  auto old1 = h.wait(event_kind::ready, "web#1", 10s);
+  REQUIRE(std::holds_alternative<ids>(reload(h, "web")));
+  for (auto& old : {old0, old1}) {
+    auto id = old.offender;
+    auto started = h.wait([&](const event& e) {
+      return e.what == event_kind::child_started && e.offender == id && e.pid != old.pid;
+    });
+    auto ready = h.wait([&](const event& e) {
+      return e.what == event_kind::ready && e.offender == id && e.pid == started.pid;
+    });
+    auto stopping = h.wait([&](const event& e) {
+      return e.what == event_kind::stopping && e.pid == old.pid;
+    });
+    INFO(id << ": " << ready.reason);
+    CHECK((ready.at_ns - started.at_ns) / 1000000 >= listen_after_ms - 50);
+    CHECK(ready.reason.find("(this instance listens on " + where + ")") != std::string::npos);
+    CHECK(ready.at_ns <= stopping.at_ns);
+  }
+  h.wait(event_kind::reloaded, "web");
+}

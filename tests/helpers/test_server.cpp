@@ -6,6 +6,9 @@
 //   arbor-test-server hang                        accepts on $PORT, never answers
 //   arbor-test-server tcp [DELAY_MS]              accepts (and closes) on $PORT after DELAY_MS
 //   arbor-test-server notify [DELAY_MS]           READY=1 to $NOTIFY_SOCKET after DELAY_MS
+//   arbor-test-server reuse PORT DELAY_MS         HTTP 200 on 127.0.0.1:PORT (not $PORT) with
+//                                                 SO_REUSEPORT after DELAY_MS: instances
+//                                                 sharing one port
 //
 // Then serves until SIGTERM (exit 0).
 
@@ -33,8 +36,8 @@ volatile std::sig_atomic_t stop = 0;
 
 void on_term(int) { stop = 1; }
 
-int listen_on_port() {
-  const char* p = std::getenv("PORT");
+/// Listens on `p` (default: $PORT); with `reuse`, SO_REUSEPORT beside others.
+int listen_on_port(const char* p = std::getenv("PORT"), bool reuse = false) {
   if (!p) {
     std::fprintf(stderr, "test-server: PORT is not set\n");
     std::exit(2);
@@ -42,6 +45,7 @@ int listen_on_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(std::atoi(p)));
@@ -118,15 +122,21 @@ int main(int argc, char** argv) {
   int delay_ms = 0;
   if (mode == "http" && argc > 3) delay_ms = std::atoi(argv[3]);
   if ((mode == "tcp" || mode == "notify") && argc > 2) delay_ms = std::atoi(argv[2]);
-  if (mode != "http" && mode != "hang" && mode != "tcp" && mode != "notify") {
+  if (mode == "reuse" && argc > 3) delay_ms = std::atoi(argv[3]);
+  if (mode != "http" && mode != "hang" && mode != "tcp" && mode != "notify"
+      && !(mode == "reuse" && argc > 3)) {
     std::fprintf(stderr, "usage: arbor-test-server http CODE|@FILE [DELAY_MS] | hang | "
-                         "tcp [DELAY_MS] | notify [DELAY_MS]\n");
+                         "tcp [DELAY_MS] | notify [DELAY_MS] | reuse PORT DELAY_MS\n");
     return 2;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   if (mode == "notify") {
     notify_ready();
     while (!stop) ::pause();
+    return 0;
+  }
+  if (mode == "reuse") {
+    serve(listen_on_port(arg.c_str(), true), "http", "200");
     return 0;
   }
   serve(listen_on_port(), mode, arg);
