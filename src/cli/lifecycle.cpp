@@ -18,7 +18,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/client_call.hpp"
 #include "cli/commands.hpp"
+#include "cli/render.hpp"
 #include "config/loader.hpp"
 #include "os/daemon_spawn.hpp"
 #include "os/home_lock.hpp"
@@ -115,15 +117,6 @@ int start_daemon(const std::string& file, const std::string& home) {
   fail(exit_failed);
 }
 
-void print_apply(const nlohmann::json& r) {
-  static const std::pair<const char*, const char*> kinds[] = {
-    {"added", "+"}, {"removed", "-"}, {"changed", "~"}, {"scaled", "#"}};
-  for (auto& [key, mark] : kinds)
-    for (auto& a : r.value(key, nlohmann::json::array()))
-      std::printf("%s %s\n", mark, a.get<std::string>().c_str());
-  std::printf("%zu unchanged\n", r.value("unchanged", nlohmann::json::array()).size());
-}
-
 /// True if a daemon answers a ping on `c` (silent: a dying daemon's socket
 /// may still take a connection, then reset it).
 bool answers(proto::client& c) {
@@ -134,13 +127,9 @@ bool answers(proto::client& c) {
   return r && r->type == proto::response::kind::ok;
 }
 
-/// Applies `file` to the daemon that answers on the socket, printing what
-/// changed; false if none answers.
-bool apply_running(const std::string& file) {
-  std::string error;
-  auto c = proto::client::connect(socket_path(), error);
-  if (!c || !answers(*c)) return false;
-  auto r = ask(*c, "apply", {{"file", file}}, 600000);
+/// `apply` on `c`; never returns an error reply (it is printed, and fails).
+nlohmann::json apply_on(proto::client& c, nlohmann::json args) {
+  auto r = ask(c, "apply", std::move(args), 600000);
   if (!r) fail(exit_failed);
   if (r->type == proto::response::kind::error) {
     std::fprintf(stderr, "arbor: %s\n", r->error_message.c_str());
@@ -148,8 +137,40 @@ bool apply_running(const std::string& file) {
       std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
     fail(r->error_code == "config_invalid" ? exit_bad_config : exit_failed);
   }
+  return r->result;
+}
+
+/// `up` with another file than the one applied would stop apps: asks on a
+/// terminal, refuses otherwise (`--yes` goes ahead).
+void confirm_removal(const nlohmann::json& plan, const std::string& file) {
+  auto removed = plan.value("removed", std::vector<std::string>{});
+  const auto applied = plan.value("applied_file", std::string{});
+  if (removed.empty() || applied == file) return;
+  std::string list;
+  for (auto& r : removed) list += (list.empty() ? "" : ", ") + r;
+  const std::string what = file + " is not the applied config (" + applied + ") and would stop "
+                           + std::to_string(removed.size()) + " app"
+                           + (removed.size() == 1 ? "" : "s") + ": " + list;
+  if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))
+    fail(exit_failed, what + "; nothing changed (--yes applies it)");
+  std::fputs(render_apply(plan, use_color(STDOUT_FILENO)).c_str(), stdout);
+  std::printf("%s. Apply it? [y/N] ", what.c_str());
+  std::fflush(stdout);
+  char answer[16] = {};
+  if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+    fail(exit_failed, "nothing changed");
+}
+
+/// Applies `file` to the daemon that answers on the socket, printing what
+/// changed; false if none answers.
+bool apply_running(const std::string& file, bool yes) {
+  std::string error;
+  auto c = proto::client::connect(socket_path(), error);
+  if (!c || !answers(*c)) return false;
+  if (!yes) confirm_removal(apply_on(*c, {{"file", file}, {"dry_run", true}}), file);
+  auto result = apply_on(*c, {{"file", file}});
   std::printf("arbor: daemon already running; applied %s\n", file.c_str());
-  print_apply(r->result);
+  std::fputs(render_apply(result, use_color(STDOUT_FILENO)).c_str(), stdout);
   return true;
 }
 
@@ -182,18 +203,22 @@ void add_lifecycle_verbs(CLI::App& app) {
   });
 
   auto up_file = std::make_shared<std::string>("arbor.toml");
+  auto up_yes = std::make_shared<bool>(false);
   auto* up = app.add_subcommand("up", "Start the daemon if none runs, and apply FILE");
   up->add_option("file", *up_file, "Config file")->capture_default_str();
-  up->callback([up_file] {
+  up->add_flag("--yes,-y", *up_yes,
+               "Apply a file other than the running one even if it stops apps (without it: "
+               "asked on a terminal, refused otherwise)");
+  up->callback([up_file, up_yes] {
     auto file = absolute_path(*up_file);
     auto res = config::load_file(file);
     if (report_errors(res, file)) fail(exit_bad_config);
-    if (apply_running(file)) return;
+    if (apply_running(file, *up_yes)) return;
     // The lock held but no answer: a daemon is dying (its socket refuses or
     // resets) or starting (the keeper replacing a dead one). Wait for either.
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
          os::home_locked(arbor_home()) && std::chrono::steady_clock::now() < until;) {
-      if (apply_running(file)) return;
+      if (apply_running(file, *up_yes)) return;
       ::poll(nullptr, 0, 20);
     }
     if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
@@ -202,7 +227,7 @@ void add_lifecycle_verbs(CLI::App& app) {
     }
     int pid = start_daemon(file, arbor_home());
     if (pid == 0) { // another daemon came up at the same time: it gets the file
-      if (apply_running(file)) return;
+      if (apply_running(file, *up_yes)) return;
       std::fprintf(stderr, "arbor: another daemon took %s but stopped answering\n",
                    arbor_home().c_str());
       fail(exit_failed);

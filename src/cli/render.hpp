@@ -62,8 +62,11 @@ std::string render_scale(const nlohmann::json& result);
 /// `signal` is the name sent ("HUP").
 std::string render_signaled(const std::string& signal, const nlohmann::json& result);
 
-/// `apply`: "+ added", "- removed", "~ changed (restarted)", "~ scaled
-/// (scaled)", then "N unchanged" ("no changes (N unchanged)" alone).
+/// `apply`: "+ added", "- removed", "~ changed (restarted: env, command
+/// changed)" (the keys when the result has `changes`), "~ scaled (scaled
+/// 2 → 4)" (with `scale`), then "N unchanged" ("no changes (N unchanged)"
+/// alone). A dry run's plan says "would start", "would stop", ... and ends
+/// with "dry run: nothing was changed".
 std::string render_apply(const nlohmann::json& result, bool color);
 
 /// Column widths shared by the lines of one event listing; they only grow,

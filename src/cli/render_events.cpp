@@ -105,18 +105,31 @@ std::string render_signaled(const std::string& signal, const json& result) {
 }
 
 std::string render_apply(const json& result, bool color) {
+  const bool dry = result.value("dry_run", false);
+  const json none = json::object();
+  const json& changes = result.contains("changes") ? result["changes"] : none;
+  const json& scale = result.contains("scale") ? result["scale"] : none;
   std::string out;
   for (const auto& a : get_strings(result, "added"))
-    out += paint("+ " + a, ansi::green, color) + "\n";
+    out += paint("+ " + a, ansi::green, color) + (dry ? " (would start)\n" : "\n");
   for (const auto& r : get_strings(result, "removed"))
-    out += paint("- " + r, ansi::red, color) + "\n";
-  for (const auto& c : get_strings(result, "changed"))
-    out += paint("~ " + c, ansi::yellow, color) + " (restarted)\n";
-  for (const auto& c : get_strings(result, "scaled"))
-    out += paint("~ " + c, ansi::yellow, color) + " (scaled)\n";
+    out += paint("- " + r, ansi::red, color) + (dry ? " (would stop)\n" : "\n");
+  for (const auto& c : get_strings(result, "changed")) {
+    auto keys = get_strings(changes, c.c_str());
+    out += paint("~ " + c, ansi::yellow, color) + (dry ? " (would restart" : " (restarted")
+           + (keys.empty() ? "" : ": " + join(keys, ", ") + " changed") + ")\n";
+  }
+  for (const auto& c : get_strings(result, "scaled")) {
+    auto to = scale.contains(c) ? " " + std::to_string(get_int(scale[c], "from")) + " → "
+                                    + std::to_string(get_int(scale[c], "to"))
+                                : std::string{};
+    out += paint("~ " + c, ansi::yellow, color) + (dry ? " (would scale" : " (scaled") + to + ")\n";
+  }
   auto unchanged = std::to_string(get_strings(result, "unchanged").size()) + " unchanged";
-  if (out.empty()) return "no changes (" + unchanged + ")\n";
-  return out + paint(unchanged, ansi::dim, color) + "\n";
+  if (out.empty()) out = "no changes (" + unchanged + ")\n";
+  else out += paint(unchanged, ansi::dim, color) + "\n";
+  if (dry) out += "dry run: nothing was changed\n";
+  return out;
 }
 
 std::string render_event(const json& ev, bool color, event_columns& cols) {

@@ -65,6 +65,12 @@ std::vector<std::string> names_arg(const json& args, bool required) {
   return out;
 }
 
+bool bool_arg(const json& args, const char* key) {
+  if (!args.contains(key)) return false;
+  if (!args[key].is_boolean()) throw bad_argument(std::string{"'"} + key + "' must be true or false");
+  return args[key].get<bool>();
+}
+
 std::string string_arg(const json& args, const char* key) {
   if (!args.contains(key) || !args[key].is_string())
     throw bad_argument(std::string{"'"} + key + "' must be a string");
@@ -177,8 +183,9 @@ void do_apply(call c, const json& args) {
   auto& s = c.self->state;
   auto file = args.contains("file") ? string_arg(args, "file") : s.opts.config_file;
   if (file.empty()) throw bad_argument("no config file: pass 'file'");
+  const bool dry_run = bool_arg(args, "dry_run");
   auto res = std::make_shared<config::load_result>();
-  off_thread(c, [res, file] { *res = config::load_file(file); }, [c, res, file] {
+  off_thread(c, [res, file] { *res = config::load_file(file); }, [c, res, file, dry_run] {
     if (!res->ok()) {
       json diags = json::array();
       for (auto& d : res->errors) diags.push_back(d.to_string());
@@ -188,14 +195,25 @@ void do_apply(call c, const json& args) {
                     json{{"diagnostics", diags}});
     }
     if (!fits_fd_limit(c, res->tree->root)) return;
+    auto& s = c.self->state;
+    auto plan = plan_json(config::plan_apply(s.current.root, res->tree->root));
+    if (dry_run) {
+      plan["dry_run"] = true;
+      plan["file"] = file;
+      plan["applied_file"] = s.opts.config_file;
+      return c.ok(plan);
+    }
     auto next = std::make_shared<tree_spec>(std::move(*res->tree));
     auto root = std::make_shared<const group_spec>(next->root);
     c.self->request(c.self->state.tree->root(), caf::infinite, apply_atom::value, root)
       .then(
-        [c, next, file](apply_report& r) {
+        [c, next, file, plan](apply_report& r) {
           c.self->state.current = *next;
           c.self->state.opts.config_file = file;
-          c.ok(report_json(r));
+          auto j = report_json(r);
+          j["changes"] = plan["changes"];
+          j["scale"] = plan["scale"];
+          c.ok(j);
         },
         [c](caf::error& e) { c.fail(e); });
   });

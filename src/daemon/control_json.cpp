@@ -95,6 +95,22 @@ json spec_json(const group_spec& g) {
   return j;
 }
 
+json plan_json(const config::apply_plan& p) {
+  json changed = json::array(), changes = json::object(), scaled = json::array(),
+       scale = json::object();
+  for (const auto& c : p.changed) {
+    changed.push_back(c.app);
+    changes[c.app] = std::vector<std::string>(c.keys.begin(), c.keys.end());
+  }
+  for (const auto& s : p.scaled) {
+    scaled.push_back(s.app);
+    scale[s.app] = json{{"from", s.from}, {"to", s.to}};
+  }
+  return json{{"added", p.added},     {"removed", p.removed}, {"changed", changed},
+              {"scaled", scaled},     {"unchanged", p.unchanged}, {"changes", changes},
+              {"scale", scale}};
+}
+
 json report_json(const apply_report& r) {
   return json{{"added", r.added},
               {"removed", r.removed},

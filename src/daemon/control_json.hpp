@@ -2,6 +2,8 @@
 
 // The tree's state as the control protocol's JSON (src/proto/PROTOCOL.md).
 
+#include "config/apply_plan.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "arbor/messages.hpp"
@@ -22,5 +24,8 @@ nlohmann::json event_json(const event& e);
 nlohmann::json spec_json(const app_spec& a);
 nlohmann::json spec_json(const group_spec& g);
 nlohmann::json report_json(const apply_report& r);
+/// `apply`'s answer for a plan (a dry run): the report's lists, plus
+/// `changes` (app → the keys that differ) and `scale` (app → {from, to}).
+nlohmann::json plan_json(const config::apply_plan& p);
 
 } // namespace arbor::detail

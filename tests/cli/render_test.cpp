@@ -387,6 +387,24 @@ TEST_CASE("render_apply: added, removed, changed, then the unchanged count") {
   CHECK(coloured.find("\x1b[31m- jobs.old\x1b[0m") != std::string::npos);
 }
 
+TEST_CASE("render_apply: the keys a restart is for, a scale's counts, and a dry run's plan") {
+  json diff = {{"added", {"web.worker"}},
+               {"removed", {"jobs.old"}},
+               {"changed", {"web.api"}},
+               {"scaled", {"web.queue"}},
+               {"unchanged", {"a"}},
+               {"changes", {{"web.api", {"command", "env"}}}},
+               {"scale", {{"web.queue", {{"from", 2}, {"to", 4}}}}}};
+  CHECK(render_apply(diff, false)
+        == "+ web.worker\n- jobs.old\n~ web.api (restarted: command, env changed)\n"
+           "~ web.queue (scaled 2 → 4)\n1 unchanged\n");
+  diff["dry_run"] = true;
+  CHECK(render_apply(diff, false)
+        == "+ web.worker (would start)\n- jobs.old (would stop)\n"
+           "~ web.api (would restart: command, env changed)\n~ web.queue (would scale 2 → 4)\n"
+           "1 unchanged\ndry run: nothing was changed\n");
+}
+
 TEST_CASE("render_event: a log line, listings align, at_ns stands in for at") {
   json exited = {{"at", "2026-11-21T12:00:03.412Z"},
                  {"at_ns", 1795262403412000000LL},

@@ -1,0 +1,36 @@
+#pragma once
+
+// What `apply` will do to a running tree, from the two specs alone: the
+// plan `apply --dry-run` (and `up` on a running daemon) prints, and the keys
+// a real apply names for each app it restarts. It follows the group actors'
+// reconciliation (actors/group/group_reconcile.cpp): children matched by
+// name and kind; an app whose keys differ only in `instances` is scaled,
+// any other difference restarts it.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arbor/spec.hpp"
+
+namespace arbor::config {
+
+struct apply_plan {
+  struct change {
+    std::string app;
+    std::vector<std::string_view> keys;  ///< the keys that differ, in the config's order
+  };
+  struct rescale {
+    std::string app;
+    uint32_t from = 0, to = 0;
+  };
+  std::vector<std::string> added, removed, unchanged;  ///< app paths
+  std::vector<change> changed;
+  std::vector<rescale> scaled;
+};
+
+/// The plan for applying `next` over `current` (both roots).
+apply_plan plan_apply(const group_spec& current, const group_spec& next);
+
+} // namespace arbor::config
