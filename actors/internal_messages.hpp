@@ -13,6 +13,7 @@ using exited_atom = caf::atom_constant<caf::atom("exited")>;   ///< process → 
 using timer_atom = caf::atom_constant<caf::atom("timer")>;     ///< backoff timer (gen-tagged)
 using kill_atom = caf::atom_constant<caf::atom("kill")>;       ///< kill_timeout timer (gen-tagged)
 using cron_atom = caf::atom_constant<caf::atom("cron")>;       ///< cron timer (gen, target ms)
+using watch_atom = caf::atom_constant<caf::atom("watch")>;     ///< a watched file changed (path)
 using probe_atom = caf::atom_constant<caf::atom("probe")>;     ///< time for a health check (run)
 /// A health check ended: (probed_atom, run, ok, detail, took_ms), prober → process.
 using probed_atom = caf::atom_constant<caf::atom("probed")>;

@@ -24,6 +24,7 @@
 #include "keeper_link.hpp"
 #include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
+#include "os/file_watch.hpp"
 #include "os/proc_stats.hpp"
 
 namespace arbor::detail {
@@ -114,6 +115,13 @@ struct runtime {
   std::shared_ptr<const std::vector<std::string>> app_env(
     const std::string& app, const std::vector<std::pair<std::string, std::string>>& env);
 
+  /// The file watcher (watch mode), started when the first app with `watch` runs.
+  os::file_watch& files() {
+    std::lock_guard<std::mutex> g{lazy_};
+    if (!files_) files_ = std::make_unique<os::file_watch>();
+    return *files_;
+  }
+
   /// The sd_notify listener, started when the first `ready = "notify"` app
   /// runs; nullptr (with `error`) if its directory cannot be made.
   probe::notify_listener* notify(std::string& error);
@@ -121,6 +129,7 @@ struct runtime {
   ~runtime() {
     sampler.reset(); // it reads the watcher's pids: stop it first
     prober_.reset(); // checks in flight may still message actors: before the rest
+    files_.reset();  // so may a change just debounced
     notify_.reset();
     // The keeper watch replays the pump's streams: it stops first. The
     // pump's thread tells the keeper about every stream it closes, up to its
@@ -137,6 +146,7 @@ struct runtime {
 private:
   std::mutex lazy_;
   std::unique_ptr<probe::prober> prober_;
+  std::unique_ptr<os::file_watch> files_;
   std::unique_ptr<probe::notify_listener> notify_;
   std::string made_dir_;                 ///< a private dir we made (removed at the end)
   struct env_entry {

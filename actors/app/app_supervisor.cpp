@@ -97,6 +97,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     if (!st.cron || (!st.spec->cron_tz.empty() && !st.tz))
       log_error("supervisor={} event=cron_invalid reason=\"{}\"", st.spec->name, err);
   }
+  start_watching(self);
   log_unexpected(self, st.spec->name);
   if (st.parent) self->monitor(st.parent); // it goes, we go (and our instances with us)
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -198,6 +199,7 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
         reload_event(self, false, "could not start (" + ev.reason + ")");
     },
     [=](memory_sample& m) { on_memory(self, m.index, m.rss); },
+    [=](watch_atom, std::string& path) { on_file_changed(self, path); },
     [=](cron_atom, uint64_t gen, int64_t target_ms) {
       auto& s = self->state;
       if (gen != s.cron_gen || !s.want_up) return;

@@ -98,6 +98,10 @@ void roll(app_self self, std::vector<size_t> which, reason why,
 void spawn_instance(app_self self);
 /// Sets the instance count; surplus instances (highest first) stop and retire.
 caf::result<uint32_t> scale(app_self self, uint32_t n);
+/// Registers the app's `watch` paths with the runtime's watcher (app_watch.cpp).
+void start_watching(app_self self);
+/// A watched path changed (debounced): a rolling reload or restart.
+void on_file_changed(app_self self, const std::string& path);
 /// Arms the cron timer for the next fire time, if the app has a schedule.
 void arm_cron(app_self self);
 /// A sample of one instance's process tree: restarts it past max_memory.

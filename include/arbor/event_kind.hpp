@@ -39,8 +39,9 @@ enum class event_kind : uint8_t {
   keeper_lost,         ///< the daemon's arbor-keeper died (offender "arbor-keeper"): a new one starts
   keeper_started,      ///< a new arbor-keeper holds every output pipe again
   daemon_replaced,     ///< this daemon took over from one that died (offender "arbor-daemon")
+  file_changed,        ///< a file its app watches changed (reason names it): a restart follows
 };
-inline constexpr int event_kind_count = 26;
+inline constexpr int event_kind_count = 27;
 
 /// "child_started", "restarting", ...: the `event` field of the protocol's JSON.
 const char* to_string(event_kind k);
@@ -61,8 +62,9 @@ enum class restart_cause : uint8_t {
   manual,       ///< an operator or embedder asked (`arbor restart`, a `why` from outside)
   other,        ///< anything else (a spawn retried for want of processes or memory)
   scaled,       ///< a new instance's first start after a scale up (not a restart)
+  watch,        ///< a file its app watches changed
 };
-inline constexpr int restart_cause_count = 10;
+inline constexpr int restart_cause_count = 11;
 
 /// "crash", "memory_limit", ..., "none".
 const char* to_string(restart_cause c);

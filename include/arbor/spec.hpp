@@ -94,6 +94,13 @@ struct app_spec {
   uint64_t max_memory = 0;           ///< bytes of RSS over the process tree; 0 = no limit
   std::string cron_restart;          ///< 5 or 6 field cron expression; empty = none
   std::string cron_tz;               ///< zoneinfo name; empty = UTC
+  /// Watch mode: a change under these absolute paths (directories, watched
+  /// recursively, or files) restarts the app; `watch = true` is its cwd.
+  /// Empty = off.
+  std::vector<std::string> watch;
+  /// Globs left out, on top of config::default_watch_ignore.
+  std::vector<std::string> watch_ignore;
+  millis watch_debounce{300};        ///< quiet time after a change before the restart
   health_check_spec health;
   std::string ready;                 ///< "" (check, else min_uptime) or "notify"
   uint16_t port = 0;                 ///< instance i gets PORT=port+i; 0 = none

@@ -99,6 +99,13 @@ struct app_converter {
     out.insert("instances", static_cast<int64_t>(n));
   }
 
+  void strings_or_bool(const std::string& to, const json& v) {
+    if (v.is_boolean()) return void(out.insert(to, v.get<bool>()));
+    toml::array a;
+    for (const auto& x : v) a.push_back(env_text(x));
+    out.insert(to, std::move(a));
+  }
+
   void copy_number(const std::string& key, const std::string& to) {
     const json& v = in.at(key);
     if (v.is_number_integer()) out.insert(to, v.get<int64_t>());
@@ -114,6 +121,9 @@ struct app_converter {
     if (key == "instances") return instances();
     if (key == "cwd" && v.is_string()) return void(out.insert("cwd", v.get<std::string>()));
     if (key == "cron_restart" && v.is_string()) return void(out.insert(key, v.get<std::string>()));
+    if (key == "watch" && (v.is_boolean() || v.is_array())) return strings_or_bool("watch", v);
+    if (key == "ignore_watch" && v.is_array()) return strings_or_bool("watch_ignore", v);
+    if (key == "watch_delay") return copy_number(key, "watch_debounce");
     if (key == "autorestart" && v.is_boolean()) {
       if (!v.get<bool>()) out.insert("restart", "never");
       return;

@@ -123,6 +123,11 @@ std::vector<app_field> make_fields() {
       return "cron=" + detail::shell_quote(a.cron_restart) + (a.cron_tz.empty() ? "" : " tz=" + a.cron_tz);
     }),
     optional(member("cron_tz", &a_::cron_tz)),
+    labelled(optional(member("watch", &a_::watch)), [](const app_spec& a) {
+      return a.watch.empty() ? "" : "watch=" + std::to_string(a.watch.size());
+    }),
+    optional(member("watch_ignore", &a_::watch_ignore)),
+    optional(member("watch_debounce", &a_::watch_debounce, field_unit::millis)),
     labelled(optional(member("health_check", &a_::health)), [](const app_spec& a) {
       auto text = health_text(a.health);
       return text.empty() ? text : "health=" + text;
@@ -178,6 +183,12 @@ field_unit unit_of(std::string_view key) {
   for (const auto& f : app_fields())
     if (f.key == key) return f.unit;
   return field_unit::plain;
+}
+
+const std::vector<std::string>& default_watch_ignore() {
+  static const std::vector<std::string> globs{".git", ".hg", ".svn", "node_modules", "__pycache__",
+                                              ".venv", "logs", "*.log", "*.swp", "*~", ".#*"};
+  return globs;
 }
 
 std::vector<std::string_view> changed_keys(const app_spec& a, const app_spec& b) {

@@ -56,6 +56,10 @@ bool is_group_key(std::string_view key);
 /// The unit of an app or group key; plain for keys neither knows.
 field_unit unit_of(std::string_view key);
 
+/// What watch mode never looks at, whatever `watch_ignore` adds: version
+/// control, dependencies, caches, logs (arbor's own too) and editors' files.
+const std::vector<std::string>& default_watch_ignore();
+
 /// The keys whose values differ between `a` and `b`, in table order.
 std::vector<std::string_view> changed_keys(const app_spec& a, const app_spec& b);
 

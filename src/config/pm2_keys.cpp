@@ -7,9 +7,9 @@ namespace arbor::config {
 namespace {
 
 // Keys PM2 and arbor spell the same with the same meaning (name, cwd, env,
-// instances, cron_restart, max_restarts, min_uptime) are not listed: they
-// need no hint, and `arbor import` copies them.
-constexpr std::array<pm2_key, 17> table{{
+// instances, cron_restart, max_restarts, min_uptime, watch) are not listed:
+// they need no hint, and `arbor import` copies them.
+constexpr std::array<pm2_key, 18> table{{
   {"script", "command", "command = \"node app.js\" (the interpreter and the script in one command)"},
   {"interpreter", "command", "put the interpreter first in 'command', e.g. command = \"python3 app.py\""},
   {"interpreter_args", "command", "put them after the interpreter in 'command'"},
@@ -26,7 +26,8 @@ constexpr std::array<pm2_key, 17> table{{
   {"error_file", "", "stderr goes to $ARBOR_HOME/logs/<app>.err.log (rotated: log_max_size, log_max_files)"},
   {"log_file", "", "arbor keeps stdout and stderr apart: <app>.out.log and <app>.err.log"},
   {"log_date_format", "log_date_format", "log_date_format takes an strftime format, e.g. \"%Y-%m-%d %H:%M:%S\""},
-  {"watch", "", "arbor has no watch mode yet: restart by hand or from your build tool (arbor restart NAME)"},
+  {"ignore_watch", "watch_ignore", "watch_ignore = [\"*.tmp\"] (globs; .git, node_modules and logs are never watched)"},
+  {"watch_delay", "watch_debounce", "watch_debounce = \"300ms\" (quiet time after a change)"},
 }};
 
 } // namespace

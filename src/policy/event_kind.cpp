@@ -20,6 +20,7 @@ const char* to_string(event_kind k) {
     case event_kind::adopted: return "adopted";
     case event_kind::log_error: return "log_error";
     case event_kind::cron: return "cron";
+    case event_kind::file_changed: return "file_changed";
     case event_kind::reloading: return "reloading";
     case event_kind::reloaded: return "reloaded";
     case event_kind::reload_aborted: return "reload_aborted";
@@ -48,6 +49,7 @@ const char* to_string(restart_cause c) {
     case restart_cause::crash: return "crash";
     case restart_cause::memory_limit: return "memory_limit";
     case restart_cause::cron: return "cron";
+    case restart_cause::watch: return "watch";
     case restart_cause::sibling: return "sibling";
     case restart_cause::escalation: return "escalation";
     case restart_cause::health: return "health";

@@ -472,3 +472,17 @@ args = ["hc"]
   CHECK(names(group(t, "services")) == strings{"services.env", "services.health_check"});
   CHECK(app(t, "services.env").argv == strings{"envd"});
 }
+
+TEST_CASE("loader: watch is the cwd with true, paths relative to the cwd, off by default") {
+  auto t = ok(load("[a]\ncommand = \"x\"\nwatch = true\n[b]\ncommand = \"x\"\ncwd = \"web\"\n"
+                   "watch = [\"src\", \"/etc/app.conf\"]\nwatch_ignore = [\"*.tmp\"]\n"
+                   "watch_debounce = \"1s\"\n[c]\ncommand = \"x\"\nwatch = false\n"));
+  const auto& a = find(t.root, "a")->app;
+  CHECK(a.watch == std::vector<std::string>{"/srv/app"});
+  CHECK(a.watch_debounce == std::chrono::milliseconds(300));
+  const auto& b = find(t.root, "b")->app;
+  CHECK(b.watch == std::vector<std::string>{"/srv/app/web/src", "/etc/app.conf"});
+  CHECK(b.watch_ignore == std::vector<std::string>{"*.tmp"});
+  CHECK(b.watch_debounce == std::chrono::seconds(1));
+  CHECK(find(t.root, "c")->app.watch.empty());
+}

@@ -32,12 +32,12 @@ TEST_CASE("arbor import: a PM2 ecosystem with 3 apps is converted, started and r
      "env": {"MODE": "api"}},
     {"name": "worker", "script": ")" + child + R"(", "args": ["sleep"], "exec_mode": "fork"},
     {"name": "cron", "script": ")" + child + R"(", "args": "sleep", "cron_restart": "0 4 * * *",
-     "autorestart": false, "watch": true}
+     "autorestart": false, "out_file": "x.log"}
   ]})");
   auto imp = run_arbor({"import", d.file("ecosystem.json"), "-o", d.file("arbor.toml")}, home);
   INFO(imp.out << imp.err);
   REQUIRE(imp.rc == 0);
-  CHECK_THAT(imp.err, Contains("cron: watch = true not converted"));
+  CHECK_THAT(imp.err, Contains("cron: out_file = \"x.log\" not converted"));
   auto up = run_arbor({"up", d.file("arbor.toml")}, home);
   INFO(up.out << up.err);
   REQUIRE(up.rc == 0);

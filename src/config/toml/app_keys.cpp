@@ -306,6 +306,44 @@ struct app_reader {
     app.kill_signal = *sig;
   }
 
+  /// `watch = true` (the app's cwd) or paths, relative to the cwd.
+  void read_watch(const toml::node& n) {
+    if (auto b = n.as_boolean()) {
+      if (b->get()) app.watch = {app.cwd};
+      return;
+    }
+    std::vector<std::string> paths;
+    if (!n.as_array() || !read_strings(n, "watch", paths)) {
+      if (!n.as_array())
+        cx.error(n, "'watch' must be true, false or an array of paths, got " + std::string{type_name(n)});
+      return;
+    }
+    for (auto& p : paths) app.watch.push_back(absolute_path(app.cwd, p));
+  }
+
+  /// An array of non-empty strings into `out`; false after an error.
+  bool read_strings(const toml::node& n, const std::string& key, std::vector<std::string>& out) {
+    auto arr = n.as_array();
+    if (!arr) {
+      cx.error(n, quote(key) + " must be an array of strings, got " + std::string{type_name(n)});
+      return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const auto& el = *arr->get(i);
+      auto at = key + "[" + std::to_string(i) + "]";
+      auto s = get_string(cx, el, at);
+      if (s && s->empty()) cx.error(el, quote(at) + " is empty" + in_app());
+      if (!s || s->empty()) {
+        ok = false;
+        continue;
+      }
+      out.push_back(*s);
+      app.key_where.emplace_back(at, cx.pos(el.source()));
+    }
+    return ok;
+  }
+
   void read_depends_on(const toml::node& n) {
     auto arr = n.as_array();
     if (!arr) {
@@ -356,6 +394,11 @@ const std::map<std::string_view, key_reader>& key_readers() {
     {"max_memory", [](r_ r) { r.max_memory(); }},
     {"cron_restart", [](r_ r) { r.string("cron_restart", r.app.cron_restart); }},
     {"cron_tz", [](r_ r) { r.string("cron_tz", r.app.cron_tz); }},
+    {"watch", [](r_ r) { if (auto n = r.find("watch")) r.read_watch(*n); }},
+    {"watch_ignore", [](r_ r) {
+       if (auto n = r.find("watch_ignore")) r.read_strings(*n, "watch_ignore", r.app.watch_ignore);
+     }},
+    {"watch_debounce", [](r_ r) { r.duration("watch_debounce", r.app.watch_debounce); }},
     {"health_check", [](r_ r) {
        if (auto n = r.find("health_check")) read_health_check(r.cx, *n, r.app);
      }},
