@@ -1,6 +1,7 @@
 // `arbor apply [FILE]`: load a config into the running daemon and print
 // what changed. A config with errors changes nothing (exit 2).
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -14,6 +15,22 @@
 #include "cli/verbs.hpp"
 
 namespace arbor::cli {
+
+void fail_on_unstarted(const std::vector<std::string>& apps) {
+  auto status = call_daemon("status");
+  std::vector<std::string> failed;
+  for (const auto& i : status.value("instances", nlohmann::json::array())) {
+    const auto app = i.value("app", std::string{});
+    if (i.value("state", std::string{}) != "failed") continue;
+    if (!apps.empty() && std::find(apps.begin(), apps.end(), app) == apps.end()) continue;
+    failed.push_back(i.value("id", app));
+    std::fprintf(stderr, "arbor: %s could not be started: %s\n", failed.back().c_str(),
+                 i.value("reason", std::string{"failed"}).c_str());
+  }
+  if (failed.empty()) return;
+  fail(exit_failed, std::to_string(failed.size()) + " instance" + (failed.size() == 1 ? "" : "s")
+                      + " could not be started (arbor status shows them)");
+}
 
 void add_apply_verb(CLI::App& app) {
   struct options {
@@ -39,8 +56,12 @@ void add_apply_verb(CLI::App& app) {
     }
     if (opts->dry_run) args["dry_run"] = true;
     auto result = call_daemon("apply", args, action_timeout_ms);
-    if (opts->json) return print_json(result);
-    std::fputs(render_apply(result, stdout_color()).c_str(), stdout);
+    if (opts->json) print_json(result);
+    else std::fputs(render_apply(result, stdout_color()).c_str(), stdout);
+    if (opts->dry_run) return;
+    auto started = result.value("added", std::vector<std::string>{});
+    for (auto& c : result.value("changed", std::vector<std::string>{})) started.push_back(c);
+    if (!started.empty()) fail_on_unstarted(started);
   });
 }
 

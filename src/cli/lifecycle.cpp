@@ -21,6 +21,7 @@
 #include "cli/client_call.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
+#include "cli/verbs.hpp"
 #include "config/loader.hpp"
 #include "os/daemon_spawn.hpp"
 #include "os/home_lock.hpp"
@@ -171,6 +172,9 @@ bool apply_running(const std::string& file, bool yes) {
   auto result = apply_on(*c, {{"file", file}});
   std::printf("arbor: daemon already running; applied %s\n", file.c_str());
   std::fputs(render_apply(result, use_color(STDOUT_FILENO)).c_str(), stdout);
+  auto started = result.value("added", std::vector<std::string>{});
+  for (auto& a : result.value("changed", std::vector<std::string>{})) started.push_back(a);
+  if (!started.empty()) fail_on_unstarted(started);
   return true;
 }
 
@@ -236,6 +240,7 @@ void add_lifecycle_verbs(CLI::App& app) {
     auto apps = count_apps(res.tree->root, instances);
     std::printf("arbor: daemon started (pid %d) with %s: %zu app%s, %zu instance%s\n", pid,
                 file.c_str(), apps, apps == 1 ? "" : "s", instances, instances == 1 ? "" : "s");
+    fail_on_unstarted({});
   });
 
   auto* down = app.add_subcommand("down", "Stop every app gracefully, then the daemon");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -49,5 +50,10 @@ std::string absolute_config_path(const std::string& file, const std::string& cwd
 
 /// The colour decision for stdout (commands.hpp's use_color).
 bool stdout_color();
+
+/// After `up` or `apply`: the instances of `apps` (every app when empty)
+/// that could not be started (state `failed`), each said on stderr with its
+/// reason; then the verb fails with exit 1. Returns when none is.
+void fail_on_unstarted(const std::vector<std::string>& apps);
 
 } // namespace arbor::cli

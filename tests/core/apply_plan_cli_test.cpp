@@ -56,3 +56,27 @@ TEST_CASE("apply --dry-run: added, removed, the keys of a change and a scale, no
   CHECK(run_arbor({"up", d.file("two.toml")}, home).rc == 0);
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
+
+TEST_CASE("up and apply: an app they start that cannot be spawned is named, and the exit is 1") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  const auto sleep = child_args({"sleep"});
+  std::ofstream(d.file("a.toml")) << "[ok]\nargs = " << sleep
+                                  << "\n[bad]\ncommand = \"/nonexistent/arbor-app\"\n";
+  auto up = run_arbor({"up", d.file("a.toml")}, home);
+  INFO(up.out << up.err);
+  CHECK(up.rc == 1);
+  CHECK_THAT(up.out, Contains("daemon started"));
+  CHECK_THAT(up.err, Contains("bad#0 could not be started: '/nonexistent/arbor-app': No such file"));
+  CHECK(up.err.find("ok#0") == std::string::npos);
+
+  std::ofstream(d.file("a.toml")) << "[ok]\nargs = " << sleep
+                                  << "\n[bad]\ncommand = \"/nonexistent/arbor-app\"\n"
+                                  << "[worse]\ncommand = \"sleep 1\"\ncwd = \"/nonexistent\"\n";
+  auto apply = run_arbor({"apply"}, home);
+  CHECK(apply.rc == 1);
+  CHECK_THAT(apply.err, Contains("worse#0 could not be started: cwd '/nonexistent'"));
+  CHECK(apply.err.find("bad#0") == std::string::npos); // not started by this apply
+  CHECK(run_arbor({"down"}, home).rc == 0);
+}

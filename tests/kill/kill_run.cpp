@@ -96,7 +96,7 @@ void kill_run::violation(const std::vector<std::string>& problems) {
 
 bool kill_run::up(const std::string& cfg) {
   cfg_ = cfg;
-  auto r = run_arbor({"up", cfg}, home_, ms{60000});
+  auto r = run_arbor({"up", "--yes", cfg}, home_, ms{60000}); // it switches files on purpose
   if (r.rc == 0) return true;
   violation({"up failed: exit " + std::to_string(r.rc) + ": " + r.err});
   return false;
