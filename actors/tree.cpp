@@ -37,6 +37,23 @@ tree_spec validated(tree_spec spec) {
   return spec;
 }
 
+/// Whether app `app` of `g` (or of a group under it) lists `address` (canonical).
+bool listed(const group_spec& g, const std::string& app, const std::string& address) {
+  for (const auto& c : g.children) {
+    if (c.type == node_spec::kind::group) {
+      if (listed(c.group, app, address)) return true;
+      continue;
+    }
+    if (c.app.name != app) continue;
+    for (const auto& l : c.app.listen) {
+      std::string err;
+      auto a = os::parse_listen_address(l.address, err);
+      if (a && a->canonical() == address) return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts)
@@ -81,8 +98,12 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     if (rt->pump) {
       rt->keeper = std::make_unique<detail::keeper_link>(opts.state_dir, keeper,
                                                          opts.daemon_command, rt->bus);
-      rt->keeper->start(*rt->pump);
+      rt->keeper->start(*rt->pump, rt->listeners);
     }
+    // Sockets the keeper kept for what the config no longer names close.
+    rt->listeners.drop_unnamed([&](const std::string& app, const std::string& address) {
+      return listed(impl_->spec.root, app, address);
+    });
   }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,
