@@ -83,8 +83,10 @@ void listen_registry::release(const std::string& app) {
   apps_.erase(i);
 }
 
-void listen_registry::adopt(const std::string& app, std::shared_ptr<listen_socket> sock) {
+void listen_registry::adopt(const std::string& app, std::shared_ptr<listen_socket> sock,
+                            bool hold) {
   std::lock_guard<std::mutex> g{mtx_};
+  if (hold && bound_) bound_(key_of(app, sock->address()), sock->fd());
   auto& mine = apps_[app];
   mine.by_address[sock->address()] = std::move(sock);
   mine.set = nullptr; // the next acquire builds it from what it names
@@ -104,6 +106,12 @@ void listen_registry::drop_unnamed(
       mine.set = nullptr;
     }
   }
+}
+
+bool listen_registry::has(const std::string& app, const std::string& address) const {
+  std::lock_guard<std::mutex> g{mtx_};
+  auto i = apps_.find(app);
+  return i != apps_.end() && i->second.by_address.count(address) > 0;
 }
 
 std::vector<std::pair<std::string, int>> listen_registry::held() const {

@@ -34,9 +34,12 @@ public:
   /// Lets go of every socket of `app` (removed from the config).
   void release(const std::string& app);
 
-  /// A socket an earlier daemon bound (handed back by the keeper), reused by
-  /// acquire() for the same app and address. Not told to on_bound.
-  void adopt(const std::string& app, std::shared_ptr<listen_socket> sock);
+  /// A socket an earlier daemon bound, reused by acquire() for the same app
+  /// and address: handed back by the keeper, or (`hold`: told to on_bound,
+  /// the keeper has none) taken from a live run (listen_reclaim.hpp).
+  void adopt(const std::string& app, std::shared_ptr<listen_socket> sock, bool hold = false);
+  /// Whether a socket of `app` on `address` (canonical) is held.
+  bool has(const std::string& app, const std::string& address) const;
 
   /// Lets go of every socket whose app and address `named` refuses (the
   /// config no longer names it): for adopted sockets, once the config is read.

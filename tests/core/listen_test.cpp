@@ -137,6 +137,35 @@ TEST_CASE("listen: the same socket across a crash, a reload, a scale and the dae
   REQUIRE(run_arbor({"down"}, home).rc == 0);
 }
 
+TEST_CASE("listen: with the keeper killed too, the socket is taken back from the adopted run") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto cfg = d.file("arbor.toml");
+  auto port = free_ports(1);
+  up_with(home, cfg, app_toml("\"127.0.0.1:" + std::to_string(port) + "\""));
+  int pid = new_pid(home, "web#0", 0);
+  const auto sock = fd3_of(pid);
+  auto keepers = programs_of_home(home, "arbor-keeper");
+  REQUIRE(!keepers.empty());
+  for (int k : keepers) signal_if_of_home(k, home, SIGSTOP); // it would start a daemon at once
+  int daemon = daemon_pid(home);
+  REQUIRE(::kill(daemon, SIGKILL) == 0);
+  REQUIRE(wait_gone(daemon));
+  for (int k : keepers) {
+    REQUIRE(signal_if_of_home(k, home, SIGKILL));
+    REQUIRE(wait_gone(k));
+  }
+  auto up = run_arbor({"up", cfg}, home);
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  REQUIRE(signal_if_of_home(pid, home, SIGKILL)); // the only other holder goes
+  pid = new_pid(home, "web#0", pid);
+  CHECK(fd3_of(pid) == sock);
+  CHECK(listener_on(port) == sock);
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+}
+
 TEST_CASE("listen: an address in use fails the app with the reason") {
   temp_dir d;
   auto home = d.file("home");
