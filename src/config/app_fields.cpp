@@ -38,8 +38,12 @@ json value(const health_check_spec& h) {
 
 json value(const std::vector<listen_spec>& xs) {
   json j = json::array();
-  for (const auto& x : xs)
-    j.push_back({{"address", x.address}, {"name", x.name}, {"mode", x.mode}, {"owner", x.owner}});
+  for (const auto& x : xs) {
+    json e{{"address", x.address}};
+    for (auto [key, v] : {std::pair{"name", &x.name}, {"mode", &x.mode}, {"owner", &x.owner}})
+      if (!v->empty()) e[key] = *v;
+    j.push_back(std::move(e));
+  }
   return j;
 }
 

@@ -22,15 +22,21 @@ bool numeric_v6(const std::string& h) {
   return ::inet_pton(AF_INET6, h.c_str(), &a) == 1;
 }
 
-std::optional<uint16_t> parse_port(std::string_view p) {
-  if (p.empty() || p.size() > 5) return std::nullopt;
+/// `text` as a number of at most `max_len` digits in `base` (8 or 10).
+std::optional<uint32_t> parse_digits(std::string_view text, uint32_t base, size_t max_len) {
+  if (text.empty() || text.size() > max_len) return std::nullopt;
   uint32_t n = 0;
-  for (char c : p) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<uint32_t>(c - '0');
+  for (char c : text) {
+    if (c < '0' || c >= static_cast<char>('0' + base)) return std::nullopt;
+    n = n * base + static_cast<uint32_t>(c - '0');
   }
-  if (n == 0 || n > 65535) return std::nullopt;
-  return static_cast<uint16_t>(n);
+  return n;
+}
+
+std::optional<uint16_t> parse_port(std::string_view p) {
+  auto n = parse_digits(p, 10, 5);
+  if (!n || *n == 0 || *n > 65535) return std::nullopt;
+  return static_cast<uint16_t>(*n);
 }
 
 } // namespace
@@ -103,13 +109,8 @@ std::optional<listen_address> parse_listen_address(std::string_view text, std::s
 }
 
 std::optional<uint32_t> parse_socket_mode(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  uint32_t m = 0;
-  for (char c : text) {
-    if (c < '0' || c > '7') return std::nullopt;
-    m = m * 8 + static_cast<uint32_t>(c - '0');
-  }
-  if (m > 07777) return std::nullopt;
+  auto m = parse_digits(text, 8, 5);
+  if (!m || *m > 07777) return std::nullopt;
   return m;
 }
 

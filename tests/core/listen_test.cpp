@@ -9,15 +9,13 @@
 #include <fstream>
 #include <sstream>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli_util.hpp"
 #include "harness.hpp"
 #include "net_util.hpp"
 #include "os/identity.hpp"
+#include "../helpers/loopback.hpp"
 
 using namespace arbor::test;
 using namespace std::chrono_literals;
@@ -68,140 +66,124 @@ std::string app_toml(const std::string& listen, int instances = 1) {
          + "\nmin_uptime = 50\nlisten = " + listen + "\n";
 }
 
-/// A socket of our own listening on 127.0.0.1:`port`.
-int hold_port(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 8) == 0);
-  return fd;
-}
+/// A home of its own whose daemon runs `web` from `toml` on `ports` free
+/// loopback ports (the first in `port`).
+struct web_daemon {
+  temp_dir d;
+  std::string home = d.file("home");
+  daemon_guard guard{home};
+  std::string cfg = d.file("arbor.toml");
+  uint16_t port;
+  explicit web_daemon(int ports = 1) : port(free_ports(ports)) {}
+  std::string address(int i = 0) const { return "127.0.0.1:" + std::to_string(port + i); }
+  void up(const std::string& listen, int instances = 1) {
+    up_with(home, cfg, app_toml(listen, instances));
+  }
+};
 
 } // namespace
 
 TEST_CASE("listen: each run gets LISTEN_FDS, LISTEN_PID (its own pid), LISTEN_FDNAMES and fd 3") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto port = free_ports(1);
-  up_with(home, d.file("arbor.toml"),
-          app_toml("{ address = \"127.0.0.1:" + std::to_string(port) + "\", name = \"http\" }", 2));
-  auto sock = listener_on(port);
+  web_daemon w;
+  w.up("{ address = \"" + w.address() + "\", name = \"http\" }", 2);
+  auto sock = listener_on(w.port);
   REQUIRE(!sock.empty());
   for (auto id : {"web#0", "web#1"}) {
-    int pid = new_pid(home, id, 0);
+    int pid = new_pid(w.home, id, 0);
     CHECK(arbor::os::environ_value(pid, "LISTEN_FDS") == "1");
     CHECK(arbor::os::environ_value(pid, "LISTEN_PID") == std::to_string(pid));
     CHECK(arbor::os::environ_value(pid, "LISTEN_FDNAMES") == "http");
     CHECK(fd3_of(pid) == sock); // the one listening socket, shared
   }
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  REQUIRE(run_arbor({"down"}, w.home).rc == 0);
 }
 
 TEST_CASE("listen: the same socket across a crash, a reload, a scale and the daemon's SIGKILL") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto cfg = d.file("arbor.toml");
-  auto port = free_ports(1);
-  up_with(home, cfg, app_toml("\"127.0.0.1:" + std::to_string(port) + "\""));
-  int pid = new_pid(home, "web#0", 0);
+  web_daemon w;
+  w.up("\"" + w.address() + "\"");
+  int pid = new_pid(w.home, "web#0", 0);
   const auto sock = fd3_of(pid);
-  REQUIRE(sock == listener_on(port));
+  REQUIRE(sock == listener_on(w.port));
 
-  REQUIRE(signal_if_of_home(pid, home, SIGKILL)); // a crash
-  pid = new_pid(home, "web#0", pid);
+  REQUIRE(signal_if_of_home(pid, w.home, SIGKILL)); // a crash
+  pid = new_pid(w.home, "web#0", pid);
   CHECK(fd3_of(pid) == sock);
 
-  REQUIRE(run_arbor({"reload", "web"}, home).rc == 0);
-  pid = new_pid(home, "web#0", pid);
+  REQUIRE(run_arbor({"reload", "web"}, w.home).rc == 0);
+  pid = new_pid(w.home, "web#0", pid);
   CHECK(fd3_of(pid) == sock);
 
-  REQUIRE(run_arbor({"scale", "web", "2"}, home).rc == 0);
-  CHECK(fd3_of(new_pid(home, "web#1", 0)) == sock);
+  REQUIRE(run_arbor({"scale", "web", "2"}, w.home).rc == 0);
+  CHECK(fd3_of(new_pid(w.home, "web#1", 0)) == sock);
 
-  int daemon = daemon_pid(home);
+  int daemon = daemon_pid(w.home);
   REQUIRE(::kill(daemon, SIGKILL) == 0);
   REQUIRE(wait_gone(daemon));
-  auto up = run_arbor({"up", cfg}, home);
+  auto up = run_arbor({"up", w.cfg}, w.home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  CHECK(pid_of(home, "web#0") == pid); // adopted, not restarted
-  REQUIRE(signal_if_of_home(pid, home, SIGKILL)); // the new daemon's first spawn
-  pid = new_pid(home, "web#0", pid);
+  CHECK(pid_of(w.home, "web#0") == pid); // adopted, not restarted
+  REQUIRE(signal_if_of_home(pid, w.home, SIGKILL)); // the new daemon's first spawn
+  pid = new_pid(w.home, "web#0", pid);
   CHECK(fd3_of(pid) == sock); // handed back by the keeper, not bound again
-  CHECK(listener_on(port) == sock);
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(listener_on(w.port) == sock);
+  REQUIRE(run_arbor({"down"}, w.home).rc == 0);
 }
 
 TEST_CASE("listen: with the keeper killed too, the socket is taken back from the adopted run") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto cfg = d.file("arbor.toml");
-  auto port = free_ports(1);
-  up_with(home, cfg, app_toml("\"127.0.0.1:" + std::to_string(port) + "\""));
-  int pid = new_pid(home, "web#0", 0);
+  web_daemon w;
+  w.up("\"" + w.address() + "\"");
+  int pid = new_pid(w.home, "web#0", 0);
   const auto sock = fd3_of(pid);
-  auto keepers = programs_of_home(home, "arbor-keeper");
+  auto keepers = programs_of_home(w.home, "arbor-keeper");
   REQUIRE(!keepers.empty());
-  for (int k : keepers) signal_if_of_home(k, home, SIGSTOP); // it would start a daemon at once
-  int daemon = daemon_pid(home);
+  for (int k : keepers) signal_if_of_home(k, w.home, SIGSTOP); // it would start a daemon at once
+  int daemon = daemon_pid(w.home);
   REQUIRE(::kill(daemon, SIGKILL) == 0);
   REQUIRE(wait_gone(daemon));
   for (int k : keepers) {
-    REQUIRE(signal_if_of_home(k, home, SIGKILL));
+    REQUIRE(signal_if_of_home(k, w.home, SIGKILL));
     REQUIRE(wait_gone(k));
   }
-  auto up = run_arbor({"up", cfg}, home);
+  auto up = run_arbor({"up", w.cfg}, w.home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  REQUIRE(signal_if_of_home(pid, home, SIGKILL)); // the only other holder goes
-  pid = new_pid(home, "web#0", pid);
+  REQUIRE(signal_if_of_home(pid, w.home, SIGKILL)); // the only other holder goes
+  pid = new_pid(w.home, "web#0", pid);
   CHECK(fd3_of(pid) == sock);
-  CHECK(listener_on(port) == sock);
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(listener_on(w.port) == sock);
+  REQUIRE(run_arbor({"down"}, w.home).rc == 0);
 }
 
 TEST_CASE("listen: an address in use fails the app with the reason") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto port = free_ports(1);
-  int taken = hold_port(port);
-  up_with(home, d.file("arbor.toml"), app_toml("\"127.0.0.1:" + std::to_string(port) + "\""));
+  web_daemon w;
+  int taken = arbor::test::listen_loopback(w.port);
+  REQUIRE(taken >= 0);
+  w.up("\"" + w.address() + "\"");
   nlohmann::json x;
   REQUIRE(eventually([&] {
-    x = instance_of(home, "web#0");
+    x = instance_of(w.home, "web#0");
     return !x.is_null() && x.value("state", "") == "failed";
   }));
-  CHECK_THAT(x.value("reason", ""), Catch::Contains("listen 127.0.0.1:" + std::to_string(port)
-                                                    + ": Address already in use"));
+  CHECK_THAT(x.value("reason", ""),
+             Catch::Contains("listen " + w.address() + ": Address already in use"));
   ::close(taken);
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  REQUIRE(run_arbor({"down"}, w.home).rc == 0);
 }
 
 TEST_CASE("listen: an apply that changes the address moves the app and closes the old socket") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto cfg = d.file("arbor.toml");
-  auto port = free_ports(2);
-  const uint16_t next = static_cast<uint16_t>(port + 1);
-  up_with(home, cfg, app_toml("\"127.0.0.1:" + std::to_string(port) + "\""));
-  int pid = new_pid(home, "web#0", 0);
-  REQUIRE(fd3_of(pid) == listener_on(port));
-  std::ofstream(cfg) << app_toml("\"127.0.0.1:" + std::to_string(next) + "\"");
-  auto ap = run_arbor({"apply", cfg}, home);
+  web_daemon w(2);
+  w.up("\"" + w.address(0) + "\"");
+  int pid = new_pid(w.home, "web#0", 0);
+  REQUIRE(fd3_of(pid) == listener_on(w.port));
+  std::ofstream(w.cfg) << app_toml("\"" + w.address(1) + "\"");
+  auto ap = run_arbor({"apply", w.cfg}, w.home);
   INFO(ap.out << ap.err);
   REQUIRE(ap.rc == 0);
-  pid = new_pid(home, "web#0", pid);
-  CHECK(fd3_of(pid) == listener_on(next));
-  CHECK(eventually([&] { return listener_on(port).empty(); }));
-  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  pid = new_pid(w.home, "web#0", pid);
+  CHECK(fd3_of(pid) == listener_on(static_cast<uint16_t>(w.port + 1)));
+  CHECK(eventually([&] { return listener_on(w.port).empty(); }));
+  REQUIRE(run_arbor({"down"}, w.home).rc == 0);
 }
 
 TEST_CASE("listen: check rejects a bad address with its position") {

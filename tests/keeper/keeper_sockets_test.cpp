@@ -5,46 +5,21 @@
 #include <catch2/catch.hpp>
 
 #include "fake_daemon.hpp"
+#include "../helpers/loopback.hpp"
 
 #include <memory>
 #include <string>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 using namespace arbor::keeper;
 using namespace arbor::keeper::test;
 using namespace std::chrono_literals;
+using arbor::test::connects;
+using arbor::test::listen_loopback;
 
 namespace {
-
-/// A socket listening on a free loopback port; its port in `port`.
-int listening_socket(uint16_t& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 16) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
-}
-
-bool connects(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 ino_t inode_of(int fd) {
   struct stat st{};
@@ -60,7 +35,8 @@ TEST_CASE("keeper: a held listening socket outlives the daemon and comes back th
   keeper_client d1;
   start_daemon(d1, home.path, k);
   uint16_t port = 0;
-  int sock = listening_socket(port);
+  int sock = listen_loopback(0, &port);
+  REQUIRE(sock >= 0);
   const ino_t inode = inode_of(sock);
   std::string err;
   pipe_pair p;

@@ -7,13 +7,12 @@
 #include "os/listen_registry.hpp"
 #include "os/spawn.hpp"
 #include "util.hpp"
+#include "../helpers/loopback.hpp"
 
 #include <filesystem>
 #include <string>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,15 +29,9 @@ const std::string child_bin = ARBOR_TEST_CHILD;
 
 /// A loopback port free right now (bound to port 0 and released).
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  uint16_t port = 0;
+  ::close(arbor::test::listen_loopback(0, &port));
+  return port;
 }
 
 std::string loopback(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
