@@ -94,6 +94,11 @@ bool keeper_client::connect_locked(const std::string& home, std::string& error) 
 namespace {
 
 /// The "op" of a message; "" if it is not an object with a string "op".
+/// One message's text (invalid UTF-8 in an id or path replaced, not thrown on).
+std::string text_of(const json& msg) {
+  return msg.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string op_of(const json& j) {
   if (!j.is_object())
     return "";
@@ -316,13 +321,13 @@ bool keeper_client::hold(const std::string& id, int fd, const std::string& path,
            {"date_format", date_format}, {"max_size", rotate.max_size},
            {"max_files", rotate.max_files}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), &fd, 1, error);
+  return send_locked(text_of(msg), &fd, 1, error);
 }
 
 bool keeper_client::release(const std::string& id, std::string& error) {
   json msg{{"op", "release"}, {"id", id}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), nullptr, 0, error);
+  return send_locked(text_of(msg), nullptr, 0, error);
 }
 
 bool keeper_client::hold_socket(const std::string& id, int fd, std::string& error) {
@@ -337,13 +342,13 @@ bool keeper_client::hold_socket(const std::string& id, int fd, std::string& erro
   }
   json msg{{"op", "hold_socket"}, {"id", id}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), &fd, 1, error);
+  return send_locked(text_of(msg), &fd, 1, error);
 }
 
 bool keeper_client::release_socket(const std::string& id, std::string& error) {
   json msg{{"op", "release_socket"}, {"id", id}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), nullptr, 0, error);
+  return send_locked(text_of(msg), nullptr, 0, error);
 }
 
 std::vector<handed_socket> keeper_client::take_sockets() {

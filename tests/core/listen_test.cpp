@@ -79,6 +79,13 @@ struct web_daemon {
   void up(const std::string& listen, int instances = 1) {
     up_with(home, cfg, app_toml(listen, instances));
   }
+  /// `web`, one instance, on address(0): the pid of its run, its fd 3 in `sock`.
+  int up_single(std::string& sock) {
+    up("\"" + address() + "\"");
+    int pid = new_pid(home, "web#0", 0);
+    sock = fd3_of(pid);
+    return pid;
+  }
 };
 
 } // namespace
@@ -100,9 +107,8 @@ TEST_CASE("listen: each run gets LISTEN_FDS, LISTEN_PID (its own pid), LISTEN_FD
 
 TEST_CASE("listen: the same socket across a crash, a reload, a scale and the daemon's SIGKILL") {
   web_daemon w;
-  w.up("\"" + w.address() + "\"");
-  int pid = new_pid(w.home, "web#0", 0);
-  const auto sock = fd3_of(pid);
+  std::string sock;
+  int pid = w.up_single(sock);
   REQUIRE(sock == listener_on(w.port));
 
   REQUIRE(signal_if_of_home(pid, w.home, SIGKILL)); // a crash
@@ -132,9 +138,8 @@ TEST_CASE("listen: the same socket across a crash, a reload, a scale and the dae
 
 TEST_CASE("listen: with the keeper killed too, the socket is taken back from the adopted run") {
   web_daemon w;
-  w.up("\"" + w.address() + "\"");
-  int pid = new_pid(w.home, "web#0", 0);
-  const auto sock = fd3_of(pid);
+  std::string sock;
+  int pid = w.up_single(sock);
   auto keepers = programs_of_home(w.home, "arbor-keeper");
   REQUIRE(!keepers.empty());
   for (int k : keepers) signal_if_of_home(k, w.home, SIGSTOP); // it would start a daemon at once
@@ -173,9 +178,9 @@ TEST_CASE("listen: an address in use fails the app with the reason") {
 
 TEST_CASE("listen: an apply that changes the address moves the app and closes the old socket") {
   web_daemon w(2);
-  w.up("\"" + w.address(0) + "\"");
-  int pid = new_pid(w.home, "web#0", 0);
-  REQUIRE(fd3_of(pid) == listener_on(w.port));
+  std::string sock;
+  int pid = w.up_single(sock);
+  REQUIRE(sock == listener_on(w.port));
   std::ofstream(w.cfg) << app_toml("\"" + w.address(1) + "\"");
   auto ap = run_arbor({"apply", w.cfg}, w.home);
   INFO(ap.out << ap.err);
