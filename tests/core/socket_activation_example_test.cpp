@@ -55,8 +55,10 @@ void serve_and_check(const std::string& name, const std::string& command,
   }, 30s));
   CHECK(get(port, "/health") == "ok\n");
 
-  // A crash of one: the other and the replacement answer, nothing refused.
+  // A crash of one: once it is gone (a request it had taken dies with it),
+  // the other and the replacement answer, nothing refused.
   REQUIRE(signal_if_of_home(pids[name + "#0"], home, SIGKILL));
+  REQUIRE(wait_gone(pids[name + "#0"]));
   for (int i = 0; i < 20; ++i) CHECK(get(port, "/health") == "ok\n");
 
   // SIGTERM: each run stops accepting and exits 0.
