@@ -88,11 +88,26 @@ bool keeper_link::connect(std::string& error) {
   if (!handed->empty())
     log_info("supervisor=root event=keeper reason=\"{} output pipe(s) taken back\"",
              handed->size());
+  auto sockets = client_.take_sockets();
+  for (auto& h : sockets) {
+    std::string app, address, e;
+    if (!os::listen_registry::split_key(h.id, app, address)) {
+      ::close(h.fd);
+      client_.release_socket(h.id, e);
+      continue;
+    }
+    bool is_unix = address.compare(0, 5, "unix:") == 0; // bound by a daemon of ours
+    listeners_->adopt(app, std::make_shared<os::listen_socket>(h.fd, address, is_unix));
+  }
+  if (!sockets.empty())
+    log_info("supervisor=root event=keeper reason=\"{} listening socket(s) taken back\"",
+             sockets.size());
   return true;
 }
 
-void keeper_link::start(logs::log_pump& pump) {
+void keeper_link::start(logs::log_pump& pump, os::listen_registry& listeners) {
   pump_ = &pump;
+  listeners_ = &listeners;
   auto ledger = pump.ledger_fds();
   client_.set_ledger(ledger.first, ledger.second);
   std::string err;
@@ -112,6 +127,14 @@ void keeper_link::start(logs::log_pump& pump) {
                + std::to_string(::getpid()) + ") re-adopts its apps";
     startup_news_ = std::move(e);
   }
+  listeners.on_bound([this](const std::string& key, int fd) {
+    std::string e;
+    client_.hold_socket(key, fd, e);
+  });
+  listeners.on_dropped([this](const std::string& key) {
+    std::string e;
+    client_.release_socket(key, e);
+  });
   pump.set_hook([this](const logs::stream_change& c) {
     std::string e;
     if (c.fd >= 0) client_.hold(c.key, c.fd, c.path, c.prefix, c.date_format, e, c.rotate);
@@ -177,8 +200,9 @@ void keeper_link::watch() {
       continue;
     }
     pump_->tell_all(); // the hook: every live pipe held by the new keeper
+    for (auto& [key, fd] : listeners_->held()) client_.hold_socket(key, fd, err);
     publish(event_kind::keeper_started, "arbor-keeper", client_.keeper_pid(),
-            "a new keeper holds the apps' output pipes");
+            "a new keeper holds the apps' output pipes and listening sockets");
   }
 }
 

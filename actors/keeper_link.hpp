@@ -22,6 +22,7 @@
 #include "arbor/messages.hpp"
 #include "keeper/keeper_client.hpp"
 #include "logs/log_pump.hpp"
+#include "os/listen_registry.hpp"
 
 namespace arbor::detail {
 
@@ -38,9 +39,11 @@ public:
   keeper_link& operator=(const keeper_link&) = delete;
 
   /// Startup, once the pump knows every configured app: connects, takes the
-  /// keeper's pipes back into `pump`, sets the pump's hook, starts watching.
-  /// Problems are logged: a daemon without a keeper still runs.
-  void start(logs::log_pump& pump);
+  /// keeper's pipes back into `pump` and its listening sockets into
+  /// `listeners`, sets their hooks (each new pipe and socket is held by the
+  /// keeper), starts watching. Problems are logged: a daemon without a
+  /// keeper still runs.
+  void start(logs::log_pump& pump, os::listen_registry& listeners);
 
   /// Sends what startup found (a daemon replaced) to the bus: once the bus
   /// has its subscribers (the tree's start).
@@ -63,6 +66,7 @@ private:
   caf::actor bus_;
   keeper::keeper_client client_;
   logs::log_pump* pump_ = nullptr;
+  os::listen_registry* listeners_ = nullptr;
   std::thread thread_;
   int wake_ = -1;                     ///< eventfd: stop watching
   std::atomic<bool> closing_{false};

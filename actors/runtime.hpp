@@ -25,6 +25,7 @@
 #include "readiness_board.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/file_watch.hpp"
+#include "os/listen_registry.hpp"
 #include "os/proc_stats.hpp"
 
 namespace arbor::detail {
@@ -84,6 +85,10 @@ struct runtime {
   std::unique_ptr<os::sampler> sampler;
   std::vector<std::string> base_env;     ///< "K=V", arbor's environment at start
   readiness_board board;                 ///< which apps are ready (depends_on)
+  /// Every app's listening sockets (`listen`): the runtime's, not an actor's,
+  /// so they outlive crashes, reloads and an apply that keeps them. Before
+  /// the keeper link: it holds copies of them.
+  os::listen_registry listeners;
   std::unique_ptr<crash_survival> survival; ///< the journal (daemons only; else null)
   std::unique_ptr<keeper_link> keeper;      ///< the keeper (daemons with a log dir; else null)
   /// Where notify sockets go ("" = a private directory made when first needed).

@@ -1,6 +1,7 @@
 #include "arbor/tree.hpp"
 
 #include <chrono>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -9,8 +10,10 @@
 #include "config/validate.hpp"
 #include "event_bus.hpp"
 #include "internal_messages.hpp"
+#include "log.hpp"
 #include "group/group_supervisor.hpp"
 #include "os/spawn.hpp"
+#include "os/listen_reclaim.hpp"
 #include "os/orphans.hpp"
 #include "runtime.hpp"
 #include "os/paths.hpp"
@@ -37,6 +40,42 @@ tree_spec validated(tree_spec spec) {
   auto errors = config::validate(spec);
   if (!errors.empty()) throw std::invalid_argument(config::to_string(errors));
   return spec;
+}
+
+using socket_names = std::set<std::pair<std::string, std::string>>;
+
+/// Every (app, canonical address) the apps of `g` and its groups listen on.
+void named_sockets(const group_spec& g, socket_names& out) {
+  for (const auto& c : g.children) {
+    if (c.type == node_spec::kind::group) {
+      named_sockets(c.group, out);
+      continue;
+    }
+    for (const auto& l : c.app.listen) {
+      std::string err;
+      if (auto a = os::parse_listen_address(l.address, err)) out.emplace(c.app.name, a->canonical());
+    }
+  }
+}
+
+/// The sockets a previous daemon left: the keeper's (handed back at hello)
+/// are kept for what the config still names, the rest close. Those no keeper
+/// handed back (it was killed with the daemon) that live runs, adopted next,
+/// still hold are taken from them (pidfd_getfd) rather than bound again,
+/// which would fail with EADDRINUSE.
+void take_over_sockets(detail::runtime& rt, const group_spec& root) {
+  socket_names named;
+  named_sockets(root, named);
+  rt.listeners.drop_unnamed([&](const std::string& app, const std::string& address) {
+    return named.count({app, address}) > 0;
+  });
+  for (auto i = named.begin(); i != named.end();)
+    i = rt.listeners.has(i->first, i->second) ? named.erase(i) : std::next(i);
+  for (auto& [app, sock] : os::reclaim_listen_sockets(rt.home, std::move(named))) {
+    detail::log_info("supervisor=root event=listen reason=\"{} of {} taken back from a live run\"",
+             sock->address(), app);
+    rt.listeners.adopt(app, std::move(sock), true);
+  }
 }
 
 } // namespace
@@ -86,8 +125,9 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     if (rt->pump) {
       rt->keeper = std::make_unique<detail::keeper_link>(opts.state_dir, keeper,
                                                          opts.daemon_command, rt->bus);
-      rt->keeper->start(*rt->pump);
+      rt->keeper->start(*rt->pump, rt->listeners);
     }
+    take_over_sockets(*rt, impl_->spec.root);
   }
   impl_->rt = rt;
   impl_->root = sys.spawn(detail::group_supervisor,

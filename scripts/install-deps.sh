@@ -12,6 +12,7 @@ PACKAGES=(
   systemd    # systemd-analyze: the startup tests verify the generated unit with it
   libncurses-dev # `arbor top` draws with ncurses
   tmux       # tests/core/top_tmux_test.cpp drives `arbor top` in a tmux pane
+  python3 nodejs # examples/socket_activation/, run by tests/core/socket_activation_example_test.cpp
 )
 
 missing=()

@@ -100,8 +100,13 @@ caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_s
   // 1. What is gone stops first, in reverse start order.
   for (size_t i = old_spec->children.size(); i-- > 0;) {
     if (kept[i]) continue;
-    append(report->removed, paths_of(old_spec->children[i]));
+    auto gone = paths_of(old_spec->children[i]);
+    append(report->removed, gone);
     steps->push_back(retire(self, old_children[i], old_spec->children[i].name()));
+    steps->push_back([self, gone](std::function<void()> next) { // their sockets close
+      for (const auto& app : gone) self->state.rt->listeners.release(app);
+      next();
+    });
   }
 
   // 2. Then, in the new start order: keep, scale, restart changed, add new.

@@ -37,8 +37,12 @@ std::string build_plan(process_self self) {
   auto shared = s.rt->app_env(spec.name, spec.env);
   auto path = os::resolve_executable(spec.argv.front(), find_path(*shared), spec.cwd, err);
   if (path.empty()) return err;
+  // The app's sockets: bound by the first of its runs to get here, the same
+  // ones for every later run, replacement and instance.
+  auto sockets = s.rt->listeners.acquire(spec.name, spec.listen, err);
+  if (!err.empty()) return err;
   s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(shared),
-                                            std::move(own), spec.cwd);
+                                            std::move(own), spec.cwd, std::move(sockets));
   return {};
 }
 

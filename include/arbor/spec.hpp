@@ -68,6 +68,21 @@ struct log_spec {
   }
 };
 
+/// One listening socket arbor binds for an app and hands to each of its
+/// runs by systemd's socket-activation protocol (fds from 3, LISTEN_FDS,
+/// LISTEN_PID, LISTEN_FDNAMES).
+struct listen_spec {
+  /// "127.0.0.1:3000", "[::1]:3000", ":3000" (every address), or
+  /// "unix:/run/app.sock". Hosts are numeric (no name lookup).
+  std::string address;
+  std::string name;   ///< its LISTEN_FDNAMES entry; "" = the app's last name segment
+  std::string mode;   ///< unix sockets: octal permissions ("0660"); "" = as bound (umask)
+  std::string owner;  ///< unix sockets: "user[:group]"; "" = arbor's
+  bool operator==(const listen_spec& o) const {
+    return address == o.address && name == o.name && mode == o.mode && owner == o.owner;
+  }
+};
+
 /// One app: a command run as `instances` OS processes.
 struct app_spec {
   std::string name;                  ///< dotted path as nested in the config, e.g. "web.api"
@@ -108,6 +123,9 @@ struct app_spec {
   /// segment when that is unique; validation resolves them to full paths.
   std::vector<std::string> depends_on;
   log_spec log;
+  /// Sockets bound once for the app and handed to every run, in order
+  /// (fd 3 is the first). Empty: none.
+  std::vector<listen_spec> listen;
 
   source_pos where;                  ///< the app's table in the config
   key_positions key_where;

@@ -36,6 +36,17 @@ json value(const health_check_spec& h) {
               {"failures", h.failures}};
 }
 
+json value(const std::vector<listen_spec>& xs) {
+  json j = json::array();
+  for (const auto& x : xs) {
+    json e{{"address", x.address}};
+    for (auto [key, v] : {std::pair{"name", &x.name}, {"mode", &x.mode}, {"owner", &x.owner}})
+      if (!v->empty()) e[key] = *v;
+    j.push_back(std::move(e));
+  }
+  return j;
+}
+
 /// A key backed by the value `get` reads from an app_spec.
 template <class Get>
 app_field field(std::string_view key, Get get, field_unit unit = field_unit::plain) {
@@ -139,6 +150,11 @@ std::vector<app_field> make_fields() {
       std::string list;
       for (const auto& d : a.depends_on) list += (list.empty() ? "" : ",") + d;
       return list.empty() ? list : "depends_on=" + list;
+    }),
+    labelled(optional(member("listen", &a_::listen)), [](const app_spec& a) {
+      std::string list;
+      for (const auto& l : a.listen) list += (list.empty() ? "" : ",") + l.address;
+      return list.empty() ? list : "listen=" + list;
     }),
     log_member("log_max_size", &log_spec::max_size, field_unit::bytes),
     log_member("log_max_files", &log_spec::max_files),

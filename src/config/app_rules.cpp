@@ -104,6 +104,7 @@ void check_app(const app_spec& app, std::vector<diagnostic>& errors) {
   r.backoff();
   r.names();
   check_health(app, errors);
+  check_listen(app, errors);
 }
 
 } // namespace arbor::config::detail

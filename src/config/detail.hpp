@@ -73,6 +73,8 @@ void read_app(context& cx, const toml::table& t, app_spec& app);
 /// Reads `health_check` (an http:// URL string or a table) into the app,
 /// with its keys' positions; validate() checks the target and timing.
 void read_health_check(context& cx, const toml::node& n, app_spec& app);
+/// `listen`: an address, an inline table, or an array of either.
+void read_listen(context& cx, const toml::node& n, app_spec& app);
 
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);

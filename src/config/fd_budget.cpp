@@ -12,7 +12,7 @@ void add_group(const group_spec& g, fd_need& need) {
     }
     need.instances += c.app.instances;
     need.for_instances += c.app.instances * fds_of_instance(c.app);
-    need.besides += fds_per_app;
+    need.besides += fds_per_app + c.app.listen.size(); // the daemon holds each socket
   }
 }
 

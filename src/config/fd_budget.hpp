@@ -22,11 +22,12 @@ namespace arbor::config {
 inline constexpr uint64_t fds_per_instance = 5;
 /// Each app: its out and err log files.
 inline constexpr uint64_t fds_per_app = 2;
-/// The daemon's own, whatever the tree: stdio, the spawner's slots, epoll
-/// and event descriptors of its threads, the signalfd, the home lock,
-/// daemon.log, the journal, the keeper's socket, the control and metrics
-/// listeners (30 measured, rounded up).
-inline constexpr uint64_t daemon_fds = 40;
+/// The daemon's own, whatever the tree: stdio, the spawner's slots (3, and
+/// 16 for listening sockets: os::max_listen_fds), epoll and event
+/// descriptors of its threads, the signalfd, the home lock, daemon.log, the
+/// journal, the keeper's socket, the control and metrics listeners (46
+/// measured, rounded up). Each `listen` address adds one (fd_budget.cpp).
+inline constexpr uint64_t daemon_fds = 56;
 /// Kept free for work in progress: control connections, a spawn's
 /// temporary descriptors, health checks. The control server serves at most
 /// a few connections once fewer than this many are left.
@@ -48,8 +49,8 @@ uint64_t fds_of_instance(const app_spec& app);
 fd_need descriptors_needed(const group_spec& root);
 
 /// Empty if `need` fits within `limit`; else the refusal, naming both
-/// numbers and the fix: "this tree needs ~50,106 descriptors (10,000
-/// instances × 5 + 106 besides), <limit_name> is 20,000: raise it ...".
+/// numbers and the fix: "this tree needs ~50,122 descriptors (10,000
+/// instances × 5 + 122 besides), <limit_name> is 20,000: raise it ...".
 std::string fd_refusal(const fd_need& need, uint64_t limit, const std::string& limit_name);
 
 } // namespace arbor::config

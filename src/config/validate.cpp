@@ -33,7 +33,7 @@ void check_name(const group_spec& parent, const node_spec& c, std::vector<diagno
 }
 
 void check_group(const group_spec& g, std::set<std::string>& names,
-                 std::vector<diagnostic>& errors) {
+                 std::vector<const app_spec*>& apps, std::vector<diagnostic>& errors) {
   if (g.period.count() <= 0)
     errors.push_back({g.where_of("period"), "'period' must be greater than 0"});
   for (const auto& c : g.children) {
@@ -41,10 +41,12 @@ void check_group(const group_spec& g, std::set<std::string>& names,
     if (!names.insert(c.name()).second)
       errors.push_back({c.type == node_spec::kind::app ? c.app.where : c.group.where,
                         "duplicate name '" + c.name() + "'"});
-    if (c.type == node_spec::kind::app)
+    if (c.type == node_spec::kind::app) {
       detail::check_app(c.app, errors);
-    else
-      check_group(c.group, names, errors);
+      apps.push_back(&c.app);
+    } else {
+      check_group(c.group, names, apps, errors);
+    }
   }
 }
 
@@ -54,7 +56,9 @@ std::vector<diagnostic> validate(tree_spec& tree) {
   std::vector<diagnostic> errors;
   check_limits(tree, errors);
   std::set<std::string> names;
-  check_group(tree.root, names, errors);
+  std::vector<const app_spec*> apps;
+  check_group(tree.root, names, apps, errors);
+  detail::check_listen_collisions(apps, errors);
   if (auto err = detail::host_port_error(tree.metrics.listen, false))
     errors.push_back({tree.metrics.where, "'listen': " + *err});
   detail::resolve_dependencies(tree.root, errors);

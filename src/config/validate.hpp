@@ -49,6 +49,12 @@ void check_app(const app_spec& app, std::vector<diagnostic>& errors);
 /// One app's health check: its target's form and placeholders, its timing.
 void check_health(const app_spec& app, std::vector<diagnostic>& errors);
 
+/// One app's `listen`: address forms, mode, owner, names (listen_rules.cpp).
+void check_listen(const app_spec& app, std::vector<diagnostic>& errors);
+/// No address bound by two apps (the same, or a port on every address and on one).
+void check_listen_collisions(const std::vector<const app_spec*>& apps,
+                             std::vector<diagnostic>& errors);
+
 /// "host:port" with a non-empty host and a port 1..65535; an error text otherwise.
 std::optional<std::string> host_port_error(std::string_view text, bool allow_port_placeholder);
 

@@ -110,7 +110,8 @@ int keeper_server::open(std::string& error) {
 bool keeper_server::should_exit(clock::time_point now) const {
   if (bye_)
     return true;
-  if (daemon_conn_ != 0 || streams_.size() > 0 || !conns_.empty() || daemons_.size() > 0)
+  if (daemon_conn_ != 0 || streams_.size() > 0 || sockets_.size() > 0 || !conns_.empty()
+      || daemons_.size() > 0)
     return false;
   return had_daemon_ || now - started_ >= opts_.startup_grace;
 }
@@ -122,7 +123,8 @@ int keeper_server::run() {
     if (should_exit(now))
       break;
     int timeout = streams_.next_due_ms(now);
-    if (!had_daemon_ && daemon_conn_ == 0 && streams_.size() == 0 && conns_.empty()) {
+    if (!had_daemon_ && daemon_conn_ == 0 && streams_.size() == 0 && sockets_.size() == 0
+        && conns_.empty()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started_ + opts_.startup_grace - now);
       int ms = static_cast<int>(left.count()) + 1;
       timeout = timeout < 0 ? ms : std::min(timeout, ms);
@@ -152,8 +154,10 @@ int keeper_server::run() {
   listen_fd_ = -1;
   size_t held = streams_.size();
   streams_.clear();
+  size_t sockets = sockets_.size();
+  sockets_.clear();
   detail::note(std::string{"event=exiting reason="} + (bye_ ? "bye" : "nothing_to_keep")
-               + " streams=" + std::to_string(held));
+               + " streams=" + std::to_string(held) + " sockets=" + std::to_string(sockets));
   return keeper_exit_ok;
 }
 
@@ -291,6 +295,21 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
       fds.clear();
     } else if (op == "release") {
       streams_.release(msg.value("id", ""));
+    } else if (op == "hold_socket") {
+      std::string sid = msg.value("id", "");
+      struct stat st{};
+      std::string bad = fds.size() != 1 ? "hold_socket needs exactly one descriptor"
+                        : sid.empty() || sid.size() > detail::max_path ? "hold_socket needs an id"
+                        : ::fstat(fds[0], &st) != 0 || !S_ISSOCK(st.st_mode) ? "not a socket"
+                                                                            : "";
+      if (!bad.empty()) {
+        reply_error(c.fd, bad + " (" + sid + ")");
+        return;
+      }
+      sockets_.hold(sid, fds[0]);
+      fds.clear();
+    } else if (op == "release_socket") {
+      sockets_.release(msg.value("id", ""));
     } else if (op == "bye") {
       bye_ = true;
       detail::send_message(c.fd, R"({"op":"bye"})");
@@ -326,7 +345,8 @@ void keeper_server::take_pending(uint64_t id) {
       return;
     json msg = json::parse(text, nullptr, false);
     auto op = msg.is_object() ? msg.find("op") : msg.end();
-    if (msg.is_object() && op != msg.end() && (*op == "hold" || *op == "release"))
+    if (msg.is_object() && op != msg.end()
+        && (*op == "hold" || *op == "release" || *op == "hold_socket" || *op == "release_socket"))
       handle(id, text, fds);
     detail::close_all(fds);
   }
@@ -370,7 +390,8 @@ void keeper_server::on_hello(uint64_t id, int32_t pid, const json& msg) {
   bool was_draining = streams_.draining();
   streams_.stop_draining(); // what was read is in the files now; the rest waits in the pipes
   detail::note("event=hello daemon_pid=" + std::to_string(pid) + " streams="
-               + std::to_string(streams_.size()) + (was_draining ? " was_draining=1" : ""));
+               + std::to_string(streams_.size()) + " sockets=" + std::to_string(sockets_.size())
+               + (was_draining ? " was_draining=1" : ""));
   bool sent = send_streams(c, started_here);
   lost_pid_ = 0;
   if (!sent)
@@ -379,32 +400,45 @@ void keeper_server::on_hello(uint64_t id, int32_t pid, const json& msg) {
 
 bool keeper_server::send_streams(connection& c, bool started_here) {
   json batch = json::array();
-  std::vector<int> fds;
+  json socket_ids = json::array();
+  std::vector<int> fds;     // the streams' first, then the sockets'
+  std::vector<int> socks;
   size_t size = 0;
   auto send = [&](bool more) {
-    json msg{{"op", "streams"}, {"streams", batch}, {"more", more},
+    json msg{{"op", "streams"}, {"streams", batch}, {"sockets", socket_ids}, {"more", more},
              {"keeper_pid", static_cast<int>(::getpid())}, {"lost_pid", lost_pid_},
              {"started_by_keeper", started_here}};
+    fds.insert(fds.end(), socks.begin(), socks.end());
     int rc = detail::send_message(c.fd, msg.dump(-1, ' ', false, json::error_handler_t::replace),
                                   fds.data(), fds.size());
     batch = json::array();
+    socket_ids = json::array();
     fds.clear();
+    socks.clear();
     size = 0;
     return rc == 0;
   };
   bool ok = true;
+  // Starts a new batch when this entry (`len` bytes of text) would not fit.
+  auto room_for = [&](size_t len) {
+    if (ok && (fds.size() + socks.size() == detail::max_fds || size + len > detail::max_text - 512))
+      ok = send(true);
+    size += len;
+  };
   streams_.for_each([&](const detail::stream_meta& m, int fd, const detail::stream_counts& n) {
     if (!ok)
       return;
     json s{{"id", m.id}, {"path", m.path}, {"prefix", m.prefix}, {"date_format", m.date_format},
            {"drained", n.drained}, {"dropped", n.dropped}};
-    size_t len = s.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1;
-    if (fds.size() == detail::max_fds || size + len > detail::max_text - 512)
-      ok = send(true);
+    room_for(s.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1);
     batch.push_back(std::move(s));
     fds.push_back(fd);
-    size += len;
   });
+  for (const auto& [id, fd] : sockets_.all()) {
+    room_for(id.size() + 3);
+    socket_ids.push_back(id);
+    socks.push_back(fd);
+  }
   return ok && send(false);
 }
 

@@ -18,11 +18,14 @@
 //   closed, then every stream is sent with its descriptor. The keeper keeps
 //   its copies: a stream stays held until release (or end of stream while
 //   draining), and a hold with the same id replaces it.
+// - Listening sockets (hold_socket) are never read: held until
+//   release_socket or bye, handed back with the streams at every hello.
 // - bye: answer, close everything, exit 0.
 // - No daemon connected or being started and nothing held: exit 0 (at
 //   startup only after `startup_grace` without a hello).
 
 #include "keeper/daemon_watch.hpp"
+#include "keeper/socket_holds.hpp"
 #include "keeper/streams.hpp"
 
 #include <chrono>
@@ -96,6 +99,7 @@ private:
   int32_t lost_pid_ = 0;       // the last daemon that died, for the next hello's answer
   std::chrono::steady_clock::time_point started_{};
   detail::stream_table streams_;
+  detail::socket_holds sockets_;
   detail::daemon_watch daemons_;
 };
 

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -25,6 +26,7 @@ using json = nlohmann::json;
 
 keeper_client::~keeper_client() {
   close();
+  for (auto& h : sockets_) ::close(h.fd);
 }
 
 bool keeper_client::connected() const {
@@ -92,6 +94,11 @@ bool keeper_client::connect_locked(const std::string& home, std::string& error) 
 namespace {
 
 /// The "op" of a message; "" if it is not an object with a string "op".
+/// One message's text (invalid UTF-8 in an id or path replaced, not thrown on).
+std::string text_of(const json& msg) {
+  return msg.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string op_of(const json& j) {
   if (!j.is_object())
     return "";
@@ -199,6 +206,8 @@ std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& erro
   if (!command_argv_.empty())
     msg["command"] = json{{"argv", command_argv_}, {"env", command_env_}};
   news_ = {};
+  for (auto& h : sockets_) ::close(h.fd); // from an earlier hello, never taken
+  sockets_.clear();
   bool ledger = ledger_[0] >= 0 && ledger_[1] >= 0;
   if (ledger)
     msg["ledger"] = true;
@@ -208,6 +217,9 @@ std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& erro
   auto fail = [&](const std::string& why) {
     for (auto& s : out)
       ::close(s.fd);
+    for (auto& h : sockets_)
+      ::close(h.fd);
+    sockets_.clear();
     error = why;
     close_locked();
     return std::nullopt;
@@ -227,9 +239,15 @@ std::optional<std::vector<handed_stream>> keeper_client::hello(std::string& erro
     }
     try {
       const json& list = reply.at("streams");
-      if (!list.is_array() || list.size() != fds.size()) {
+      const json socks = reply.value("sockets", json::array());
+      if (!list.is_array() || !socks.is_array() || list.size() + socks.size() != fds.size()) {
         detail::close_all(fds);
         return fail("keeper: malformed streams message");
+      }
+      for (size_t i = 0; i < socks.size(); ++i) { // after the streams' descriptors
+        auto& fd = fds[list.size() + i];
+        sockets_.push_back({socks[i].is_string() ? socks[i].get<std::string>() : "", fd});
+        fd = -1;
       }
       for (size_t i = 0; i < list.size(); ++i) {
         handed_stream s;
@@ -303,13 +321,39 @@ bool keeper_client::hold(const std::string& id, int fd, const std::string& path,
            {"date_format", date_format}, {"max_size", rotate.max_size},
            {"max_files", rotate.max_files}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), &fd, 1, error);
+  return send_locked(text_of(msg), &fd, 1, error);
 }
 
 bool keeper_client::release(const std::string& id, std::string& error) {
   json msg{{"op", "release"}, {"id", id}};
   std::lock_guard<std::mutex> guard{mtx_};
-  return send_locked(msg.dump(-1, ' ', false, json::error_handler_t::replace), nullptr, 0, error);
+  return send_locked(text_of(msg), nullptr, 0, error);
+}
+
+bool keeper_client::hold_socket(const std::string& id, int fd, std::string& error) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    error = "hold_socket " + id + ": not a socket";
+    return false;
+  }
+  if (id.empty() || id.size() > detail::max_path) {
+    error = "hold_socket: empty or too long id";
+    return false;
+  }
+  json msg{{"op", "hold_socket"}, {"id", id}};
+  std::lock_guard<std::mutex> guard{mtx_};
+  return send_locked(text_of(msg), &fd, 1, error);
+}
+
+bool keeper_client::release_socket(const std::string& id, std::string& error) {
+  json msg{{"op", "release_socket"}, {"id", id}};
+  std::lock_guard<std::mutex> guard{mtx_};
+  return send_locked(text_of(msg), nullptr, 0, error);
+}
+
+std::vector<handed_socket> keeper_client::take_sockets() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::exchange(sockets_, {});
 }
 
 bool keeper_client::bye(std::string& error) {

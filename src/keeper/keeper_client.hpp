@@ -40,6 +40,12 @@ struct handed_stream {
   uint64_t dropped = 0;      ///< of those, bytes it could not write (write errors)
 };
 
+/// A listening socket the keeper held across a daemon's absence.
+struct handed_socket {
+  std::string id;            ///< as given to hold_socket()
+  int fd = -1;               ///< close-on-exec; the caller owns it
+};
+
 /// What the keeper said of the daemon before this one, in its hello answer.
 struct hello_news {
   int32_t lost_pid = 0;            ///< a daemon that died without bye since the last hello; 0: none
@@ -93,6 +99,14 @@ public:
   /// The keeper closes its copy. Releasing an unknown id is no error.
   bool release(const std::string& id, std::string& error);
 
+  /// Gives the keeper a copy of listening socket `fd` (the caller keeps its
+  /// own), kept open, never read, until release_socket() or bye, and handed
+  /// back at every hello (take_sockets()). Replaces one with the same id.
+  bool hold_socket(const std::string& id, int fd, std::string& error);
+  bool release_socket(const std::string& id, std::string& error);
+  /// The sockets the last hello's answer handed back; the caller owns them.
+  std::vector<handed_socket> take_sockets();
+
   /// Clean stop: the keeper closes everything and exits. Waits for its answer
   /// (or the end of the connection), then closes the connection.
   bool bye(std::string& error);
@@ -128,6 +142,7 @@ private:
   std::vector<std::string> command_argv_;
   std::vector<std::string> command_env_;
   hello_news news_;
+  std::vector<handed_socket> sockets_;  ///< from the last hello, until taken
 };
 
 } // namespace arbor::keeper

@@ -12,11 +12,14 @@
 //     {"op":"hold","id":I,"path":F,"prefix":X,"date_format":D,"max_size":N,
 //      "max_files":M} + 1 fd                       (rotation as the daemon's pump's)
 //     {"op":"release","id":I}
+//     {"op":"hold_socket","id":I} + 1 fd          a listening socket: kept, never read
+//     {"op":"release_socket","id":I}
 //     {"op":"bye"}                                 stopping cleanly: exit
 //   keeper -> daemon
 //     {"op":"streams","streams":[{"id","path","prefix","date_format",
-//       "drained","dropped"}...],"more":B,"keeper_pid":K,"lost_pid":L,
-//       "started_by_keeper":S} + one fd per stream
+//       "drained","dropped"}...],"sockets":[I...],"more":B,"keeper_pid":K,
+//       "lost_pid":L,"started_by_keeper":S} + one fd per stream, then one
+//       per socket
 //       (the answer to hello, in batches of <= max_fds; the last has more=false;
 //       L: the daemon that died without bye before this hello, 0 if none; S:
 //       the keeper started the process saying hello)

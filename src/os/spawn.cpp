@@ -112,13 +112,21 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
 
 spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
                        std::shared_ptr<const std::vector<std::string>> shared,
-                       std::vector<std::string> own, std::string cwd)
+                       std::vector<std::string> own, std::string cwd,
+                       std::shared_ptr<const listen_set> sockets)
   : path_(std::move(path)),
     argv_(std::move(argv)),
     shared_env_(shared ? std::move(shared)
                        : std::make_shared<const std::vector<std::string>>()),
     env_(std::move(own)),
-    cwd_(std::move(cwd)) {
+    cwd_(std::move(cwd)),
+    sockets_(sockets && !sockets->fds.empty() ? std::move(sockets) : nullptr) {
+  if (sockets_) {
+    env_.push_back("LISTEN_FDS=" + std::to_string(sockets_->fds.size()));
+    env_.push_back(sockets_->names);
+    // Room for the pid the child writes itself (spawn_clone.cpp).
+    env_.push_back("LISTEN_PID=" + std::string(detail::listen_pid_digits, '0'));
+  }
   if (argv_.empty())
     argv_.push_back(path_);
   argv_ptrs_.reserve(argv_.size() + 1);
@@ -132,12 +140,20 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
         return true;
     return false;
   };
+  // Sockets arbor itself was handed (it may run socket-activated) are not the
+  // app's: their LISTEN_* never reach a child that gets none.
+  auto foreign_listen = [&](const std::string& kv) {
+    return !sockets_ && kv.compare(0, 7, "LISTEN_") == 0
+           && (key_of(kv) == "LISTEN_FDS" || key_of(kv) == "LISTEN_PID"
+               || key_of(kv) == "LISTEN_FDNAMES");
+  };
   env_ptrs_.reserve(shared_env_->size() + env_.size() + 1);
   for (auto& e : *shared_env_)
-    if (env_.empty() || !overridden(e))
+    if ((env_.empty() || !overridden(e)) && !foreign_listen(e))
       env_ptrs_.push_back(const_cast<char*>(e.c_str())); // execve does not write it
   for (auto& e : env_) {
     env_ptrs_.push_back(e.data());
+    if (sockets_ && e.compare(0, 11, "LISTEN_PID=") == 0) listen_pid_at_ = e.data() + 11;
     if (e.size() > identity_generation_at + 16 && e.compare(0, identity_key.size(), identity_key) == 0
         && e[identity_key.size()] == '=')
       generation_at_ = e.data() + identity_generation_at;
@@ -162,9 +178,20 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
   req.cwd = cwd_.empty() ? nullptr : cwd_.c_str();
   req.stdout_fd = stdout_fd;
   req.stderr_fd = stderr_fd;
+  if (sockets_) {
+    req.listen_fds = sockets_->fds.data();
+    req.listen_count = sockets_->fds.size();
+    req.listen_pid_at = listen_pid_at_;
+  }
   auto fast = detail::clone_spawn(req);
   switch (fast.step) {
     case detail::clone_step::unavailable:
+      if (sockets_) {
+        res.error = ENOSYS;
+        res.what = "cannot spawn '" + path_ + "' with its listening sockets: that needs "
+                   "Linux 5.9 or later on x86_64 or aarch64 (close_range)";
+        return res;
+      }
       break; // posix_spawn below
     case detail::clone_step::none:
       res.pid = fast.pid;

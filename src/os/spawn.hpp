@@ -14,6 +14,8 @@
 
 #include <sys/types.h>
 
+#include "os/listen_socket.hpp"
+
 namespace arbor::os {
 
 /// Outcome of one spawn. pid > 0 on success; otherwise `error` is the errno
@@ -46,16 +48,23 @@ public:
   /// The same with the environment in two parts: `shared` (one per app, held,
   /// not copied: an app's instances differ in a few variables only) and
   /// `own` ("K=V"), which replaces any entry of `shared` with the same key.
+  /// `sockets`: listening sockets every spawn hands on by systemd's
+  /// protocol (fds 3.., LISTEN_FDS, LISTEN_FDNAMES, and LISTEN_PID, which
+  /// the child writes itself); null = none.
   spawn_plan(std::string path, std::vector<std::string> argv,
              std::shared_ptr<const std::vector<std::string>> shared,
-             std::vector<std::string> own, std::string cwd);
+             std::vector<std::string> own, std::string cwd,
+             std::shared_ptr<const listen_set> sockets = nullptr);
   spawn_plan(const spawn_plan&) = delete;
   spawn_plan& operator=(const spawn_plan&) = delete;
 
   /// Starts the process. stdin is /dev/null; stdout/stderr go to the given
   /// descriptors (-1: /dev/null). The child runs in a new process group
   /// (pgid == pid), with an empty signal mask and every signal at its default
-  /// disposition, and all descriptors >= 3 closed. Never throws.
+  /// disposition, and all descriptors >= 3 closed but the plan's listening
+  /// sockets at 3... A plan with sockets needs the clone path (Linux >= 5.9
+  /// on x86_64/aarch64): posix_spawn cannot tell the child its own pid
+  /// before exec, so there it fails with ENOSYS. Never throws.
   spawn_result spawn(int stdout_fd, int stderr_fd) const;
 
   /// Sets the generation of the plan's own ARBOR_ID entry (identity.hpp), in
@@ -75,6 +84,8 @@ private:
   std::vector<char*> argv_ptrs_;
   std::vector<char*> env_ptrs_;
   char* generation_at_ = nullptr;                              ///< in env_'s ARBOR_ID entry
+  std::shared_ptr<const listen_set> sockets_;                  ///< null: none
+  char* listen_pid_at_ = nullptr;                              ///< in env_'s LISTEN_PID entry
 };
 
 /// Resolves `file` the way execvp would, but against the *child's* PATH

@@ -48,6 +48,7 @@ constexpr size_t stack_size = 64 * 1024;
 struct spawner {
   std::mutex mtx;
   int out = -1, err = -1, null = -1, top = -1;
+  int sock[max_listen_fds] = {};  ///< slots for listening sockets
   char* stack_top = nullptr;
   bool usable = false;  // guarded by mtx after construction
 };
@@ -67,6 +68,13 @@ spawner* make_spawner() {
   s->null = null;
   s->out = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
   s->err = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
+  int top = std::max(s->null, std::max(s->out, s->err));
+  for (auto& slot : s->sock) {
+    slot = ::fcntl(null, F_DUPFD_CLOEXEC, 3);
+    if (slot < 0)
+      return s;
+    top = std::max(top, slot);
+  }
   const long page = ::sysconf(_SC_PAGESIZE);
   void* mem = ::mmap(nullptr, stack_size + static_cast<size_t>(page), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -74,7 +82,7 @@ spawner* make_spawner() {
     return s;
   ::mprotect(mem, static_cast<size_t>(page), PROT_NONE); // a guard page below the stack
   s->stack_top = static_cast<char*>(mem) + page + stack_size;
-  s->top = std::max(s->null, std::max(s->out, s->err));
+  s->top = top;
   s->usable = true;
   return s;
 }
@@ -91,6 +99,7 @@ spawner& the_spawner() {
 struct child_ctx {
   const clone_request* r;
   int out, err, null, top;
+  const int* sock;                    // the slots holding r->listen_count sockets
   int error = 0;                      // written by the child when a step fails
   clone_step step = clone_step::none;
 };
@@ -99,6 +108,33 @@ struct child_ctx {
   c->error = errno; // the parent's thread's errno (shared TLS): it is suspended
   c->step = step;
   ::_exit(127);
+}
+
+/// Puts the listening sockets at 3, 4, ... (inheritable), by way of the
+/// numbers above `top` (free in the private table): a slot may sit in 3..3+n-1
+/// itself. Then every other descriptor >= 3+n goes. False on a failed call.
+bool place_sockets(const child_ctx* c) {
+  const size_t n = c->r->listen_count;
+  for (size_t i = 0; i < n; ++i)
+    if (::syscall(SYS_dup3, c->sock[i], c->top + 1 + static_cast<int>(i), O_CLOEXEC) < 0)
+      return false;
+  for (size_t i = 0; i < n; ++i)
+    if (::syscall(SYS_dup3, c->top + 1 + static_cast<int>(i), 3 + static_cast<int>(i), 0) < 0)
+      return false;
+  return ::syscall(SYS_close_range, 3U + static_cast<unsigned>(n), ~0U, 0U) == 0;
+}
+
+/// Writes this process's pid, in decimal and NUL-terminated, at `at`.
+void write_own_pid(char* at) {
+  auto pid = static_cast<unsigned long>(::syscall(SYS_getpid));
+  char digits[listen_pid_digits];
+  size_t len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + pid % 10);
+    pid /= 10;
+  } while (pid != 0 && len < listen_pid_digits);
+  for (size_t i = 0; i < len; ++i) at[i] = digits[len - 1 - i];
+  at[len] = '\0';
 }
 
 /// The child, up to execve. Raw system calls only: it runs on the parent's
@@ -117,9 +153,9 @@ int child_main(void* arg) {
     fail(c, clone_step::unavailable);
   if (::syscall(SYS_dup3, c->out, STDOUT_FILENO, 0) < 0
       || ::syscall(SYS_dup3, c->err, STDERR_FILENO, 0) < 0
-      || ::syscall(SYS_dup3, c->null, STDIN_FILENO, 0) < 0
-      || ::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+      || ::syscall(SYS_dup3, c->null, STDIN_FILENO, 0) < 0 || !place_sockets(c))
     fail(c, clone_step::files);
+  if (c->r->listen_pid_at) write_own_pid(c->r->listen_pid_at);
   if (c->r->cwd && ::syscall(SYS_chdir, c->r->cwd) != 0)
     fail(c, clone_step::chdir);
   if (::syscall(SYS_setpgid, 0, 0) != 0)
@@ -142,17 +178,26 @@ clone_result clone_spawn(const clone_request& r) {
   }
   const int out = r.stdout_fd >= 0 ? r.stdout_fd : s.null;
   const int err = r.stderr_fd >= 0 ? r.stderr_fd : s.null;
-  auto release = [&] { // the slots hold no pipe between spawns
+  if (r.listen_count > max_listen_fds) {
+    res.error = EMFILE;
+    res.step = clone_step::setup;
+    return res;
+  }
+  auto release = [&] { // the slots hold no pipe nor socket between spawns
     ::dup3(s.null, s.out, O_CLOEXEC);
     ::dup3(s.null, s.err, O_CLOEXEC);
+    for (size_t i = 0; i < r.listen_count; ++i) ::dup3(s.null, s.sock[i], O_CLOEXEC);
   };
-  if (::dup3(out, s.out, O_CLOEXEC) < 0 || ::dup3(err, s.err, O_CLOEXEC) < 0) {
+  bool placed = true;
+  for (size_t i = 0; i < r.listen_count && placed; ++i)
+    placed = ::dup3(r.listen_fds[i], s.sock[i], O_CLOEXEC) >= 0;
+  if (!placed || ::dup3(out, s.out, O_CLOEXEC) < 0 || ::dup3(err, s.err, O_CLOEXEC) < 0) {
     res.error = errno;
     res.step = clone_step::setup;
     release();
     return res;
   }
-  child_ctx c{&r, s.out, s.err, s.null, s.top};
+  child_ctx c{&r, s.out, s.err, s.null, s.top, s.sock};
   // Every signal blocked, glibc's internal ones too: no handler may run in
   // the child before it has reset the dispositions.
   const uint64_t all = ~uint64_t{0};

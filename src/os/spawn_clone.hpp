@@ -25,12 +25,22 @@
 // every signal blocked (the parent blocks all of them, glibc's two internal
 // ones too, around the clone) until it has reset every disposition to
 // SIG_DFL; the mask it execs with is empty.
+//
+// Listening sockets (an app's `listen`) go the way of stdout and stderr:
+// dup'd into slots of their own reserved at startup (so still 0..top), and
+// the child moves them to 3, 4, ... and writes its own pid into LISTEN_PID.
 
+#include <cstddef>
 #include <cstdint>
 
 #include <sys/types.h>
 
+#include "os/listen_address.hpp"
+
 namespace arbor::os::detail {
+
+/// Room for a pid's digits in a LISTEN_PID entry the child writes itself.
+constexpr size_t listen_pid_digits = 20;
 
 struct clone_request {
   const char* path = nullptr;
@@ -39,6 +49,12 @@ struct clone_request {
   const char* cwd = nullptr; ///< nullptr: inherit ours
   int stdout_fd = -1;        ///< -1: /dev/null
   int stderr_fd = -1;
+  /// Listening sockets the child gets at 3, 4, ... (at most os::max_listen_fds).
+  const int* listen_fds = nullptr;
+  size_t listen_count = 0;
+  /// The value of the envp's LISTEN_PID entry (listen_pid_digits + 1 bytes):
+  /// the child writes its own pid there, NUL-terminated, before exec.
+  char* listen_pid_at = nullptr;
 };
 
 /// Which step failed.

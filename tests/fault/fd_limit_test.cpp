@@ -76,12 +76,12 @@ std::vector<std::string> event_lines(const fault_daemon& fd, const std::string& 
 TEST_CASE("fault: check and up refuse a tree the descriptor limit cannot hold, naming both "
           "numbers") {
   fault_daemon fd;
-  // 100 instances need 100 × 5 + 2 + 104: more than 300.
+  // 100 instances need 100 × 5 + 2 + 120: more than 300.
   write_file(fd.cfg, "[s]\nargs = " + child_args({"sleep"}) + "\ninstances = 100\n" + fd.app_env());
   auto check = arbor_limited(300, {"check", fd.cfg}, fd);
   INFO(check.err);
   CHECK(check.rc == 2);
-  CHECK(check.err.find("this tree needs ~606 descriptors (100 instances × 5 + 106 besides), "
+  CHECK(check.err.find("this tree needs ~622 descriptors (100 instances × 5 + 122 besides), "
                        "the limit a daemon started from this shell gets (its hard RLIMIT_NOFILE) "
                        "is 300: raise it (LimitNOFILE=")
         != std::string::npos);
@@ -89,12 +89,12 @@ TEST_CASE("fault: check and up refuse a tree the descriptor limit cannot hold, n
   auto up = arbor_limited(300, {"up", fd.cfg}, fd);
   INFO(up.err);
   CHECK(up.rc == 2);
-  CHECK(up.err.find("needs ~606 descriptors") != std::string::npos);
+  CHECK(up.err.find("needs ~622 descriptors") != std::string::npos);
   CHECK(up.err.find("is 300: raise it") != std::string::npos);
   CHECK(daemon_pid(fd.home) == 0);
   CHECK(marked_processes(fd.marker).empty());
 
-  // What fits passes: 30 instances need 256.
+  // What fits passes: 30 instances need 272.
   write_file(fd.cfg, "[s]\nargs = " + child_args({"sleep"}) + "\ninstances = 30\n" + fd.app_env());
   CHECK(arbor_limited(300, {"check", fd.cfg}, fd).rc == 0);
 }
@@ -108,11 +108,11 @@ TEST_CASE("fault: apply and scale refuse a tree the daemon's descriptor limit ca
   limit_restorer restore{fd.pid};
   set_soft_limit(fd.pid, 300);
 
-  // 2 apps: 4 + 104 besides; 1 + 100 instances need 505 more.
+  // 2 apps: 4 + 120 besides; 1 + 100 instances need 505 more.
   auto scale = fd.cli({"scale", "grow", "100"});
   INFO(scale.err);
   CHECK(scale.rc == 1);
-  CHECK(scale.err.find("this tree needs ~613 descriptors (101 instances × 5 + 108 besides), "
+  CHECK(scale.err.find("this tree needs ~629 descriptors (101 instances × 5 + 124 besides), "
                        "the daemon's limit is 300: raise it")
         != std::string::npos);
   CHECK(scale.err.find("nothing changed") != std::string::npos);
@@ -123,17 +123,17 @@ TEST_CASE("fault: apply and scale refuse a tree the daemon's descriptor limit ca
   auto apply = fd.cli({"apply", fd.file("big.toml")});
   INFO(apply.err);
   CHECK(apply.rc == 1);
-  CHECK(apply.err.find("needs ~613 descriptors") != std::string::npos);
+  CHECK(apply.err.find("needs ~629 descriptors") != std::string::npos);
   CHECK(apply.err.find("the daemon's limit is 300") != std::string::npos);
   CHECK(fd.json({"status"})["instances"].size() == 3);
 
   // Within the limit, scale works, and the next budget counts what it added:
-  // 1 + 38 instances need 303.
-  CHECK(fd.cli({"scale", "grow", "37"}).rc == 0);
-  CHECK(fd.json({"status"})["instances"].size() == 38);
+  // 1 + 34 instances need 299, 1 + 35 need 304.
+  CHECK(fd.cli({"scale", "grow", "34"}).rc == 0);
+  CHECK(fd.json({"status"})["instances"].size() == 35);
   auto more = fd.cli({"scale", "base", "2"});
   CHECK(more.rc == 1);
-  CHECK(more.err.find("needs ~303 descriptors") != std::string::npos);
+  CHECK(more.err.find("needs ~304 descriptors") != std::string::npos);
   fd.down_and_check_clean();
 }
 

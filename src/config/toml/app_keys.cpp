@@ -404,6 +404,7 @@ const std::map<std::string_view, key_reader>& key_readers() {
      }},
     {"ready", [](r_ r) { r.string("ready", r.app.ready); }},
     {"depends_on", [](r_ r) { if (auto n = r.find("depends_on")) r.read_depends_on(*n); }},
+    {"listen", [](r_ r) { if (auto n = r.find("listen")) read_listen(r.cx, *n, r.app); }},
     {"log_max_size", [](r_ r) { r.size("log_max_size", r.app.log.max_size); }},
     {"log_max_files",
      [](r_ r) { r.integer("log_max_files", 1, max_log_files, r.app.log.max_files); }},
