@@ -414,7 +414,7 @@ TEST_CASE("loader errors: a PM2 key names arbor's key instead of a near miss") {
              Contains("(PM2's 'exec_mode': no cluster mode"));
 }
 
-TEST_CASE("loader errors: watch takes true, false or paths; watch_ignore globs") {
+TEST_CASE("loader errors: watch takes true, false or paths, watch_ignore globs") {
   CHECK_THAT(error(app_with("watch = \"src\"")),
              Equals("t.toml:3:9: 'watch' must be true, false or an array of paths, got string"));
   CHECK_THAT(error(app_with("watch = [\"\"]")), Contains("'watch[0]' is empty in app 'a'"));
