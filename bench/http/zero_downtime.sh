@@ -140,8 +140,12 @@ report() {
   inflight=$((failures - refused))
   if [[ $target == all ]]; then bad=$failures; else bad=$refused; fi
   verdict=PASS
-  ((bad == 0)) || { verdict=MISSED; missed=1; }
-  [[ $target == info ]] && verdict=info
+  if [[ $target == info ]]; then
+    verdict=info
+  elif ((bad != 0)); then
+    verdict=MISSED
+    missed=1
+  fi
   printf '%-15s requests %7s  failed %5s  refused %5s  in flight %5s  %s %s\n' \
     "$name" "$requests" "$failures" "$refused" "$inflight" "$verdict" "$extra_text" | tee -a "$summary"
   printf '{"scenario":"%s","tcp_migrate_req":%s,"requests":%s,"failures":%s,"refused":%s,"in_flight":%s,"kinds":%s%s}\n' \

@@ -206,9 +206,11 @@ TEST_CASE("metrics: a listen address in use is logged and the daemon runs on wit
   auto up = run_arbor({"up", d.file("arbor.toml")}, home);
   INFO(up.err);
   REQUIRE(up.rc == 0);
-  auto st = arbor_json({"status"}, home);
-  REQUIRE(st["instances"].size() == 1);
-  CHECK(st["instances"][0]["state"] == "running");
+  // The daemon runs on: its instance comes up (it may still be starting).
+  CHECK(eventually([&] {
+    auto st = arbor_json({"status"}, home);
+    return st["instances"].size() == 1 && st["instances"][0]["state"] == "running";
+  }));
   CHECK(run_arbor({"down"}, home).rc == 0);
   ::close(fd);
 
