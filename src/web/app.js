@@ -57,6 +57,12 @@ function duration(ms) {
   if (s < 86400) return Math.floor(s / 3600) + 'h' + String(Math.floor(s / 60) % 60).padStart(2, '0') + 'm';
   return Math.floor(s / 86400) + 'd' + Math.floor(s / 3600) % 24 + 'h';
 }
+/// The health check's verdict if there is one, else whether it is ready yet.
+function readiness(x) {
+  if (x.health) return x.health;
+  if (!x.pid) return '–';
+  return x.state === 'ready' ? 'yes' : 'not yet';
+}
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -69,7 +75,8 @@ function sparkline(svg, points, index, w, h) {
   svg.replaceChildren();
   const vals = points.filter((p) => p[index] != null);
   if (vals.length < 2) return;
-  const t1 = Date.now(), t0 = t1 - 10 * 60 * 1000;
+  // The last 10 minutes, or since the first sample (at least a minute).
+  const t1 = Date.now(), t0 = Math.max(t1 - 10 * 60 * 1000, Math.min(vals[0][0], t1 - 60 * 1000));
   const max = Math.max(...vals.map((p) => p[index]), index === 2 ? 1 : 1024);
   const xy = vals.map((p) => [((p[0] - t0) / (t1 - t0)) * w, h - 2 - (p[index] / max) * (h - 4)]);
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
@@ -115,7 +122,7 @@ function instanceRow(x, depth) {
   const spark = el('td');
   spark.appendChild(smallSparkline(x.id));
   tr.appendChild(spark);
-  tr.appendChild(el('td', 'health', x.health || ''));
+  tr.appendChild(el('td', 'health', readiness(x)));
   tr.appendChild(el('td', 'exit', x.last_exit || ''));
   const acts = el('td', 'actions');
   acts.append(actionButton('restart', x.id), actionButton(x.pid ? 'stop' : 'start', x.id));
@@ -238,7 +245,7 @@ function renderDetail() {
   dl.replaceChildren();
   const fields = [['state', x.state], ['pid', x.pid || '–'], ['uptime', x.pid ? duration(x.uptime_ms) : '–'],
     ['restarts', x.restarts], ['short runs', x.short_runs], ['memory', bytes(x.memory_bytes)],
-    ['CPU', x.cpu_percent == null ? '–' : x.cpu_percent.toFixed(1) + '%'], ['readiness', x.health || '–'],
+    ['CPU', x.cpu_percent == null ? '–' : x.cpu_percent.toFixed(1) + '%'], ['readiness', readiness(x)],
     ['port', x.port || '–'], ['last exit', x.last_exit || '–'], ['reason', x.reason || '–']];
   if (x.next_try_ms) fields.push(['next restart in', Math.ceil(x.next_try_ms / 1000) + 's']);
   for (const [k, v] of fields) dl.append(el('dt', null, k), el('dd', 'f-' + k.replace(/ /g, '-'), String(v)));

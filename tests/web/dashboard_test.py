@@ -23,6 +23,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -34,7 +35,8 @@ def free_port():
 
 class Daemon:
     def __init__(self, arbor, child):
-        self.arbor = arbor
+        self.arbor = os.path.abspath(arbor)
+        child = os.path.abspath(child)
         self.dir = tempfile.mkdtemp(prefix="arbor-web-test-")
         self.home = os.path.join(self.dir, "home")
         self.port = free_port()
@@ -115,8 +117,17 @@ def browser():
 
 
 def pid_cell(driver, instance):
-    cells = driver.find_elements(By.CSS_SELECTOR, f'tr[data-id="{instance}"] td.pid')
-    return cells[0].text if cells else ""
+    """The pid the page shows, read in one script (the tree's rows are replaced
+    at every refresh: an element found first may be gone when read)."""
+    return driver.execute_script(
+        "const c = document.querySelector(arguments[0]); return c ? c.textContent : ''",
+        f'tr[data-id="{instance}"] td.pid')
+
+
+def click(driver, selector):
+    """A real click; again if the tree's refresh replaced the element meanwhile."""
+    WebDriverWait(driver, 5, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, selector).click() or True)
 
 
 def check(cond, what):
@@ -137,7 +148,8 @@ def run(args):
 
         # The tree renders: groups, apps, instances with their pids.
         wait.until(lambda b: pid_cell(b, "shop.api#1").isdigit())
-        check(driver.find_element(By.CSS_SELECTOR, 'tr[data-node="shop"] td.info').text
+        check(driver.execute_script(
+            "return document.querySelector('tr[data-node=\"shop\"] td.info').textContent")
               == "one_for_one", "group shop shows its strategy")
         for inst in ("shop.api#0", "shop.api#1", "shop.worker#0", "cache#0"):
             wait.until(lambda b: pid_cell(b, inst).isdigit())
@@ -159,7 +171,7 @@ def run(args):
         # The restart button: refused without the token, done with it.
         button = 'button[data-action="restart"][data-target="shop.api#1"]'
         before = d.pid_of("shop.api#1")
-        driver.find_element(By.CSS_SELECTOR, button).click()
+        click(driver, button)
         wait.until(lambda b: "refused" in b.find_element(By.ID, "message").text)
         msg = driver.find_element(By.ID, "message").text
         check("unauthorized" in msg, f"restart without the token refused: {msg}")
@@ -167,14 +179,21 @@ def run(args):
         token = driver.find_element(By.ID, "token")
         token.send_keys(d.token)
         driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", token)
-        driver.find_element(By.CSS_SELECTOR, button).click()
+        click(driver, button)
+        wait.until(lambda b: "done" in b.find_element(By.ID, "message").text)
+        check(True, "restart with the token done")
         wait.until(lambda b: pid_cell(b, "shop.api#1").isdigit()
                    and int(pid_cell(b, "shop.api#1")) != before)
-        check("done" in driver.find_element(By.ID, "message").text, "restart with the token done")
         check(d.pid_of("shop.api#1") not in (0, before), "and the instance has a new pid")
 
         if args.screenshots:
             screenshots(driver, args.screenshots)
+    except Exception:
+        if driver:
+            print("page message:", driver.find_element(By.ID, "message").text)
+            print("browser log:", driver.get_log("browser"))
+            print("daemon log:", open(os.path.join(d.home, "daemon.log")).read()[-3000:])
+        raise
     finally:
         if driver:
             driver.quit()
@@ -184,14 +203,14 @@ def run(args):
 def screenshots(driver, out):
     """The main views, once the sparklines have a few points (a sample per 5 s)."""
     os.makedirs(out, exist_ok=True)
-    WebDriverWait(driver, 40, poll_frequency=0.5).until(lambda b: b.execute_script(
-        "return (window.arborSamples && (window.arborSamples['cache#0'] || []).length) || 0") >= 4)
+    WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda b: b.execute_script(
+        "return (window.arborSamples && (window.arborSamples['cache#0'] || []).length) || 0") >= 6)
     driver.execute_script("document.getElementById('message').textContent = ''")
     driver.save_screenshot(os.path.join(out, "dashboard-tree.png"))
-    driver.find_element(By.CSS_SELECTOR, 'a[data-open="shop.api#0"]').click()
+    click(driver, 'a[data-open="shop.api#0"]')
     WebDriverWait(driver, 10).until(lambda b: "tick" in b.find_element(By.ID, "log").text)
     driver.save_screenshot(os.path.join(out, "dashboard-detail.png"))
-    driver.find_element(By.CSS_SELECTOR, 'nav button[data-view="events"]').click()
+    click(driver, 'nav button[data-view="events"]')
     driver.save_screenshot(os.path.join(out, "dashboard-events.png"))
     print("screenshots in", out)
 
