@@ -77,7 +77,7 @@ function sparkline(svg, points, index, w, h) {
   if (vals.length < 2) return;
   // The last 10 minutes, or since the first sample (at least a minute).
   const t1 = Date.now(), t0 = Math.max(t1 - 10 * 60 * 1000, Math.min(vals[0][0], t1 - 60 * 1000));
-  const max = Math.max(...vals.map((p) => p[index]), index === 2 ? 1 : 1024);
+  const max = Math.max(...vals.map((p) => p[index]), index === 2 ? 1 : 1024) * 1.25;
   const xy = vals.map((p) => [((p[0] - t0) / (t1 - t0)) * w, h - 2 - (p[index] / max) * (h - 4)]);
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
   line.setAttribute('points', xy.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' '));
