@@ -64,22 +64,40 @@ std::string config(uint16_t port, const std::string& extra) {
          + "\n[svc]\nargs = [\"" ARBOR_TEST_CHILD "\", \"sleep\"]\n";
 }
 
+/// A daemon of its own home with [web] on a free port (and `extra` in [web]).
+struct web_daemon {
+  temp_dir d;
+  std::string home = d.file("home");
+  daemon_guard guard{home};
+  uint16_t port = free_ports(1);
+
+  explicit web_daemon(const std::string& extra = "") {
+    up_with(home, d.file("arbor.toml"), config(port, extra));
+    REQUIRE(eventually([&] { return instance_of(home, "svc#0")["pid"] != 0; }));
+  }
+  ~web_daemon() { CHECK(run_arbor({"down"}, home).rc == 0); }
+
+  /// The generated token (<home>/web.token without its newline).
+  std::string token() const {
+    auto t = slurp(home + "/web.token");
+    if (!t.empty()) t.pop_back();
+    return t;
+  }
+};
+
 } // namespace
 
 TEST_CASE("web: reads are open on the loopback, actions need the token, cross-origin is refused") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto port = free_ports(1);
-  up_with(home, d.file("arbor.toml"), config(port, ""));
+  web_daemon w;
+  auto& home = w.home;
+  auto port = w.port;
 
   // The token was generated, readable by us alone.
   struct stat st{};
   REQUIRE(::stat((home + "/web.token").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  auto token = slurp(home + "/web.token");
-  REQUIRE(token.size() == 65); // 64 hex digits and a newline
-  token.pop_back();
+  REQUIRE(slurp(home + "/web.token").size() == 65); // 64 hex digits and a newline
+  auto token = w.token();
 
   // The page and its files, compiled in.
   auto page = get(port, "/");
@@ -133,15 +151,11 @@ TEST_CASE("web: reads are open on the loopback, actions need the token, cross-or
   CHECK(ok.body["ok"] == true);
   CHECK(ok.body["result"]["affected"] == json::array({"svc#0"}));
   CHECK(instance_of(home, "svc#0")["pid"] != pid);
-  CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
 TEST_CASE("web: the event stream carries the bus's events as they happen") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto port = free_ports(1);
-  up_with(home, d.file("arbor.toml"), config(port, ""));
+  web_daemon w;
+  auto port = w.port;
   std::atomic<bool> started{false}, seen{false}, ended{false};
   std::string received, outcome;
   std::thread reader([&] {
@@ -159,24 +173,19 @@ TEST_CASE("web: the event stream carries the bus's events as they happen") {
   REQUIRE(eventually([&] { return started.load() || ended.load(); }));
   INFO("outcome " << outcome << ", received: " << received);
   REQUIRE(started);
-  auto token = slurp(home + "/web.token");
-  token.pop_back();
-  CHECK(post(port, restart("svc"), {{"X-Arbor-Token", token}}).status == 200);
+  CHECK(post(port, restart("svc"), {{"X-Arbor-Token", w.token()}}).status == 200);
   CHECK(eventually([&] { return seen.load(); }));
   reader.join();
   CHECK(received.find("event: arbor\ndata: {") != std::string::npos);
-  CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
 TEST_CASE("web: read_only refuses actions even with the token, token_file is used as given") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  auto port = free_ports(1);
-  auto token_file = d.file("token");
+  temp_dir secrets;
+  auto token_file = secrets.file("token");
   std::ofstream(token_file) << "a-token-of-our-own-choosing\n";
-  up_with(home, d.file("arbor.toml"),
-          config(port, "read_only = true\ntoken_file = \"" + token_file + "\""));
+  web_daemon w{"read_only = true\ntoken_file = \"" + token_file + "\""};
+  auto& home = w.home;
+  auto port = w.port;
   CHECK(::access((home + "/web.token").c_str(), F_OK) != 0); // none generated
   auto pid = instance_of(home, "svc#0")["pid"];
   auto r = post(port, restart("svc#0"), {{"X-Arbor-Token", "a-token-of-our-own-choosing"}});
@@ -184,7 +193,6 @@ TEST_CASE("web: read_only refuses actions even with the token, token_file is use
   CHECK(r.body["error"]["message"] == "read-only dashboard ([web] read_only = true)");
   CHECK(get(port, "/api/v1/tree").status == 200); // reads still work
   CHECK(instance_of(home, "svc#0")["pid"] == pid);
-  CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
 TEST_CASE("web: without [web] nothing listens and no token is made") {

@@ -6,8 +6,24 @@
 #include <fstream>
 #include <string>
 
+#include <httplib.h>
+
 using namespace arbor;
 using namespace std::chrono_literals;
+
+namespace {
+
+/// Starts a server on a free port: the server, and its port in `port`.
+http::server* serve(const http::module_api* api, const http::server_options& o, uint16_t& port) {
+  std::string err;
+  auto* s = api->serve(o, port, err);
+  INFO(err);
+  REQUIRE(s != nullptr);
+  REQUIRE(port != 0);
+  return s;
+}
+
+} // namespace
 
 TEST_CASE("http module: found from the build tree, with the ABI this arbor wants") {
   std::string err;
@@ -69,11 +85,7 @@ TEST_CASE("http module: serve() answers its route, 404 elsewhere, stop() frees t
                         return r;
                       }});
   uint16_t port = 0;
-  std::string err;
-  auto* s = api->serve(o, port, err);
-  INFO(err);
-  REQUIRE(s != nullptr);
-  REQUIRE(port != 0);
+  auto* s = serve(api, o, port);
   auto r = api->get("127.0.0.1", port, "/metrics", 2s);
   CHECK(r.status == 200);
   CHECK(calls == 1);
@@ -118,10 +130,7 @@ TEST_CASE("http module: POST, query and headers reach the handler, a prefix rout
                         return r;
                       }});
   uint16_t port = 0;
-  std::string err;
-  auto* s = api->serve(o, port, err);
-  INFO(err);
-  REQUIRE(s != nullptr);
+  auto* s = serve(api, o, port);
   httplib::Client cli("127.0.0.1", port);
   auto post = cli.Post("/api?a=1", {{"X-Custom", "yes"}}, "body", "text/plain");
   REQUIRE(post);
