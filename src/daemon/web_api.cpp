@@ -85,11 +85,10 @@ json args_of(const http::request& q) {
 /// GET /api/v1/log?name=APP&stream=out|err&from=OFFSET: the file's bytes from
 /// OFFSET (the last 16 KiB without it, or when the file was rotated below it).
 http::response log_tail(web_context& w, const http::request& q) {
-  proto::request req{1, "logs", json{{"names", json::array({query(q, "name")})}}};
-  auto line = w.bridge.call(std::move(req), call_timeout);
+  auto listed = run(w, proto::request{1, "logs", json{{"names", json::array({query(q, "name")})}}});
+  if (listed.status != 200) return listed;
   std::string err;
-  auto reply = line ? proto::decode_response(*line, err) : std::nullopt;
-  if (!reply || reply->type != proto::response::kind::ok) return reply_response(line.value_or(""));
+  auto reply = proto::decode_response(listed.body, err);
   auto& files = reply->result["files"];
   if (files.empty()) return error_response(404, "not_found", "no log files for that name");
   auto which = query(q, "stream") == "err" ? "err" : "out";
