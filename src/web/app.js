@@ -130,6 +130,11 @@ function instanceRow(x, depth) {
   return tr;
 }
 
+/// "2 of 5 restarts in 60s": how much of the group's limit is used.
+function intensityText(i) {
+  return i ? ' · ' + i.used + ' of ' + i.max + ' restarts in ' + i.period_s + 's' : '';
+}
+
 function nodeRows(n, depth, out) {
   if (n.name !== '') {
     const tr = el('tr', n.kind);
@@ -138,7 +143,7 @@ function nodeRows(n, depth, out) {
     name.style.paddingLeft = depth * 1.2 + 'em';
     tr.appendChild(name);
     tr.appendChild(el('td', 'state s-' + n.state, n.state));
-    const info = el('td', 'info', n.kind === 'group' ? n.strategy : n.restart || '');
+    const info = el('td', 'info', n.kind === 'group' ? n.strategy + intensityText(n.intensity) : n.restart || '');
     info.colSpan = 8;
     tr.appendChild(info);
     const acts = el('td', 'actions');

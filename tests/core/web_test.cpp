@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -59,9 +60,10 @@ json restart(const std::string& id) {
   return json{{"v", 1}, {"id", 7}, {"cmd", "restart"}, {"args", {{"names", {id}}}}};
 }
 
-std::string config(uint16_t port, const std::string& extra) {
-  return "[web]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n" + extra
-         + "\n[svc]\nargs = [\"" ARBOR_TEST_CHILD "\", \"sleep\"]\n";
+const std::string one_app = "[svc]\nargs = [\"" ARBOR_TEST_CHILD "\", \"sleep\"]\n";
+
+std::string config(uint16_t port, const std::string& extra, const std::string& apps) {
+  return "[web]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n" + extra + "\n" + apps;
 }
 
 /// A daemon of its own home with [web] on a free port (and `extra` in [web]).
@@ -71,9 +73,10 @@ struct web_daemon {
   daemon_guard guard{home};
   uint16_t port = free_ports(1);
 
-  explicit web_daemon(const std::string& extra = "") {
-    up_with(home, d.file("arbor.toml"), config(port, extra));
-    REQUIRE(eventually([&] { return instance_of(home, "svc#0")["pid"] != 0; }));
+  explicit web_daemon(const std::string& extra = "", const std::string& apps = one_app,
+                      const std::string& first = "svc#0") {
+    up_with(home, d.file("arbor.toml"), config(port, extra, apps));
+    REQUIRE(eventually([&] { return instance_of(home, first)["pid"] != 0; }));
   }
   ~web_daemon() { CHECK(run_arbor({"down"}, home).rc == 0); }
 
@@ -199,8 +202,19 @@ TEST_CASE("web: without [web] nothing listens and no token is made") {
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  up_with(home, d.file("arbor.toml"), "[svc]\nargs = [\"" ARBOR_TEST_CHILD "\", \"sleep\"]\n");
+  up_with(home, d.file("arbor.toml"), one_app);
   CHECK(::access((home + "/web.token").c_str(), F_OK) != 0);
   CHECK(daemon_maps(home).find("libarbor-http.so") == std::string::npos);
   CHECK(run_arbor({"down"}, home).rc == 0);
+}
+
+TEST_CASE("web: a group's tree node says how much of its restart intensity is used") {
+  web_daemon w{"", "[g]\nintensity = 3\nperiod = 60\n[g.svc]\nargs = [\"" ARBOR_TEST_CHILD "\", \"sleep\"]\n",
+               "g.svc#0"};
+  auto group = [&] { return get(w.port, "/api/v1/tree").body["result"]["root"]["children"][0]; };
+  CHECK(group()["intensity"] == json{{"used", 0}, {"max", 3}, {"period_s", 60}});
+  CHECK(get(w.port, "/api/v1/tree").body["result"]["root"]["intensity"].is_null()); // no limit
+  int pid = instance_of(w.home, "g.svc#0")["pid"];
+  REQUIRE(signal_if_of_home(pid, w.home, SIGKILL));
+  CHECK(eventually([&] { return group()["intensity"]["used"] == 1; }));
 }

@@ -150,7 +150,7 @@ def run(args):
         wait.until(lambda b: pid_cell(b, "shop.api#1").isdigit())
         check(driver.execute_script(
             "return document.querySelector('tr[data-node=\"shop\"] td.info').textContent")
-              == "one_for_one", "group shop shows its strategy")
+              == "one_for_one · 0 of 5 restarts in 60s", "group shop shows its strategy and intensity used")
         for inst in ("shop.api#0", "shop.api#1", "shop.worker#0", "cache#0"):
             wait.until(lambda b: pid_cell(b, inst).isdigit())
             check(int(pid_cell(driver, inst)) == d.pid_of(inst), f"{inst} shows its pid")
@@ -167,6 +167,10 @@ def run(args):
         check(int(pid_cell(driver, "shop.api#0")) == d.pid_of("shop.api#0"),
               f"killed shop.api#0 shows its new pid after {took * 1000:.0f} ms")
         check(driver.execute_script("return window.arborMarker") == 42, "without a page reload")
+        wait.until(lambda b: b.execute_script(
+            "return document.querySelector('tr[data-node=\"shop\"] td.info').textContent")
+            == "one_for_one · 1 of 5 restarts in 60s")
+        check(True, "group shop counts the crash in its intensity: 1 of 5")
 
         # The restart button: refused without the token, done with it.
         button = 'button[data-action="restart"][data-target="shop.api#1"]'
