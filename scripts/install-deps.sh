@@ -13,6 +13,7 @@ PACKAGES=(
   libncurses-dev # `arbor top` draws with ncurses
   tmux       # tests/core/top_tmux_test.cpp drives `arbor top` in a tmux pane
   python3 nodejs # examples/socket_activation/, run by tests/core/socket_activation_example_test.cpp
+  chromium chromium-driver python3-selenium # tests/web/dashboard_test.py: the dashboard in a real browser
 )
 
 missing=()

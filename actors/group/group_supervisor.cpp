@@ -331,6 +331,9 @@ caf::behavior group_supervisor(group_self self, std::shared_ptr<const group_spec
                             out.strategy = to_string(s.spec->strategy);
                             out.state = summarize_group(s, xs);
                             out.reason = s.reason;
+                            if (s.window)
+                              out.intensity_used =
+                                static_cast<uint32_t>(s.window->count(clock::now()));
                             out.children = std::move(xs);
                             rp.deliver(std::move(out));
                           });

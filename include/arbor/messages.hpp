@@ -75,7 +75,7 @@ typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("arbor.node_status"), x.name, x.is_group, x.strategy,
-           x.state, x.reason, x.instances, x.children);
+           x.state, x.reason, x.intensity_used, x.instances, x.children);
 }
 
 /// What `apply` did, as app paths.

@@ -168,11 +168,24 @@ struct metrics_spec {
   source_pos where;                  ///< the `listen` value in the config
 };
 
+/// `[web]`: the dashboard and the control protocol over HTTP
+/// (src/daemon/web_*). Off unless present.
+struct web_spec {
+  bool enabled = false;
+  std::string listen = "127.0.0.1:9200";
+  /// The token actions must carry; "" = <home>/web.token, generated. Required
+  /// for a listen address that is not the loopback.
+  std::string token_file;
+  bool read_only = false;            ///< refuse every action (start, stop, ...)
+  source_pos where;                  ///< the `listen` value (or the table) in the config
+};
+
 /// A whole config file.
 struct tree_spec {
   std::string file;                  ///< absolute path of the config ("" if built in code)
   group_spec root;
   metrics_spec metrics;
+  web_spec web;
 };
 
 const char* to_string(restart_policy p);

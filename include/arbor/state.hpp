@@ -51,6 +51,9 @@ struct node_status {
   std::string strategy;        ///< groups: "one_for_one", ...
   std::string state;           ///< groups/apps: "running", "stopped", "failed", ...
   std::string reason;          ///< groups: why it failed (intensity exceeded, ...)
+  /// Groups with an intensity: the restart events within the last period
+  /// now (the group gives up past its intensity).
+  uint32_t intensity_used = 0;
   std::vector<instance_status> instances;  ///< apps
   std::vector<node_status> children;       ///< groups, in start order
 };

@@ -50,7 +50,30 @@ void check_group(const group_spec& g, std::set<std::string>& names,
   }
 }
 
+/// `[web]`: its address, and a token for any address beyond the loopback.
+void check_web(const web_spec& web, std::vector<diagnostic>& errors) {
+  if (!web.enabled) return;
+  if (auto err = detail::host_port_error(web.listen, false)) {
+    errors.push_back({web.where, "[web] 'listen': " + *err});
+    return;
+  }
+  auto host = web.listen.substr(0, web.listen.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (!detail::is_loopback_host(host) && web.token_file.empty())
+    errors.push_back({web.where, "[web] listen = \"" + web.listen + "\" is not a loopback "
+                                 "address: set 'token_file' (the token every request from the "
+                                 "network must carry), or listen on 127.0.0.1"});
+}
+
 } // namespace
+
+namespace detail {
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+}
+
+} // namespace detail
 
 std::vector<diagnostic> validate(tree_spec& tree) {
   std::vector<diagnostic> errors;
@@ -61,6 +84,7 @@ std::vector<diagnostic> validate(tree_spec& tree) {
   detail::check_listen_collisions(apps, errors);
   if (auto err = detail::host_port_error(tree.metrics.listen, false))
     errors.push_back({tree.metrics.where, "'listen': " + *err});
+  check_web(tree.web, errors);
   detail::resolve_dependencies(tree.root, errors);
   if (errors.empty()) detail::order_by_dependencies(tree.root);
   return errors;

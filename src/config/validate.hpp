@@ -58,6 +58,9 @@ void check_listen_collisions(const std::vector<const app_spec*>& apps,
 /// "host:port" with a non-empty host and a port 1..65535; an error text otherwise.
 std::optional<std::string> host_port_error(std::string_view text, bool allow_port_placeholder);
 
+/// True for 127.0.0.0/8, ::1 and "localhost" (a listen address's host).
+bool is_loopback_host(std::string_view host);
+
 /// Whether `key` was written in the config (a spec built in code has none).
 bool written(const key_positions& keys, std::string_view key);
 

@@ -23,27 +23,55 @@
 
 namespace arbor::detail {
 
-/// Where replies go: the control server once it exists. Thread-safe.
+/// Connections whose id has this bit are the web bridge's (web_bridge.hpp);
+/// the control server numbers its own from 1.
+constexpr uint64_t web_conn_bit = uint64_t{1} << 63;
+
+/// A place replies go besides the control server: the web bridge.
+class reply_target {
+public:
+  virtual ~reply_target() = default;
+  /// Must not block (called on the control actor).
+  virtual void send(uint64_t conn, std::string line) = 0;
+  virtual bool is_open(uint64_t conn) = 0;
+};
+
+/// Where replies go: the control server once it exists, and the web bridge
+/// for its connections. Thread-safe.
 class reply_sink {
 public:
   void attach(proto::control_server* s) {
     std::lock_guard<std::mutex> g{m_};
     server_ = s;
   }
-  void detach() { attach(nullptr); }
+  void attach_web(reply_target* w) {
+    std::lock_guard<std::mutex> g{m_};
+    web_ = w;
+  }
+  void detach() {
+    std::lock_guard<std::mutex> g{m_};
+    server_ = nullptr;
+    web_ = nullptr;
+  }
   void send(uint64_t conn, std::string line) {
     std::lock_guard<std::mutex> g{m_};
-    if (server_) server_->send(conn, std::move(line));
+    if (conn & web_conn_bit) {
+      if (web_) web_->send(conn, std::move(line));
+    } else if (server_) {
+      server_->send(conn, std::move(line));
+    }
   }
   /// False once the client left: its queued requests are not worked on.
   bool is_open(uint64_t conn) {
     std::lock_guard<std::mutex> g{m_};
+    if (conn & web_conn_bit) return web_ && web_->is_open(conn);
     return server_ && server_->is_open(conn);
   }
 
 private:
   std::mutex m_;
   proto::control_server* server_ = nullptr;
+  reply_target* web_ = nullptr;
 };
 
 /// From the server thread: one decoded request.

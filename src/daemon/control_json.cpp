@@ -35,6 +35,13 @@ json node_json(const node_status& n, const group_spec& root) {
   if (n.is_group) {
     j["kind"] = "group";
     j["strategy"] = n.strategy;
+    const auto* g = n.name.empty() ? &root : config::find_group(root, n.name);
+    if (g && g->intensity)
+      j["intensity"] = json{{"used", n.intensity_used},
+                            {"max", *g->intensity},
+                            {"period_s", g->period.count()}};
+    else
+      j["intensity"] = nullptr;
     j["children"] = json::array();
     for (auto& c : n.children) j["children"].push_back(node_json(c, root));
     return j;

@@ -15,6 +15,7 @@
 #include "event_bus.hpp"
 #include "metrics_server.hpp"
 #include "os/signals.hpp"
+#include "web_server.hpp"
 
 namespace arbor::detail {
 
@@ -30,6 +31,8 @@ struct daemon_host::impl {
   /// `[metrics]`, when enabled: as configured at startup (an `apply` that
   /// changes [metrics] takes effect at the next start of arbor).
   std::unique_ptr<metrics_server> metrics;
+  /// `[web]`, when enabled: as configured at startup, like [metrics].
+  std::unique_ptr<web_server> web;
 
   impl(caf::actor_system& s, host_options o) : sys(s), opts(std::move(o)) {
   }
@@ -44,6 +47,7 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
     throw std::system_error(errno, std::generic_category(), "eventfd");
   auto current = spec;
   auto metrics_cfg = spec.metrics;
+  auto web_cfg = spec.web;
   tree_options topts;
   topts.log_dir = d.opts.log_dir;
   topts.log_events = d.opts.log_events;
@@ -85,11 +89,14 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   // Never throws: a bad address or a failed bind is logged, the tree runs on.
   if (metrics_cfg.enabled)
     d.metrics = std::make_unique<metrics_server>(sys, *d.tree, metrics_cfg);
+  if (web_cfg.enabled)
+    d.web = std::make_unique<web_server>(web_cfg, d.opts.home, d.control, *d.sink);
 }
 
 daemon_host::~daemon_host() {
   auto& d = *impl_;
   d.metrics.reset(); // first: its scrapes ask the tree
+  d.web.reset();     // and its requests the control actor
   d.sink->detach();
   d.server.reset();
   caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);

@@ -32,8 +32,8 @@ struct host_options {
 class daemon_host {
 public:
   /// Builds the tree (not started), the control actor and the socket
-  /// (<home>/arbor.sock), and with `[metrics]` enabled the metrics endpoint
-  /// (a failure there is logged, never thrown). Throws std::system_error
+  /// (<home>/arbor.sock), and with `[metrics]` or `[web]` enabled their
+  /// HTTP servers (a failure there is logged, never thrown). Throws std::system_error
   /// (socket, log dir).
   daemon_host(caf::actor_system& sys, tree_spec spec, host_options opts);
   /// Closes the socket, stops whatever still runs, terminates the actors.

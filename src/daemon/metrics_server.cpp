@@ -173,17 +173,20 @@ struct metrics_server::impl {
     http::server_options o;
     o.host = addr->host;
     o.port = addr->port;
-    o.path = "/metrics";
-    o.content_type = content_type;
     o.workers = 2;
-    o.body = [this]() -> std::pair<int, std::string> {
-      try {
-        return {200, scrape()};
-      } catch (const std::exception& e) {
-        log_error("supervisor=root event=metrics_scrape_failed reason=\"{}\"", e.what());
-        return {500, std::string{"scrape failed: "} + e.what() + "\n"};
-      }
-    };
+    o.routes.push_back({"GET", "/metrics", [this](const http::request&) {
+                          http::response r;
+                          try {
+                            r.body = scrape();
+                            r.content_type = content_type;
+                          } catch (const std::exception& e) {
+                            log_error("supervisor=root event=metrics_scrape_failed reason=\"{}\"",
+                                      e.what());
+                            r.status = 500;
+                            r.body = std::string{"scrape failed: "} + e.what() + "\n";
+                          }
+                          return r;
+                        }});
     uint16_t bound = 0;
     http = mod->serve(std::move(o), bound, why);
     if (http == nullptr) {

@@ -1,7 +1,7 @@
 #pragma once
 
-// The HTTP module: arbor's only use of cpp-httplib (HTTP health checks and the
-// /metrics endpoint) lives in a shared object, libarbor-http.so, that the
+// The HTTP module: arbor's only use of cpp-httplib (HTTP health checks, the
+// /metrics endpoint and the [web] dashboard) lives in a shared object, libarbor-http.so, that the
 // daemon loads the first time it needs HTTP. Debian's libcpp-httplib links
 // OpenSSL, brotli and zlib and initialises them when loaded: ~4 MB of resident
 // memory that a daemon with no HTTP check and no [metrics] never needs.
@@ -13,12 +13,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace arbor::http {
 
-constexpr uint32_t module_abi = 1;
+constexpr uint32_t module_abi = 2;
 
 /// One GET: the status line's code, or why there is none.
 struct get_result {
@@ -28,16 +30,49 @@ struct get_result {
   std::string error;  ///< with outcome::failed: httplib's words
 };
 
-/// (status, body) for one request to the served path.
-using body_fn = std::function<std::pair<int, std::string>()>;
+/// One request to a served route, as the handler sees it.
+struct request {
+  std::string method;  ///< "GET", "POST"
+  std::string path;    ///< without the query
+  std::map<std::string, std::string> query; ///< decoded; the first of a repeated name
+  std::map<std::string, std::string> headers; ///< names in lower case
+  std::string body;
+};
+
+/// Where a streamed answer goes (server-sent events).
+class stream {
+public:
+  virtual ~stream() = default;
+  /// Sends `data` now; false once the client is gone (then stop writing).
+  virtual bool write(const std::string& data) = 0;
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// Set: the answer is streamed instead of `body` (chunked): called once on
+  /// the request's worker thread, which it holds until it returns.
+  std::function<void(stream&)> streamer;
+};
+
+using handler_fn = std::function<response(const request&)>;
+
+/// `handler` answers `method` ("GET" or "POST") requests to exactly `path`;
+/// a `path` other than "/" ending in '/' answers every path under it too.
+struct route {
+  std::string method;
+  std::string path;
+  handler_fn handler;
+};
 
 struct server_options {
   std::string host;          ///< numeric address to bind
   uint16_t port = 0;         ///< 0: any free port
-  std::string path;          ///< the one path served (GET); others get 404
-  std::string content_type;  ///< of a 200 answer (errors are text/plain)
-  body_fn body;              ///< called on the server's worker threads
-  int workers = 2;           ///< threads answering requests
+  std::vector<route> routes; ///< other paths get 404; handlers run on worker threads
+  int workers = 2;           ///< threads answering requests (a stream holds one)
+  size_t max_body = 4096;    ///< longer request bodies get 413
 };
 
 class server; ///< opaque: a running HTTP server

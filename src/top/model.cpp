@@ -91,9 +91,10 @@ std::string next_restart_text(const std::string& reason, int64_t since_ns, int64
   return "next restart in " + std::to_string((left + 999) / 1000) + "s";
 }
 
-std::string limits_text(const group_limits& l) {
+std::string limits_text(const group_limits& l, std::optional<int64_t> used) {
   if (!l.intensity) return "no restart limit";
-  return "max " + std::to_string(*l.intensity) + " restarts in " + cli::human_duration(l.period_s * 1000);
+  return (used ? std::to_string(*used) + " of " : std::string{"max "}) + std::to_string(*l.intensity)
+         + " restarts in " + cli::human_duration(l.period_s * 1000);
 }
 
 // --- the rows ----------------------------------------------------------------
@@ -143,6 +144,8 @@ void model::walk(const json& node, int depth, bool shown_by_ancestor) {
   if (is_group(node)) {
     r.kind = row_kind::group;
     r.kind_detail = get_str(node, "strategy");
+    if (auto it = node.find("intensity"); it != node.end() && it->is_object())
+      r.intensity_used = it->value("used", int64_t{0});
     rows_.push_back(r);
     if (r.collapsed) return;
     for (const auto& c : get_array(node, "children")) walk(c, depth + 1, all_below);
@@ -242,7 +245,8 @@ std::string model::row_text(const row& r, int64_t now_ns, size_t width) const {
   std::string text = indent + marker + (r.key.empty() ? "(root)" : r.key) + "  ";
   if (r.kind == row_kind::group) {
     auto it = limits_.find(r.key);
-    text += r.kind_detail + "  " + (it == limits_.end() ? "" : limits_text(it->second) + "  ");
+    text += r.kind_detail + "  "
+            + (it == limits_.end() ? "" : limits_text(it->second, r.intensity_used) + "  ");
   } else {
     text += r.kind_detail + "  " + std::to_string(r.up) + "/" + std::to_string(r.total) + " up  ";
   }

@@ -41,6 +41,7 @@ struct row {
   size_t up = 0, total = 0; ///< apps: instances up (running/ready) of all
   // instances only
   int64_t pid = 0, uptime_ms = 0, restarts = 0;
+  std::optional<int64_t> intensity_used; ///< groups: restart events in the window now (`tree`)
   std::optional<double> memory, cpu;
   std::string last_exit, health;
 };
@@ -60,7 +61,8 @@ std::optional<int64_t> restart_delay_ms(const std::string& reason);
 std::string next_restart_text(const std::string& reason, int64_t since_ns, int64_t now_ns);
 
 /// "max 5 restarts in 60s" or "no restart limit".
-std::string limits_text(const group_limits& l);
+/// "max 5 restarts in 1m00s", or with `used` known "2 of 5 restarts in 1m00s".
+std::string limits_text(const group_limits& l, std::optional<int64_t> used = std::nullopt);
 
 class model {
 public:

@@ -6,8 +6,24 @@
 #include <fstream>
 #include <string>
 
+#include <httplib.h>
+
 using namespace arbor;
 using namespace std::chrono_literals;
+
+namespace {
+
+/// Starts a server on a free port: the server, and its port in `port`.
+http::server* serve(const http::module_api* api, const http::server_options& o, uint16_t& port) {
+  std::string err;
+  auto* s = api->serve(o, port, err);
+  INFO(err);
+  REQUIRE(s != nullptr);
+  REQUIRE(port != 0);
+  return s;
+}
+
+} // namespace
 
 TEST_CASE("http module: found from the build tree, with the ABI this arbor wants") {
   std::string err;
@@ -56,21 +72,20 @@ TEST_CASE("http module: get() reports status, refused connections and timeouts")
   srv.release();
 }
 
-TEST_CASE("http module: serve() answers its one path, 404 elsewhere, stop() frees the port") {
+TEST_CASE("http module: serve() answers its route, 404 elsewhere, stop() frees the port") {
   auto* api = http::module();
   REQUIRE(api != nullptr);
   http::server_options o;
   o.host = "127.0.0.1";
-  o.path = "/metrics";
-  o.content_type = "text/plain; version=0.0.4";
   int calls = 0;
-  o.body = [&calls]() -> std::pair<int, std::string> { return {200, "n " + std::to_string(++calls) + "\n"}; };
+  o.routes.push_back({"GET", "/metrics", [&calls](const http::request&) {
+                        http::response r;
+                        r.body = "n " + std::to_string(++calls) + "\n";
+                        r.content_type = "text/plain; version=0.0.4";
+                        return r;
+                      }});
   uint16_t port = 0;
-  std::string err;
-  auto* s = api->serve(o, port, err);
-  INFO(err);
-  REQUIRE(s != nullptr);
-  REQUIRE(port != 0);
+  auto* s = serve(api, o, port);
   auto r = api->get("127.0.0.1", port, "/metrics", 2s);
   CHECK(r.status == 200);
   CHECK(calls == 1);
@@ -86,4 +101,48 @@ TEST_CASE("http module: serve() answers its one path, 404 elsewhere, stop() free
   api->stop(s);
   CHECK(api->get("127.0.0.1", port, "/metrics", 1s).what
         == http::get_result::outcome::connect_failed);
+}
+
+TEST_CASE("http module: POST, query and headers reach the handler, a prefix route, a stream") {
+  auto* api = http::module();
+  REQUIRE(api != nullptr);
+  http::server_options o;
+  o.host = "127.0.0.1";
+  o.workers = 3;
+  o.routes.push_back({"POST", "/api", [](const http::request& q) {
+                        http::response r;
+                        r.body = q.method + " " + q.body + " " + q.query.at("a") + " "
+                                 + q.headers.at("x-custom");
+                        return r;
+                      }});
+  o.routes.push_back({"GET", "/files/", [](const http::request& q) {
+                        http::response r;
+                        r.body = q.path;
+                        return r;
+                      }});
+  o.routes.push_back({"GET", "/stream", [](const http::request&) {
+                        http::response r;
+                        r.content_type = "text/event-stream";
+                        r.streamer = [](http::stream& out) {
+                          for (int i = 0; i < 3; ++i)
+                            if (!out.write("data: " + std::to_string(i) + "\n\n")) return;
+                        };
+                        return r;
+                      }});
+  uint16_t port = 0;
+  auto* s = serve(api, o, port);
+  httplib::Client cli("127.0.0.1", port);
+  auto post = cli.Post("/api?a=1", {{"X-Custom", "yes"}}, "body", "text/plain");
+  REQUIRE(post);
+  CHECK(post->body == "POST body 1 yes");
+  auto file = cli.Get("/files/app.js");
+  REQUIRE(file);
+  CHECK(file->body == "/files/app.js");
+  CHECK(cli.Get("/filesx")->status == 404);
+  CHECK(cli.Get("/api")->status == 404); // GET is not routed there
+  auto stream = cli.Get("/stream");
+  REQUIRE(stream);
+  CHECK(stream->get_header_value("Content-Type") == "text/event-stream");
+  CHECK(stream->body == "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  api->stop(s);
 }

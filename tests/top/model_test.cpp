@@ -165,6 +165,16 @@ TEST_CASE("top model: a group row shows its strategy and its configured restart 
   CHECK(m.row_text(m.rows()[0], 0, 200).rfind("+ (root)", 0) == 0);
 }
 
+TEST_CASE("top model: a group row shows how much of its restart intensity is used") {
+  auto tree = sample_tree();
+  tree["children"][0]["intensity"] = json{{"used", 2}, {"max", 5}, {"period_s", 60}};
+  model m;
+  m.set_tree(tree);
+  m.set_limits("web", {5, 60});
+  CHECK(m.row_text(m.rows()[1], 0, 200).find("- web  one_for_all  2 of 5 restarts in 1m00s  running")
+        != std::string::npos);
+}
+
 TEST_CASE("top model: cut and fit cut at a code point, fit pads") {
   CHECK(cut("abcdef", 4) == "abcd");
   CHECK(cut("ab", 4) == "ab");

@@ -101,6 +101,43 @@ struct walker {
     }
   }
 
+  /// `[web]` at top level is the dashboard's table unless it has an app's
+  /// key ('command', 'cwd', ...) or child tables: then it is an app or group
+  /// named web.
+  static bool is_web_table(const entry& e) {
+    auto t = e.value->as_table();
+    if (e.key != "web" || !t || has_subtables(*t)) return false;
+    for (auto&& [k, v] : *t)
+      if (is_app_key(k.str())) return false;
+    return true;
+  }
+
+  void read_web(const entry& e) {
+    tree.web.enabled = true;
+    tree.web.where = cx.pos(e.value->source());
+    static const std::vector<std::string_view> keys = {"listen", "token_file", "read_only",
+                                                       "enabled"};
+    for (const auto& m : in_file_order(*e.value->as_table())) {
+      if (m.key == "listen") {
+        if (auto s = get_string(cx, *m.value, "listen")) {
+          tree.web.listen = *s;
+          tree.web.where = cx.pos(m.value->source());
+        }
+      } else if (m.key == "token_file") {
+        if (auto s = get_string(cx, *m.value, "token_file"))
+          tree.web.token_file = s->empty() ? *s : absolute_path(cx.base_dir, *s);
+      } else if (m.key == "read_only") {
+        if (auto b = get_bool(cx, *m.value, "read_only")) tree.web.read_only = *b;
+      } else if (m.key == "enabled") {
+        if (auto b = get_bool(cx, *m.value, "enabled")) tree.web.enabled = *b;
+      } else {
+        cx.error(m.key_source(), "unknown key '" + std::string{m.key} + "' in [web] (the "
+                                   "dashboard; an app named web needs 'command')"
+                                   + did_you_mean(m.key, keys));
+      }
+    }
+  }
+
   void walk_group(const toml::table& t, group_spec& g) {
     bool root = g.name.empty();
     bool children = false;
@@ -108,6 +145,10 @@ struct walker {
     for (const auto& e : in_file_order(t)) {
       if (root && e.key == "metrics") {
         read_metrics(e);
+        continue;
+      }
+      if (root && is_web_table(e)) {
+        read_web(e);
         continue;
       }
       auto sub = e.value->as_table();

@@ -80,6 +80,8 @@ std::string render_tree(const tree_spec& tree) {
   out += "\n";
   render(tree.root, "", out);
   if (tree.metrics.enabled) out += "metrics on " + tree.metrics.listen + "\n";
+  if (tree.web.enabled)
+    out += "web dashboard on " + tree.web.listen + (tree.web.read_only ? " (read-only)" : "") + "\n";
   return out;
 }
 

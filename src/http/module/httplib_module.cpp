@@ -1,10 +1,12 @@
-// libarbor-http.so: HTTP GET for health checks and the /metrics server, on
-// cpp-httplib. Loaded on first use by http::module() (src/http/loader.cpp).
+// libarbor-http.so: HTTP GET for health checks, and the servers of /metrics
+// and [web], on cpp-httplib. Loaded on first use by http::module() (src/http/loader.cpp).
 
 #include "http/http.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <memory>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -66,6 +68,70 @@ get_result get(const std::string& host, uint16_t port, const std::string& path,
   return out;
 }
 
+/// Sends what a streamer writes as chunks, while the client is there.
+class chunk_stream final : public stream {
+public:
+  explicit chunk_stream(httplib::DataSink& sink) : sink_(sink) {}
+  bool write(const std::string& data) override {
+    return sink_.is_writable() && sink_.write(data.data(), data.size());
+  }
+
+private:
+  httplib::DataSink& sink_;
+};
+
+request to_request(const httplib::Request& req) {
+  request out{req.method, req.path, {}, {}, req.body};
+  for (auto& [k, v] : req.params) out.query.emplace(k, v); // emplace: the first one stays
+  for (auto& [k, v] : req.headers) {
+    std::string name = k;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace(std::move(name), v);
+  }
+  return out;
+}
+
+void answer(const handler_fn& handler, const httplib::Request& req, httplib::Response& res) {
+  try {
+    auto r = handler(to_request(req));
+    res.status = r.status;
+    for (auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
+    if (!r.streamer) {
+      res.set_content(r.body, r.content_type.c_str());
+      return;
+    }
+    auto streamer = std::move(r.streamer);
+    res.set_chunked_content_provider(r.content_type.c_str(),
+                                     [streamer](size_t, httplib::DataSink& sink) {
+                                       chunk_stream out{sink};
+                                       streamer(out);
+                                       sink.done();
+                                       return true;
+                                     });
+  } catch (const std::exception& e) {
+    res.status = 500;
+    res.set_content(std::string{"failed: "} + e.what() + "\n", "text/plain");
+  }
+}
+
+/// A path (not "/") ending in '/' serves everything under it (httplib matches a regex).
+void add_route(httplib::Server& http, route r) {
+  std::string pattern;
+  for (char c : r.path) {
+    if (std::strchr(".^$|()[]{}*+?\\", c)) pattern += '\\';
+    pattern += c;
+  }
+  if (r.path.size() > 1 && r.path.back() == '/') pattern += ".*";
+  auto handler = std::make_shared<handler_fn>(std::move(r.handler));
+  auto fn = [handler](const httplib::Request& req, httplib::Response& res) {
+    answer(*handler, req, res);
+  };
+  if (r.method == "POST")
+    http.Post(pattern, fn);
+  else
+    http.Get(pattern, fn);
+}
+
 void stop(server* s) {
   if (s == nullptr) return;
   if (s->thread.joinable()) {
@@ -90,7 +156,6 @@ server* serve(server_options opts, uint16_t& bound, std::string& err) {
     http.set_keep_alive_max_count(1);
     http.set_read_timeout(std::chrono::seconds(5));
     http.set_write_timeout(std::chrono::seconds(5));
-    http.set_payload_max_length(4096);
     // httplib's default also sets SO_REUSEPORT: a second daemon (or anything)
     // on the same port would then silently take half the scrapes. Only
     // SO_REUSEADDR: a restart may rebind at once, a second binder is refused.
@@ -98,18 +163,8 @@ server* serve(server_options opts, uint16_t& bound, std::string& err) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    auto body = std::move(opts.body);
-    auto type = opts.content_type;
-    http.Get(opts.path, [body, type](const httplib::Request&, httplib::Response& res) {
-      try {
-        auto [status, text] = body();
-        res.status = status;
-        res.set_content(text, status == 200 ? type.c_str() : "text/plain");
-      } catch (const std::exception& e) {
-        res.status = 500;
-        res.set_content(std::string{"failed: "} + e.what() + "\n", "text/plain");
-      }
-    });
+    http.set_payload_max_length(opts.max_body);
+    for (auto& r : opts.routes) add_route(http, std::move(r));
     errno = 0;
     int port = opts.port == 0 ? http.bind_to_any_port(opts.host)
                               : (http.bind_to_port(opts.host, opts.port) ? opts.port : -1);
