@@ -55,6 +55,18 @@ std::string check_words(const health_check_spec& h) {
   return "";
 }
 
+/// Whether `f`'s port is one of the app's `listen` TCP ports: arbor's
+/// socket, which every run of the app holds.
+bool on_listen_socket(const app_spec& a, const fixed_port& f) {
+  for (const auto& l : a.listen) {
+    if (l.address.rfind("unix:", 0) == 0) continue;
+    const auto colon = l.address.rfind(':');
+    if (colon != std::string::npos && l.address.substr(colon + 1) == std::to_string(f.port))
+      return true;
+  }
+  return false;
+}
+
 } // namespace
 
 std::optional<fixed_port> fixed_port_of(const health_check_spec& h) {
@@ -81,7 +93,10 @@ std::string ready_rule(const app_spec& a) {
     return "running for min_uptime " + format_duration(a.min_uptime);
   }
   auto words = check_words(a.health);
-  if (auto f = fixed_port_of(a.health))
+  auto f = fixed_port_of(a.health);
+  if (f && on_listen_socket(a, *f))
+    return words + " (on arbor's socket " + host_port(*f) + ", which every run holds)";
+  if (f)
     return words + " and this instance listens on " + host_port(*f)
            + " (while other runs of " + a.name + " serve that port)";
   bool per_port = has_placeholder(a.health.target, "port");
@@ -96,7 +111,11 @@ std::vector<std::string> ready_warnings(const app_spec& a) {
   const auto& h = a.health;
   if (h.type == health_check_spec::kind::none) return out;
   auto f = fixed_port_of(h);
-  if (f && a.port != 0)
+  if (f && on_listen_socket(a, *f))
+    out.push_back("the health check targets " + host_port(*f) + ", the app's own listen socket: "
+                  + "every run holds it, so a sibling or the run being replaced can answer for a "
+                  + "new one; give each run a check port of its own ({port}) or ready = \"notify\"");
+  else if (f && a.port != 0)
     out.push_back("the health check targets " + host_port(*f) + " whatever PORT a run gets ("
                   + std::to_string(a.port) + " and up; a reload's replacement another one): a run "
                   + "that serves only its $PORT is never ready while another run holds "

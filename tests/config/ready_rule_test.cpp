@@ -95,3 +95,16 @@ TEST_CASE("ready_rule: warnings where a check cannot tell instances apart") {
   CHECK(ready_warnings(app(check(kind::http, "http://127.0.0.1:8000/"), 2)).empty());
   CHECK(ready_warnings(app({}, 4)).empty());
 }
+
+TEST_CASE("ready_rule: a check on the app's own listen socket is said and warned about") {
+  auto a = app(check(health_check_spec::kind::http, "http://127.0.0.1:8000/health"), 2);
+  a.listen.push_back(listen_spec{":8000", "", "", ""});
+  CHECK(ready_rule(a)
+        == "health check http://127.0.0.1:8000/health passes (on arbor's socket 127.0.0.1:8000, "
+           "which every run holds)");
+  auto w = ready_warnings(a);
+  REQUIRE(w.size() == 1);
+  CHECK_THAT(w[0], Catch::Contains("the app's own listen socket: every run holds it"));
+  a.listen = {listen_spec{"127.0.0.1:9000", "", "", ""}, listen_spec{"unix:/run/8000", "", "", ""}};
+  CHECK(ready_warnings(a).empty()); // another port: the kernel's tables tell runs apart
+}
