@@ -164,7 +164,11 @@ TEST_CASE("listen: an address in use fails the app with the reason") {
   web_daemon w;
   int taken = arbor::test::listen_loopback(w.port);
   REQUIRE(taken >= 0);
-  w.up("\"" + w.address() + "\"");
+  std::ofstream(w.cfg) << app_toml("\"" + w.address() + "\"", 1);
+  auto up = run_arbor({"up", w.cfg}, w.home);
+  CHECK(up.rc == 1); // up names what it could not start
+  CHECK_THAT(up.err, Catch::Contains("web#0 could not be started: listen " + w.address()
+                                     + ": Address already in use"));
   nlohmann::json x;
   REQUIRE(eventually([&] {
     x = instance_of(w.home, "web#0");

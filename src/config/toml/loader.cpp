@@ -102,13 +102,14 @@ struct walker {
   }
 
   /// `[web]` at top level is the dashboard's table unless it has an app's
-  /// key ('command', 'cwd', ...) or child tables: then it is an app or group
-  /// named web.
+  /// key ('command', 'cwd', ...; `listen` is both the dashboard's and an
+  /// app's, so it decides nothing) or child tables: then it is an app or
+  /// group named web.
   static bool is_web_table(const entry& e) {
     auto t = e.value->as_table();
     if (e.key != "web" || !t || has_subtables(*t)) return false;
     for (auto&& [k, v] : *t)
-      if (is_app_key(k.str())) return false;
+      if (is_app_key(k.str()) && k.str() != "listen") return false;
     return true;
   }
 
