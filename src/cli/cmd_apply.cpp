@@ -13,11 +13,25 @@
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 #include "cli/verbs.hpp"
+#include "proto/client.hpp"
 
 namespace arbor::cli {
 
 void fail_on_unstarted(const std::vector<std::string>& apps) {
-  auto status = call_daemon("status");
+  // Best effort: what was asked is done; a daemon too busy to answer the
+  // status in time (thousands of instances starting) only loses this report.
+  std::string error;
+  auto conn = proto::client::connect(socket_path(), error);
+  proto::request req;
+  req.cmd = "status";
+  if (!apps.empty()) req.args = nlohmann::json{{"names", apps}};
+  auto reply = conn ? conn->call(std::move(req), error) : std::nullopt;
+  if (!reply || reply->type != proto::response::kind::ok) {
+    if (reply) error = reply->error_message;
+    std::fprintf(stderr, "arbor: could not check that every instance started (%s)\n", error.c_str());
+    return;
+  }
+  const auto& status = reply->result;
   std::vector<std::string> failed;
   for (const auto& i : status.value("instances", nlohmann::json::array())) {
     const auto app = i.value("app", std::string{});
