@@ -59,6 +59,23 @@ struct log_pump::impl {
   std::function<void(const stream_change&)> hook; // set before streams open
   detail::echo_sink echo;        // set before streams open; the pump thread's
 
+  /// An unregistered stream of `app`'s instance; null (ENOENT) for an app not configured.
+  std::unique_ptr<stream_entry> new_entry(const std::string& app, uint32_t instance, stream s) {
+    auto entry = std::make_unique<stream_entry>();
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto it = apps.find(app);
+      if (it == apps.end()) {
+        errno = ENOENT;
+        return nullptr;
+      }
+      entry->app = it->second;
+    }
+    entry->kind = s;
+    entry->prefix = app + "#" + std::to_string(instance) + " | ";
+    return entry;
+  }
+
   /// Registers a read end (non-blocking) under a new id; false with errno.
   bool add_stream(std::unique_ptr<stream_entry> entry) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -331,40 +348,28 @@ void log_pump::configure(const app_log_config& cfg) {
 }
 
 int log_pump::open_stream(const std::string& app, uint32_t instance, stream s) {
-  auto entry = std::make_unique<impl::stream_entry>();
-  {
-    std::lock_guard<std::mutex> guard{impl_->mtx};
-    auto it = impl_->apps.find(app);
-    if (it == impl_->apps.end()) {
-      errno = ENOENT;
-      return -1;
-    }
-    entry->app = it->second;
-  }
-  entry->kind = s;
-  entry->prefix = app + "#" + std::to_string(instance) + " | ";
+  auto entry = impl_->new_entry(app, instance, s);
+  if (!entry)
+    return -1;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     return -1;
-  if (::fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+  auto undo = [&] { // keeps the errno of what failed
     int err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
     errno = err;
     return -1;
-  }
+  };
+  if (::fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
+    return undo();
   entry->fd = fds[0];
   static std::atomic<uint64_t> serial{0};
   entry->key = app + "#" + std::to_string(instance) + (s == stream::out ? ".out." : ".err.")
                + std::to_string(::getpid()) + "." + std::to_string(++serial);
   auto* e = entry.get();
-  if (!impl_->add_stream(std::move(entry))) {
-    int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    errno = err;
-    return -1;
-  }
+  if (!impl_->add_stream(std::move(entry)))
+    return undo();
   // The write end is not out yet: the pump cannot have seen EOF and freed e.
   impl_->tell(*e, fds[0]);
   return fds[1];
@@ -391,19 +396,11 @@ void log_pump::set_hook(std::function<void(const stream_change&)> hook) {
 
 bool log_pump::adopt_stream(const std::string& app, uint32_t instance, stream s, int fd,
                             const std::string& key) {
-  auto entry = std::make_unique<impl::stream_entry>();
-  {
-    std::lock_guard<std::mutex> guard{impl_->mtx};
-    auto it = impl_->apps.find(app);
-    if (it == impl_->apps.end()) {
-      ::close(fd);
-      errno = ENOENT;
-      return false;
-    }
-    entry->app = it->second;
+  auto entry = impl_->new_entry(app, instance, s);
+  if (!entry) {
+    ::close(fd);
+    return false;
   }
-  entry->kind = s;
-  entry->prefix = app + "#" + std::to_string(instance) + " | ";
   entry->key = key;
   entry->fd = fd;
   ::fcntl(fd, F_SETFL, O_NONBLOCK);
