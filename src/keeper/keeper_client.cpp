@@ -1,5 +1,7 @@
 #include "keeper/keeper_client.hpp"
 
+#include "os/daemon_spawn.hpp"
+
 #include "keeper/wire.hpp"
 
 #include <cerrno>
@@ -125,13 +127,7 @@ int run_keeper(const std::string& home, const std::string& bin,
     posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  os::init_clean_signals(attr);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, bin.c_str(), &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);

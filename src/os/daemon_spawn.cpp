@@ -10,6 +10,17 @@ extern char** environ;
 
 namespace arbor::os {
 
+void init_clean_signals(posix_spawnattr_t& attr, short flags) {
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETSIGMASK
+                                                     | POSIX_SPAWN_SETSIGDEF));
+}
+
 pid_t spawn_daemon(const std::string& path, const std::vector<std::string>& argv,
                    const std::vector<std::string>* env, const std::string& log, int& error) {
   std::vector<char*> args, envp;
@@ -27,14 +38,7 @@ pid_t spawn_daemon(const std::string& path, const std::vector<std::string>& argv
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
-                                    | POSIX_SPAWN_SETSIGDEF);
+  init_clean_signals(attr, POSIX_SPAWN_SETSID);
   pid_t pid = 0;
   error = posix_spawn(&pid, path.c_str(), &fa, &attr, args.data(), env ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&fa);

@@ -6,9 +6,15 @@
 #include <string>
 #include <vector>
 
+#include <spawn.h>
 #include <sys/types.h>
 
 namespace arbor::os {
+
+/// Initialises `attr` for a child that starts with an empty signal mask and
+/// every signal at its default disposition, plus `flags` (POSIX_SPAWN_SETSID).
+/// The caller destroys it.
+void init_clean_signals(posix_spawnattr_t& attr, short flags = 0);
 
 /// Spawns `path` with `argv` in its own session, with an empty signal mask
 /// and default dispositions, stdin /dev/null, stdout and stderr appended to
