@@ -167,7 +167,9 @@ void spawn_plan::set_generation(uint64_t generation) {
   if (generation_at_) write_generation(generation_at_, generation);
 }
 
-spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
+bool clone_into_cgroup_available() { return detail::clone_into_cgroup_supported(); }
+
+spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd, const spawn_cgroup* cgroup) const {
   spawn_result res;
 
   // The fast path first: no copy of our (large) descriptor table.
@@ -183,9 +185,19 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
     req.listen_count = sockets_->fds.size();
     req.listen_pid_at = listen_pid_at_;
   }
+  if (cgroup) {
+    req.cgroup_fd = cgroup->dir_fd;
+    req.join = cgroup->join;
+  }
   auto fast = detail::clone_spawn(req);
   switch (fast.step) {
     case detail::clone_step::unavailable:
+      if (cgroup) {
+        res.error = ENOSYS;
+        res.what = "cannot spawn '" + path_ + "' in its cgroup: that needs the clone spawn "
+                   "path (Linux 5.9 or later on x86_64 or aarch64)";
+        return res;
+      }
       if (sockets_) {
         res.error = ENOSYS;
         res.what = "cannot spawn '" + path_ + "' with its listening sockets: that needs "
@@ -204,6 +216,10 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd) const {
       res.error = fast.error;
       res.what = (transient_spawn_error(fast.error) ? "cannot spawn '" : "cannot execute '")
                  + path_ + "': " + errno_text(fast.error);
+      return res;
+    case detail::clone_step::cgroup:
+      res.error = fast.error;
+      res.what = "cannot start '" + path_ + "' in its cgroup: " + errno_text(fast.error);
       return res;
     case detail::clone_step::setup:
     case detail::clone_step::files:

@@ -35,6 +35,18 @@ inline bool transient_spawn_error(int err) {
   return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE;
 }
 
+/// Where a spawn's process starts: a cgroup v2 directory (an open fd; -1:
+/// ours) and cgroup.procs files it joins before exec (null-terminated; null:
+/// none). Both need the clone path (os/cgroup_tree.hpp).
+struct spawn_cgroup {
+  int dir_fd = -1;
+  const char* const* join = nullptr;
+};
+
+/// Whether a spawn can start its process in a cgroup v2 directory at the
+/// clone itself (clone3 CLONE_INTO_CGROUP); where not, it joins by a write.
+bool clone_into_cgroup_available();
+
 /// Everything needed to start one instance, prepared once and reused for
 /// every restart (the argv/envp pointer arrays are built in the constructor so
 /// the hot path allocates nothing).
@@ -65,7 +77,8 @@ public:
   /// sockets at 3... A plan with sockets needs the clone path (Linux >= 5.9
   /// on x86_64/aarch64): posix_spawn cannot tell the child its own pid
   /// before exec, so there it fails with ENOSYS. Never throws.
-  spawn_result spawn(int stdout_fd, int stderr_fd) const;
+  /// `cgroup`: where the process starts (null: our cgroups).
+  spawn_result spawn(int stdout_fd, int stderr_fd, const spawn_cgroup* cgroup = nullptr) const;
 
   /// Sets the generation of the plan's own ARBOR_ID entry (identity.hpp), in
   /// place: the next spawn carries it. No-op for a plan without one.

@@ -25,6 +25,39 @@
 #define ARBOR_CLONE_SPAWN 1
 #endif
 
+#if defined(ARBOR_CLONE_SPAWN) && defined(__x86_64__)
+#define ARBOR_CLONE3 1
+// clone3 for a child on a stack of its own: glibc 2.36 has no wrapper, and
+// syscall() cannot return into a caller on another stack. (args, size, fn,
+// arg): the parent gets the pid or -errno; the child calls fn(arg) on the
+// new stack and exits with its result.
+extern "C" long arbor_clone3(void* args, unsigned long size, int (*fn)(void*), void* arg);
+asm(R"(
+  .text
+  .globl arbor_clone3
+  .type arbor_clone3, @function
+arbor_clone3:
+  mov %rdx, %r8
+  mov %rcx, %r9
+  mov $435, %eax
+  syscall
+  test %rax, %rax
+  jnz 1f
+  xor %ebp, %ebp
+  mov %r9, %rdi
+  call *%r8
+  mov %eax, %edi
+  mov $60, %eax
+  syscall
+  hlt
+1:
+  ret
+  .size arbor_clone3, .-arbor_clone3
+  .section .note.GNU-stack,"",@progbits
+  .text
+)");
+#endif
+
 namespace arbor::os::detail {
 
 #ifdef ARBOR_CLONE_SPAWN
@@ -96,6 +129,13 @@ spawner& the_spawner() {
 // rule (static initialisation runs before main opens anything).
 [[maybe_unused]] const bool slots_reserved = (the_spawner(), true);
 
+/// The kernel's struct clone_args (its version 2 layout, with `cgroup`).
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+    set_tid_size, cgroup;
+};
+constexpr uint64_t clone_into_cgroup = 0x200000000ULL;
+
 struct child_ctx {
   const clone_request* r;
   int out, err, null, top;
@@ -137,6 +177,18 @@ void write_own_pid(char* at) {
   at[len] = '\0';
 }
 
+/// Writes this process into each cgroup.procs file ("0": the writer).
+bool join_cgroups(const char* const* files) {
+  for (; *files; ++files) {
+    long fd = ::syscall(SYS_openat, AT_FDCWD, *files, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    long n = ::syscall(SYS_write, fd, "0", 1);
+    ::syscall(SYS_close, fd);
+    if (n != 1) return false;
+  }
+  return true;
+}
+
 /// The child, up to execve. Raw system calls only: it runs on the parent's
 /// memory, with every signal blocked until the dispositions are reset.
 int child_main(void* arg) {
@@ -160,6 +212,8 @@ int child_main(void* arg) {
     fail(c, clone_step::chdir);
   if (::syscall(SYS_setpgid, 0, 0) != 0)
     fail(c, clone_step::pgroup);
+  if (c->r->join && !join_cgroups(c->r->join))
+    fail(c, clone_step::cgroup);
   const uint64_t none = 0;
   ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, kernel_sigset_size);
   ::syscall(SYS_execve, c->r->path, c->r->argv, c->r->envp);
@@ -203,14 +257,32 @@ clone_result clone_spawn(const clone_request& r) {
   const uint64_t all = ~uint64_t{0};
   uint64_t old = 0;
   ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, kernel_sigset_size);
-  const pid_t pid =
-    ::clone(child_main, s.stack_top, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &c);
-  const int clone_errno = errno;
+  pid_t pid = -1;
+  int clone_errno = 0;
+  const uint64_t flags = CLONE_VM | CLONE_VFORK | CLONE_FILES;
+#ifdef ARBOR_CLONE3
+  if (r.cgroup_fd >= 0) {
+    clone3_args args{};
+    args.flags = flags | clone_into_cgroup;
+    args.exit_signal = SIGCHLD;
+    args.stack = reinterpret_cast<uint64_t>(s.stack_top - stack_size);
+    args.stack_size = stack_size;
+    args.cgroup = static_cast<uint64_t>(r.cgroup_fd);
+    long rc = arbor_clone3(&args, sizeof args, child_main, &c);
+    pid = rc < 0 ? -1 : static_cast<pid_t>(rc);
+    clone_errno = rc < 0 ? static_cast<int>(-rc) : 0;
+    if (rc < 0) c.step = clone_step::cgroup;
+  } else
+#endif
+  {
+    pid = ::clone(child_main, s.stack_top, static_cast<int>(flags) | SIGCHLD, &c);
+    clone_errno = errno;
+  }
   ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, kernel_sigset_size);
   release();
   if (pid < 0) {
     res.error = clone_errno;
-    res.step = clone_step::setup;
+    res.step = c.step == clone_step::cgroup ? c.step : clone_step::setup;
     return res;
   }
   // CLONE_VFORK: the child has exec'd or exited by now, and `c` says which.
@@ -234,7 +306,17 @@ clone_result clone_spawn(const clone_request& r) {
   return res;
 }
 
+bool clone_into_cgroup_supported() {
+#ifdef ARBOR_CLONE3
+  return true;
+#else
+  return false;
+#endif
+}
+
 #else // not Linux on x86_64/aarch64
+
+bool clone_into_cgroup_supported() { return false; }
 
 clone_result clone_spawn(const clone_request&) {
   clone_result res;

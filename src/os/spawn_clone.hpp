@@ -55,6 +55,12 @@ struct clone_request {
   /// The value of the envp's LISTEN_PID entry (listen_pid_digits + 1 bytes):
   /// the child writes its own pid there, NUL-terminated, before exec.
   char* listen_pid_at = nullptr;
+  /// A cgroup v2 directory the child starts in (clone3 CLONE_INTO_CGROUP);
+  /// -1: ours.
+  int cgroup_fd = -1;
+  /// cgroup.procs files the child writes itself into before exec
+  /// (null-terminated; null: none).
+  const char* const* join = nullptr;
 };
 
 /// Which step failed.
@@ -66,6 +72,7 @@ enum class clone_step : uint8_t {
   files,        ///< in the child: its descriptor table or stdio
   chdir,
   pgroup,
+  cgroup,       ///< joining a cgroup (clone3's placement, or a cgroup.procs write)
   exec,
 };
 
@@ -74,6 +81,10 @@ struct clone_result {
   int error = 0;   ///< errno of the failed step
   clone_step step = clone_step::none;
 };
+
+/// Whether clone_spawn can start a child in a cgroup (clone3 with
+/// CLONE_INTO_CGROUP, x86_64 here): where not, the child joins by a write.
+bool clone_into_cgroup_supported();
 
 /// Starts `r.path` as posix_spawn with POSIX_SPAWN_SETPGROUP (pgid 0),
 /// SETSIGMASK (empty), SETSIGDEF (every signal), stdin /dev/null, stdout and
