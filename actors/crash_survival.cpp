@@ -4,6 +4,7 @@
 
 #include "log.hpp"
 
+#include "os/cgroup_tree.hpp"
 #include "os/terminate.hpp"
 #include "readopt_plan.hpp"
 
@@ -46,6 +47,23 @@ journal::store_options store_options() {
   return o;
 }
 
+/// The cgroups of runs that are no instance's run now (an app or instance
+/// the config no longer has, an older run, what a dead leader left): what
+/// is in them gets TERM, SIGKILL 10 s later, then they go. Their processes
+/// are found by the kernel's word, scrubbed environments too.
+void stop_stray_cgroups(os::cgroup_tree& cgroups, const readopt_plan& plan) {
+  for (auto& r : cgroups.list_runs()) {
+    auto it = plan.runs.find(r.app + "#" + std::to_string(r.index));
+    if (it != plan.runs.end() && it->second.id.generation == r.generation) continue;
+    os::run_cgroup run;
+    run.dir = r.dir;
+    if (auto n = cgroups.signal(run, SIGTERM))
+      log_warn("supervisor=root event=stray reason=\"{} process(es) in {} are no instance's run "
+               "of this config: stopping them\"", n, r.dir);
+    cgroups.retire(std::move(run), std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  }
+}
+
 } // namespace
 
 crash_survival::crash_survival(std::string dir)
@@ -60,7 +78,7 @@ crash_survival::crash_survival(std::string dir)
     store_(dir_ + "/state.json", store_options()) {}
 
 uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
-                                 const std::string& log_dir) {
+                                 const std::string& log_dir, os::cgroup_tree* cgroups) {
   std::string err;
   auto last = journal::read_journal(dir_ + "/state.json", err);
   if (!err.empty()) log_error("supervisor=root event=journal reason=\"{}\"", err);
@@ -78,6 +96,7 @@ uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
   };
   auto plan = plan_readoption(os::scan_home(dir_), records, configured);
   stop_strays(plan.strays);
+  if (cgroups) stop_stray_cgroups(*cgroups, plan);
   runs_ = std::move(plan.runs);
   if (last) {
     // The instances still configured keep their records until their actors

@@ -19,6 +19,10 @@
 #include "logs/log_pump.hpp"
 #include "os/identity.hpp"
 
+namespace arbor::os {
+class cgroup_tree;
+}
+
 namespace arbor::detail {
 
 class crash_survival {
@@ -31,7 +35,8 @@ public:
   /// no instance's run of `spec`, and configures every app of `spec` in
   /// `pump` (for the keeper's pipes, which keeper_link hands to it next).
   /// Returns the largest spawn generation it saw. Problems are logged.
-  uint64_t recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir);
+  uint64_t recover(tree_spec& spec, logs::log_pump* pump, const std::string& log_dir,
+                   os::cgroup_tree* cgroups = nullptr);
 
   /// What the previous daemon left for one instance.
   struct left_behind {

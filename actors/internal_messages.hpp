@@ -45,12 +45,14 @@ struct child_exited {
   int32_t code = 0;
   int64_t at_ns = 0;        ///< steady clock
   std::string description;  ///< "exit(1)", "signal(SIGKILL)"
+  /// Sent again once the run's cgroup is empty (a stop waits for all of it).
+  bool drained = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_exited& x) {
   return f(caf::meta::type_name("arbor.child_exited"), x.pid, x.signaled,
-           x.core_dumped, x.code, x.at_ns, x.description);
+           x.core_dumped, x.code, x.at_ns, x.description, x.drained);
 }
 
 /// From a process actor to its app supervisor: a run ended (the instance

@@ -23,6 +23,7 @@
 #include "crash_survival.hpp"
 #include "keeper_link.hpp"
 #include "readiness_board.hpp"
+#include "os/cgroup_tree.hpp"
 #include "os/exit_watcher.hpp"
 #include "os/file_watch.hpp"
 #include "os/listen_registry.hpp"
@@ -91,6 +92,10 @@ struct runtime {
   os::listen_registry listeners;
   std::unique_ptr<crash_survival> survival; ///< the journal (daemons only; else null)
   std::unique_ptr<keeper_link> keeper;      ///< the keeper (daemons with a log dir; else null)
+  /// Containment: each run in a cgroup of its own (os/cgroup_tree.hpp); null
+  /// = process groups, for the reason in containment_note ("" = asked for).
+  std::unique_ptr<os::cgroup_tree> cgroups;
+  std::string containment_note;
   /// Where notify sockets go ("" = a private directory made when first needed).
   std::string runtime_dir;
   std::atomic<uint64_t> serial{0};       ///< unique suffixes (notify socket keys)
@@ -145,6 +150,7 @@ struct runtime {
     pump.reset();
     keeper.reset();
     survival.reset();
+    cgroups.reset(); // its drain thread ends; the cgroups stay for the next daemon
     if (!made_dir_.empty()) ::rmdir(made_dir_.c_str());
   }
 

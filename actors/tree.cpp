@@ -1,6 +1,7 @@
 #include "arbor/tree.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -78,6 +79,27 @@ void take_over_sockets(detail::runtime& rt, const group_spec& root) {
   }
 }
 
+/// Each run in a cgroup of its own where the host allows it
+/// (ARBOR_CONTAINMENT: auto, cgroup, process-group); said once either way.
+void open_containment(detail::runtime& rt) {
+  os::containment_wish wish{};
+  const char* asked = std::getenv("ARBOR_CONTAINMENT");
+  if (!os::parse_containment(asked, wish))
+    throw std::invalid_argument(std::string{"ARBOR_CONTAINMENT='"} + asked
+                                + "': expected auto, cgroup or process-group");
+  rt.cgroups = os::cgroup_tree::open(rt.home, wish, rt.containment_note);
+  if (rt.cgroups)
+    detail::log_info("supervisor=root event=containment reason=\"each run in a cgroup of its "
+                     "own under {}\"", rt.cgroups->root());
+  else if (!rt.containment_note.empty())
+    detail::log_warn("supervisor=root event=containment reason=\"process groups, not cgroups: {}; "
+                     "a process that leaves its group (setsid) escapes a stop, and limits "
+                     "(memory_max, cpu_max, cpu_weight, pids_max) cannot be applied\"",
+                     rt.containment_note);
+  else
+    rt.containment_note = "ARBOR_CONTAINMENT=process-group";
+}
+
 } // namespace
 
 supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_options opts)
@@ -120,8 +142,10 @@ supervision_tree::supervision_tree(caf::actor_system& sys, tree_spec spec, tree_
     if (keeper.empty()) keeper = os::beside_exe("arbor-keeper");
     // What our apps orphan (double forks) is ours to reap, not init's.
     if (os::become_subreaper()) rt->watcher.reap_adopted_orphans();
+    open_containment(*rt);
     rt->survival = std::make_unique<detail::crash_survival>(opts.state_dir);
-    rt->raise_generation(rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir));
+    rt->raise_generation(
+      rt->survival->recover(impl_->spec, rt->pump.get(), rt->log_dir, rt->cgroups.get()));
     if (rt->pump) {
       rt->keeper = std::make_unique<detail::keeper_link>(opts.state_dir, keeper,
                                                          opts.daemon_command, rt->bus);
@@ -157,6 +181,7 @@ bool supervision_tree::stop(std::chrono::milliseconds timeout) {
     impl_->stopped = true;
     if (impl_->rt->survival) impl_->rt->survival->close_clean();
     if (impl_->rt->keeper) impl_->rt->keeper->close_clean();
+    if (impl_->rt->cgroups) impl_->rt->cgroups->close_clean();
   }
   return ok;
 }

@@ -68,7 +68,8 @@ std::chrono::milliseconds uptime_of(const process_state& s, int64_t at_ns) {
 
 /// The tracker's verdict on a run that ended, as the machine's event; sets
 /// the pending delay and the reason the coming restart or stay-down carries.
-ev judge(self_ptr self, const run_facts& run, const std::string& desc, bool spawn_retry) {
+ev judge(self_ptr self, const run_facts& run, const std::string& desc, bool spawn_retry,
+         restart_cause exit_cause = restart_cause::crash) {
   auto& s = self->state;
   if (s.links.trial) {
     s.reason = "a reload's replacement ended before it was ready";
@@ -83,7 +84,7 @@ ev judge(self_ptr self, const run_facts& run, const std::string& desc, bool spaw
   }
   if (spawn_retry && s.pending_delay.count() == 0) // never retry a failed spawn in a loop
     s.pending_delay = std::max(s.spec->backoff_base, std::chrono::milliseconds{100});
-  auto cause = spawn_retry ? restart_cause::other : restart_cause::crash;
+  auto cause = spawn_retry ? restart_cause::other : exit_cause;
   if (s.pending_delay.count() == 0) {
     s.pending_why = {cause, desc};
     return ev::exit_restart;
@@ -111,7 +112,7 @@ ev spawn_run(self_ptr self, std::string& retry_what) {
   open_logs(self);
   s.spawn_gen = s.rt->next_generation();
   s.plan->set_generation(s.spawn_gen);
-  auto r = s.plan->spawn(s.out_fd, s.err_fd);
+  auto r = spawn_contained(self);
   if (!r.ok()) {
     if (os::transient_spawn_error(r.error)) {
       retry_what = r.what;
@@ -128,6 +129,7 @@ ev spawn_run(self_ptr self, std::string& retry_what) {
     r.pid, [me](const os::exit_record& rec) { caf::anon_send(me, make_exit_msg(rec)); });
   if (ec) {
     // Unwatchable means unsupervised: never leave it running.
+    kill_run(self);
     os::signal_group(r.pid, SIGKILL);
     ::waitpid(r.pid, nullptr, 0); // ours and unwatched: reap it here (it is dying)
     set_pid(s, 0);
@@ -246,15 +248,16 @@ void step(self_ptr self, ev e, step_context ctx) {
   auto a = st.actions;
   if (a & act_signal) {
     end_run(self);
-    os::signal_group(s.pid, s.spec->kill_signal);
+    s.kill_at = clock::now() + s.spec->kill_timeout;
+    signal_run(self, s.spec->kill_signal);
     emit(self, event_kind::stopping, s.stop_why.text);
     self->delayed_send(self, s.spec->kill_timeout, kill_atom::value, s.gen);
   }
   if (a & act_sigkill) {
-    os::signal_group(s.pid, SIGKILL);
+    kill_run(self);
     emit(self, event_kind::killed,
-         "kill_timeout (" + std::to_string(s.spec->kill_timeout.count())
-           + "ms) expired: SIGKILL to the process group");
+         "kill_timeout (" + std::to_string(s.spec->kill_timeout.count()) + "ms) expired: SIGKILL to "
+           + (s.cg.empty() ? "the process group" : "its cgroup"));
   }
   std::optional<ev> outcome;
   std::string retry_what;
@@ -312,7 +315,7 @@ caf::result<bool> stop(self_ptr self, reason why) {
 }
 
 /// The machine's step for a run that ended.
-void run_ended_step(self_ptr self, child_exited& ex) {
+void run_ended_step(self_ptr self, child_exited& ex, restart_cause cause) {
   auto& s = self->state;
   auto uptime = uptime_of(s, ex.at_ns);
   s.last_exit = ex.description;
@@ -323,7 +326,8 @@ void run_ended_step(self_ptr self, child_exited& ex) {
     if (!s.stop_why.text.empty()) s.last_exit = s.stop_why.text + " (" + ex.description + ")";
     return step(self, ev::exit_stopped, {&ex, {}});
   }
-  step(self, judge(self, {ex.signaled, ex.code, uptime}, ex.description, false), {&ex, {}});
+  step(self, judge(self, {ex.signaled, ex.code, uptime}, ex.description, false, cause),
+       {&ex, {}});
 }
 
 void on_exit(self_ptr self, child_exited& ex) {
@@ -331,10 +335,14 @@ void on_exit(self_ptr self, child_exited& ex) {
   if (ex.pid != s.pid) return; // a run we no longer track
   auto gen = s.spawn_gen;
   bool adopted = s.adopted;
-  run_ended_step(self, ex);
+  bool contained = !s.cg.empty();
+  auto cause = restart_cause::crash;
+  if (!end_contained_run(self, ex, cause)) return; // a stop waits for the whole cgroup
+  run_ended_step(self, ex, cause);
   // After the step (a restart's spawn comes first): what the run left
-  // outside its process group goes with it.
-  stop_leftovers(self, ex.pid, gen, adopted);
+  // outside its process group goes with it (a contained run's cgroup is
+  // drained already).
+  if (!contained) stop_leftovers(self, ex.pid, gen, adopted);
 }
 
 } // namespace
@@ -358,6 +366,10 @@ process_state::~process_state() {
   drop_notify(*this);
   // Last resort (the actor is going away): never leave an orphan behind.
   if (pid > 0) os::signal_group(pid, SIGKILL);
+  if (rt && rt->cgroups && !cg.empty()) { // and all it started; the drain removes the cgroup
+    rt->cgroups->kill(cg);
+    rt->cgroups->retire(std::move(cg), std::chrono::steady_clock::now());
+  }
   if (pid > 0 && rt && spec && spec->max_memory > 0) rt->memory.set(pid, 0, {}, 0);
   if (out_fd >= 0) ::close(out_fd);
   if (err_fd >= 0) ::close(err_fd);
@@ -401,7 +413,7 @@ caf::behavior process_actor(self_ptr self, std::shared_ptr<const app_spec> spec,
     },
     [=](halt_atom) {
       // Operator's second interrupt: no more grace for this run.
-      if (self->state.pid != 0) os::signal_group(self->state.pid, SIGKILL);
+      if (self->state.pid != 0) kill_run(self);
     },
     [=](signal_atom, int sig) -> int32_t {
       auto& s = self->state;

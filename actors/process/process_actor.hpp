@@ -97,6 +97,10 @@ struct process_state {
   int32_t start_time_pid = 0;            ///< the pid start_time belongs to
   bool adopted = false;                  ///< the current run was adopted (not our child)
 
+  // Containment (process_cgroup.cpp).
+  os::run_cgroup cg;                     ///< the current run's cgroups (empty: a process group)
+  std::chrono::steady_clock::time_point kill_at{}; ///< of the stop under way: SIGKILL then
+
   proc_state phase() const { return fsm.phase; }
 
   process_state() = default;

@@ -113,6 +113,7 @@ bool try_adopt(process_self self) {
   s.started = clock::now() - up;
   s.started_wall_ms = wall_now_ns() / 1000000 - up.count();
   s.adopted = true;
+  find_adopted_cgroup(self); // its processes are the ones in it, children too
   s.reason.clear();
   fsm_step(self, instance_event::adopted,
            "still running after a daemon restart (up " + std::to_string(up.count() / 1000) + "s)");

@@ -74,4 +74,22 @@ bool try_adopt(process_self self);
 /// child) the home's processes are searched. No-op without a state_dir.
 void stop_leftovers(process_self self, pid_t leader, uint64_t gen, bool adopted);
 
+// Containment (process_cgroup.cpp).
+
+/// Spawns the run with the plan, in cgroups of its own when the daemon has
+/// them (made here, with the app's limits); limits without cgroups fail.
+os::spawn_result spawn_contained(process_self self);
+/// `sig` to every process of the run: its cgroup's, else its process group.
+void signal_run(process_self self, int sig);
+/// SIGKILL to every process of the run (cgroup.kill, else the group).
+void kill_run(process_self self);
+/// The run led by `ex.pid` ended. Returns false when the instance must wait
+/// (a stop, and the cgroup still holds processes: `ex` comes again, drained,
+/// once it is empty). Otherwise the cgroup is handed to the drain (what is
+/// left gets kill_signal now, SIGKILL after kill_timeout: event `leftovers`)
+/// and `cause` says whether the kernel's OOM killer ended the run.
+bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause);
+/// The cgroup of an adopted run (after a daemon restart), if it has one.
+void find_adopted_cgroup(process_self self);
+
 } // namespace arbor::detail

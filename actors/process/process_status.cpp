@@ -38,6 +38,12 @@ instance_status status_of(self_ptr self) {
       }
     }
   }
+  if (s.pid != 0 && s.rt->cgroups && !s.cg.empty()) {
+    x.cgroup = s.cg.dir;
+    x.processes = static_cast<int32_t>(s.rt->cgroups->procs(s.cg).size());
+    // What the kernel charges the run, where a memory controller counts it.
+    if (auto bytes = s.rt->cgroups->memory_bytes(s.cg); bytes >= 0) x.memory_bytes = bytes;
+  }
   x.last_exit = s.last_exit;
   if (x.reason.empty()) x.reason = s.reason;
   x.port = s.links.port;

@@ -63,8 +63,9 @@ enum class restart_cause : uint8_t {
   other,        ///< anything else (a spawn retried for want of processes or memory)
   scaled,       ///< a new instance's first start after a scale up (not a restart)
   watch,        ///< a file its app watches changed
+  oom,          ///< the kernel's OOM killer ended its run (over memory_max)
 };
-inline constexpr int restart_cause_count = 11;
+inline constexpr int restart_cause_count = 12;
 
 /// "crash", "memory_limit", ..., "none".
 const char* to_string(restart_cause c);

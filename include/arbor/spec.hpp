@@ -126,6 +126,11 @@ struct app_spec {
   /// Sockets bound once for the app and handed to every run, in order
   /// (fd 3 is the first). Empty: none.
   std::vector<listen_spec> listen;
+  /// Hard limits of each run's cgroup (os/cgroup_limits.hpp); 0 = none.
+  uint64_t memory_max = 0;           ///< bytes (memory.max; an OOM kill restarts with cause oom)
+  uint64_t cpu_quota_us = 0;         ///< cpu_max per 100 ms: "50%" = 50000, "1.5" = 150000
+  uint32_t cpu_weight = 0;           ///< 1..10000 (cpu.weight; 100 is everyone's default)
+  uint64_t pids_max = 0;             ///< processes and threads (pids.max)
 
   source_pos where;                  ///< the app's table in the config
   key_positions key_where;

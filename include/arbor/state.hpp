@@ -42,6 +42,8 @@ struct instance_status {
   std::string reason;          ///< why the state is what it is (failures, stay-down)
   uint16_t port = 0;           ///< PORT of the current run (app key `port`); 0 = none
   std::string health;          ///< last health check: "HTTP 200", "timed out after 3000ms", ""
+  std::string cgroup;          ///< the run's cgroup ("" = a process group: no containment)
+  int32_t processes = -1;      ///< processes in its cgroup; -1 = not contained
 };
 
 /// Snapshot of an app or a group (the tree the CLI draws).

@@ -95,9 +95,17 @@ std::string health_text(const health_check_spec& h) {
   return "";
 }
 
+/// A CPU quota per 100 ms as the config writes it: "50%", "150%".
+std::string cpu_max_text(uint64_t quota_us) {
+  auto tenths = quota_us / 100; // of a percent
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "%";
+}
+
 std::vector<app_field> make_fields() {
   using a_ = app_spec;
   auto kill_signal = member("kill_signal", &a_::kill_signal);
+  auto cpu_max = member("cpu_max", &a_::cpu_quota_us);
+  cpu_max.to_json = [](const app_spec& a, json& j) { j["cpu_max"] = cpu_max_text(a.cpu_quota_us); };
   kill_signal.to_json = [](const app_spec& a, json& j) { j["kill_signal"] = signal_name(a.kill_signal); };
   // clang-format off
   return {
@@ -156,6 +164,15 @@ std::vector<app_field> make_fields() {
       for (const auto& l : a.listen) list += (list.empty() ? "" : ",") + l.address;
       return list.empty() ? list : "listen=" + list;
     }),
+    labelled(optional(member("memory_max", &a_::memory_max, field_unit::bytes)),
+             [](const app_spec& a) {
+      return a.memory_max ? "memory_max=" + format_size(a.memory_max) : std::string{};
+    }),
+    labelled(optional(cpu_max), [](const app_spec& a) {
+      return a.cpu_quota_us ? "cpu_max=" + cpu_max_text(a.cpu_quota_us) : std::string{};
+    }),
+    optional(member("cpu_weight", &a_::cpu_weight)),
+    optional(member("pids_max", &a_::pids_max)),
     log_member("log_max_size", &log_spec::max_size, field_unit::bytes),
     log_member("log_max_files", &log_spec::max_files),
     optional(log_member("log_date_format", &log_spec::date_format)),

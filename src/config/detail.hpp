@@ -75,6 +75,10 @@ void read_app(context& cx, const toml::table& t, app_spec& app);
 void read_health_check(context& cx, const toml::node& n, app_spec& app);
 /// `listen`: an address, an inline table, or an array of either.
 void read_listen(context& cx, const toml::node& n, app_spec& app);
+void read_memory_max(context& cx, const toml::node& n, app_spec& app);
+void read_cpu_max(context& cx, const toml::node& n, app_spec& app);
+void read_cpu_weight(context& cx, const toml::node& n, app_spec& app);
+void read_pids_max(context& cx, const toml::node& n, app_spec& app);
 
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);

@@ -26,6 +26,9 @@ json instance_json(const instance_status& x, const std::string& app) {
   j["health"] = x.health;
   j["short_runs"] = x.short_runs;
   if (x.next_try_ms > 0) j["next_try_ms"] = x.next_try_ms;
+  j["containment"] = x.cgroup.empty() ? "process-group" : "cgroup";
+  j["cgroup"] = x.cgroup.empty() ? json(nullptr) : json(x.cgroup);
+  j["processes"] = x.processes >= 0 ? json(x.processes) : json(nullptr);
   return j;
 }
 

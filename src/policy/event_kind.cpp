@@ -56,6 +56,7 @@ const char* to_string(restart_cause c) {
     case restart_cause::manual: return "manual";
     case restart_cause::other: return "other";
     case restart_cause::scaled: return "scaled";
+    case restart_cause::oom: return "oom";
   }
   return "none";
 }
