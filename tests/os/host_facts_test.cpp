@@ -1,34 +1,16 @@
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "os/host_facts.hpp"
+#include "util.hpp"
 
 using namespace arbor::os;
 
-namespace {
-
-struct scratch {
-  std::string path;
-  scratch() {
-    char tmpl[] = "/tmp/arbor-host-facts-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
-} // namespace
-
 TEST_CASE("try_child_dir: made and removed, or the errno of the step that failed") {
-  scratch s;
+  arbor::os::test::scratch_dir s;
+  REQUIRE_FALSE(s.path.empty());
   CHECK(try_child_dir(s.path, "probe") == 0);
   CHECK(::access((s.path + "/probe").c_str(), F_OK) != 0); // nothing left behind
   CHECK(try_child_dir(s.path + "/none", "probe") == ENOENT);
@@ -40,7 +22,8 @@ TEST_CASE("try_child_dir: made and removed, or the errno of the step that failed
 }
 
 TEST_CASE("probe_host: a home not made yet is creatable and left unmade, an existing one stat'ed") {
-  scratch s;
+  arbor::os::test::scratch_dir s;
+  REQUIRE_FALSE(s.path.empty());
   auto home = s.path + "/a/home";
   auto f = probe_host(home);
   CHECK(f.home == home);
