@@ -208,6 +208,12 @@ host_check judge_home_dir(const host_facts& f) {
     return not_ok(name, check_status::error, problem.what,
                   problem.fix.empty() ? "set ARBOR_HOME to a directory you own" : problem.fix,
                   true);
+  if (!f.home_writable)
+    return not_ok(name, check_status::error,
+                  f.home + " is not writable by uid " + std::to_string(f.euid)
+                    + ": the daemon cannot make its lock, socket and logs there",
+                  "chown " + std::to_string(f.euid) + " " + f.home + " (as root), or set ARBOR_HOME",
+                  true);
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(f.home_stat.st_mode & 07777));
   return ok(name,

@@ -46,6 +46,7 @@ void probe_home(host_facts& f, const std::string& home) {
     at = slash == 0 || slash == std::string::npos ? "/" : at.substr(0, slash);
   }
   if (f.home_errno != 0) f.home_creatable = ::access(at.c_str(), W_OK) == 0;
+  else f.home_writable = ::access(home.c_str(), W_OK | X_OK) == 0;
   struct statvfs vfs {};
   if (::statvfs(at.c_str(), &vfs) == 0)
     f.home_free = static_cast<uint64_t>(vfs.f_bavail) * static_cast<uint64_t>(vfs.f_frsize);

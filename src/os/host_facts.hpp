@@ -37,6 +37,7 @@ struct host_facts {
   int home_errno = 0;         ///< of stat(home): 0 = it exists and `home_stat` holds it
   struct stat home_stat {};
   bool home_creatable = false; ///< when missing: its nearest existing parent is writable
+  bool home_writable = true;   ///< when there: we may make files in it (lock, socket, logs)
   uint64_t home_free = UINT64_MAX; ///< bytes an unprivileged user may still write there
   uid_t euid = 0;
 

@@ -224,6 +224,14 @@ TEST_CASE("doctor: the home's owner and mode (the daemon's own verdict), space, 
   CHECK(home.fix == "chown 1000 /srv/arbor && chmod 700 /srv/arbor");
   CHECK(cli::doctor_exit_code(checks) == 1);
 
+  f.home_stat.st_uid = 0; // root's, mode 0755: allowed, but not ours to write
+  f.home_stat.st_mode = S_IFDIR | 0755;
+  f.home_writable = false;
+  auto readonly = find(cli::judge_host(f, std::nullopt), "home");
+  CHECK(readonly.status == check_status::error);
+  CHECK_THAT(readonly.detail, Contains("not writable by uid 1000"));
+  CHECK(readonly.fix == "chown 1000 /srv/arbor (as root), or set ARBOR_HOME");
+
   f.home_errno = ENOENT;
   f.home_creatable = true;
   CHECK(find(cli::judge_host(f, std::nullopt), "home").status == check_status::ok);

@@ -41,4 +41,5 @@ TEST_CASE("probe_host: a home not made yet is creatable and left unmade, an exis
   CHECK(f.home_errno == 0);
   CHECK(S_ISDIR(f.home_stat.st_mode));
   CHECK((f.home_stat.st_mode & 0777) == 0750);
+  CHECK(f.home_writable);
 }
