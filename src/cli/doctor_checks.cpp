@@ -97,10 +97,14 @@ host_check judge_controller(const host_facts& f, const std::string& controller) 
   const auto keys = keys_of(controller);
   const auto* c = h.find(controller);
   if (c && c->v2) {
-    if (f.v2_child_errno == 0) return ok(name, "on v2: " + keys + " can be applied");
+    if (f.v2_child_errno == 0 && f.v2_subtree_writable)
+      return ok(name, "on v2: " + keys + " can be applied");
     return not_ok(name, check_status::degraded,
-                  "on v2, but arbor cannot create cgroups there: " + keys
-                    + " cannot be applied (an error at start)",
+                  std::string{"on v2, but arbor "}
+                    + (f.v2_child_errno != 0 ? "cannot create cgroups there"
+                                             : "may not write " + h.v2_self
+                                                 + "/cgroup.subtree_control")
+                    + ": " + keys + " cannot be applied (an error at start)",
                   delegation_fix(f));
   }
   if (c) {

@@ -29,6 +29,8 @@ void probe_cgroups(host_facts& f) {
     // has it unless it is the root).
     if (f.v2_child_errno != 0)
       f.v2_kill = ::access((f.cgroups.v2_self + "/cgroup.kill").c_str(), F_OK) == 0;
+    f.v2_subtree_writable =
+      ::access((f.cgroups.v2_self + "/cgroup.subtree_control").c_str(), W_OK) == 0;
   }
   for (const auto& c : f.cgroups.controllers)
     if (!c.v2 && !c.dir.empty()) f.v1_child_errno.emplace_back(c.name, try_child_dir(c.dir, name));

@@ -25,6 +25,9 @@ struct host_facts {
   int v2_child_errno = ENOENT;
   /// cgroup.kill in such a child (the root cgroup has none): Linux >= 5.14.
   bool v2_kill = false;
+  /// We may write <v2_self>/cgroup.subtree_control: hand v2 controllers
+  /// (memory, cpu, pids) down to the cgroups we make.
+  bool v2_subtree_writable = false;
   /// The same probe in each v1 controller's dir: {controller, 0 or errno}.
   std::vector<std::pair<std::string, int>> v1_child_errno;
 

@@ -31,6 +31,7 @@ os::host_facts hybrid_root() {
                            v1("pids", "/sys/fs/cgroup/pids")};
   f.v2_child_errno = 0;
   f.v2_kill = true;
+  f.v2_subtree_writable = true;
   f.v1_child_errno = {{"memory", 0}, {"cpu", 0}, {"pids", 0}};
   f.tcp_migrate_req = 1;
   f.nofile_soft = 1024;
@@ -125,6 +126,15 @@ TEST_CASE("doctor: v2 with delegation, and a controller not delegated names its 
   CHECK(memory.status == check_status::degraded);
   CHECK(memory.fix == "echo +memory > /sys/fs/cgroup/user.slice/user-1000.slice/"
                       "cgroup.subtree_control (under systemd: Delegate=yes)");
+
+  f.cgroups.controllers.push_back(v2("memory"));
+  f.v2_subtree_writable = false; // cgroups may be made, controllers not handed down
+  memory = find(cli::judge_host(f, std::nullopt), "cgroup.memory");
+  CHECK(memory.status == check_status::degraded);
+  CHECK_THAT(memory.detail, Contains("may not write /sys/fs/cgroup/user.slice/user-1000.slice/"
+                                     "arbor.service/cgroup.subtree_control"));
+  CHECK_THAT(memory.fix, Contains("Delegate=yes"));
+  CHECK(find(cli::judge_host(f, std::nullopt), "cgroup.containment").status == check_status::ok);
 
   f.v2_child_errno = EROFS; // a container's read-only cgroup2
   auto contain = find(cli::judge_host(f, std::nullopt), "cgroup.containment");
