@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "arbor/spec.hpp"
 
 namespace CLI {
@@ -18,6 +20,13 @@ namespace arbor::cli {
 
 /// $ARBOR_HOME, else $HOME/.arbor.
 std::string arbor_home();
+/// What is wrong with an existing ARBOR_HOME of that stat for user `me`:
+/// `what` ("" = nothing) and the command that fixes it ("" if none does).
+struct home_problem {
+  std::string what;
+  std::string fix;
+};
+home_problem judge_home(const std::string& home, const struct stat& st, uid_t me);
 /// ssh's StrictModes habit: the home holds the socket, the logs and the
 /// state, so it must be owned by us or root and writable by no one else.
 /// Created 0700 when missing. Returns "" or the refusal, naming the owner,
@@ -97,6 +106,9 @@ void add_log_verbs(CLI::App& app);
 
 /// Registers `startup` (cmd_startup.cpp): the systemd unit.
 void add_system_verbs(CLI::App& app);
+
+/// Registers `doctor` (cmd_doctor.cpp): the host's checks, no daemon.
+void add_doctor_verb(CLI::App& app);
 
 /// Registers `help [VERB]` (usage.cpp): prints the help, exit 0.
 void add_help_verb(CLI::App& app);

@@ -26,6 +26,19 @@ std::string arbor_home() {
   return absolute_path(h);
 }
 
+home_problem judge_home(const std::string& home, const struct stat& st, uid_t me) {
+  if (!S_ISDIR(st.st_mode)) return {"ARBOR_HOME " + home + " is not a directory", ""};
+  bool owner_ok = st.st_uid == me || st.st_uid == 0;
+  if (owner_ok && (st.st_mode & 022) == 0) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  auto uid = std::to_string(me);
+  return {"refusing ARBOR_HOME " + home + ": owned by uid " + std::to_string(st.st_uid)
+            + " with mode " + mode + "; it must be owned by you (uid " + uid
+            + ") or root and writable by no one else",
+          "chown " + uid + " " + home + " && chmod 700 " + home};
+}
+
 std::string check_home(const std::string& home) {
   struct stat st {};
   if (::stat(home.c_str(), &st) != 0) {
@@ -37,16 +50,8 @@ std::string check_home(const std::string& home) {
     if (::stat(home.c_str(), &st) != 0)
       return "cannot stat ARBOR_HOME " + home + ": " + std::strerror(errno);
   }
-  if (!S_ISDIR(st.st_mode)) return "ARBOR_HOME " + home + " is not a directory";
-  bool owner_ok = st.st_uid == ::geteuid() || st.st_uid == 0;
-  if (owner_ok && (st.st_mode & 022) == 0) return {};
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  auto me = std::to_string(::geteuid());
-  return "refusing ARBOR_HOME " + home + ": owned by uid " + std::to_string(st.st_uid)
-         + " with mode " + mode + "; it must be owned by you (uid " + me
-         + ") or root and writable by no one else (fix: chown " + me + " " + home
-         + " && chmod 700 " + home + ")";
+  auto problem = judge_home(home, st, ::geteuid());
+  return problem.fix.empty() ? problem.what : problem.what + " (fix: " + problem.fix + ")";
 }
 
 std::string socket_path() {

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   arbor::cli::add_client_verbs(app);
   arbor::cli::add_log_verbs(app);
   arbor::cli::add_system_verbs(app);
+  arbor::cli::add_doctor_verb(app);
   arbor::cli::add_setup_verbs(app);
   arbor::cli::add_help_verb(app);
   try {

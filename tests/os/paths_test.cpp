@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "os/paths.hpp"
+#include "util.hpp"
 
 namespace {
 
@@ -18,20 +19,11 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-struct tmp {
-  std::string path;
-  tmp() {
-    char t[] = "/tmp/arbor-paths-XXXXXX";
-    REQUIRE(::mkdtemp(t) != nullptr);
-    path = t;
-  }
-  ~tmp() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
 } // namespace
 
 TEST_CASE("paths: make_dirs makes every missing level, accepts what exists") {
-  tmp t;
+  arbor::os::test::scratch_dir t;
+  REQUIRE_FALSE(t.path.empty());
   std::error_code ec;
   arbor::os::make_dirs(t.path + "/a/b//c/", ec);
   CHECK_FALSE(ec);
@@ -41,7 +33,8 @@ TEST_CASE("paths: make_dirs makes every missing level, accepts what exists") {
 }
 
 TEST_CASE("paths: make_dirs reports a file in the way") {
-  tmp t;
+  arbor::os::test::scratch_dir t;
+  REQUIRE_FALSE(t.path.empty());
   std::ofstream(t.path + "/file") << "x";
   std::error_code ec;
   arbor::os::make_dirs(t.path + "/file/sub", ec);

@@ -1,9 +1,11 @@
 #pragma once
 
 // Small waits the OS-layer tests share: bounded, event-driven (poll on a
-// pidfd or a pipe), never fixed sleeps.
+// pidfd or a pipe), never fixed sleeps; and a scratch directory.
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <poll.h>
@@ -45,5 +47,18 @@ inline std::string read_line(int fd, int timeout_ms = 10000) {
   }
   return out;
 }
+
+/// A directory made under /tmp for one test, removed with all it holds.
+struct scratch_dir {
+  std::string path;
+  scratch_dir() {
+    char tmpl[] = "/tmp/arbor-os-test-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) path = tmpl;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
 
 } // namespace arbor::os::test
