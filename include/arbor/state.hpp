@@ -42,6 +42,8 @@ struct instance_status {
   std::string reason;          ///< why the state is what it is (failures, stay-down)
   uint16_t port = 0;           ///< PORT of the current run (app key `port`); 0 = none
   std::string health;          ///< last health check: "HTTP 200", "timed out after 3000ms", ""
+  int64_t uid = -1;            ///< real uid of the running process (/proc); -1 when none
+  int64_t gid = -1;            ///< its real gid; -1 when none
 };
 
 /// Snapshot of an app or a group (the tree the CLI draws).
