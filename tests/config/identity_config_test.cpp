@@ -82,6 +82,9 @@ TEST_CASE("identity config: bad values are reported where they are written") {
              Contains("'rlimits.nofile': the soft limit 10 is above the hard limit 5"));
   CHECK_THAT(one_error("rlimits = 5\n"), Contains("'rlimits' must be a table like { nofile = 65536 }"));
   CHECK_THAT(one_error("user = \"\"\n"), Contains("'user' must be a name or a numeric id, got an empty string"));
+  CHECK_THAT(one_error("uid = \"www-data\"\n"),
+             Equals("t.toml:3:1: unknown key 'uid' in app 'web' (PM2's 'uid': user = \"www-data\" (a "
+                    "name or a uid; another user needs arbor to run as root))"));
 }
 
 TEST_CASE("identity config: arbor's own user and group are allowed, others need root") {
