@@ -143,6 +143,15 @@ std::vector<std::pair<std::string, std::string>> credential_refusals(const app_s
                                   + "only root can run an app in another group");
   }
   if (euid == 0) return out;
+  // Below its own nice a process may go only as far as RLIMIT_NICE lets it.
+  rlimit nice_limit{};
+  errno = 0;
+  const int own_nice = ::getpriority(PRIO_PROCESS, 0);
+  if (app.nice && *app.nice < own_nice && errno == 0 && ::getrlimit(RLIMIT_NICE, &nice_limit) == 0
+      && nice_limit.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(20 - *app.nice) > nice_limit.rlim_cur)
+    out.emplace_back("nice", "nice = " + std::to_string(*app.nice) + ": " + not_root
+                               + "it runs at nice " + std::to_string(own_nice)
+                               + " and only root can lower an app's below that");
   for (const auto& r : app.rlimits) {
     const auto* kind = find_rlimit(r.name);
     rlimit own{};

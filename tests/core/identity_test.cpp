@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,6 +163,17 @@ TEST_CASE("identity: a non-root arbor refuses another user, and takes its own") 
   auto own = as_nobody("check", cfg);
   INFO(own.err);
   CHECK(own.rc == 0);
+  const std::string eager = mine + "/eager.toml";
+  std::ofstream(eager) << "[web]\ncommand = \"sleep 600\"\nnice = -20\n";
+  const int own_nice = ::getpriority(PRIO_PROCESS, 0); // what the nobody arbor inherits
+  REQUIRE(own_nice > -20);
+  auto lower = as_nobody("check", eager);
+  INFO(lower.err);
+  CHECK(lower.rc != 0);
+  CHECK(lower.err.find(eager + ":3:8: nice = -20: arbor runs as uid 65534, not root; it runs at "
+                               "nice " + std::to_string(own_nice)
+                               + " and only root can lower an app's below that")
+        != std::string::npos);
 }
 
 TEST_CASE("identity: check reports bad values at file:line:col") {
