@@ -14,9 +14,11 @@ namespace arbor::os {
 
 namespace {
 
+/// A uid or gid written as a number (below (uid_t)-1, which means "none").
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 10
-         && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+         && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })
+         && std::stoull(s) < 0xffffffffull;
 }
 
 std::string limit_text(uint64_t v) {
@@ -50,7 +52,8 @@ std::vector<gid_t> groups_of(const std::string& name, gid_t gid) {
 }
 
 bool sets_env(const app_spec& app, std::string_view key) {
-  return std::any_of(app.env.begin(), app.env.end(), [&](const auto& kv) { return kv.first == key; });
+  return std::any_of(app.env.begin(), app.env.end(),
+                     [&](const auto& kv) { return kv.first == key; });
 }
 
 } // namespace
@@ -147,8 +150,9 @@ std::vector<std::pair<std::string, std::string>> credential_refusals(const app_s
   rlimit nice_limit{};
   errno = 0;
   const int own_nice = ::getpriority(PRIO_PROCESS, 0);
-  if (app.nice && *app.nice < own_nice && errno == 0 && ::getrlimit(RLIMIT_NICE, &nice_limit) == 0
-      && nice_limit.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(20 - *app.nice) > nice_limit.rlim_cur)
+  const bool lowers = app.nice && *app.nice < own_nice && errno == 0;
+  if (lowers && ::getrlimit(RLIMIT_NICE, &nice_limit) == 0 && nice_limit.rlim_cur != RLIM_INFINITY
+      && static_cast<rlim_t>(20 - *app.nice) > nice_limit.rlim_cur)
     out.emplace_back("nice", "nice = " + std::to_string(*app.nice) + ": " + not_root
                                + "it runs at nice " + std::to_string(own_nice)
                                + " and only root can lower an app's below that");
