@@ -12,6 +12,7 @@ PACKAGES=(
   systemd    # systemd-analyze: the startup tests verify the generated unit with it
   libncurses-dev # `arbor top` draws with ncurses
   tmux       # tests/core/top_tmux_test.cpp drives `arbor top` in a tmux pane
+  util-linux # setpriv: tests/core/identity_test.cpp runs the CLI as nobody
   python3 nodejs # examples/socket_activation/, run by tests/core/socket_activation_example_test.cpp
   chromium chromium-driver python3-selenium # tests/web/dashboard_test.py: the dashboard in a real browser
 )

@@ -6,6 +6,7 @@
 
 #include "process_health.hpp"
 
+#include "os/credentials.hpp"
 #include "os/identity.hpp"
 
 namespace arbor::detail {
@@ -34,6 +35,10 @@ std::string build_plan(process_self self) {
   auto notify = notify_socket(self, err);
   if (!err.empty()) return "ready = \"notify\": " + err;
   if (!notify.empty()) own.push_back("NOTIFY_SOCKET=" + notify);
+  // Who it runs as and its limits, resolved once for every restart of this plan.
+  auto creds = os::prepare_credentials(spec, err);
+  if (!creds) return err;
+  for (auto& kv : creds->env) own.push_back(std::move(kv));
   auto shared = s.rt->app_env(spec.name, spec.env);
   auto path = os::resolve_executable(spec.argv.front(), find_path(*shared), spec.cwd, err);
   if (path.empty()) return err;
@@ -42,7 +47,8 @@ std::string build_plan(process_self self) {
   auto sockets = s.rt->listeners.acquire(spec.name, spec.listen, err);
   if (!err.empty()) return err;
   s.plan = std::make_shared<os::spawn_plan>(std::move(path), spec.argv, std::move(shared),
-                                            std::move(own), spec.cwd, std::move(sockets));
+                                            std::move(own), spec.cwd, std::move(sockets),
+                                            std::move(creds->creds));
   return {};
 }
 

@@ -4,6 +4,8 @@
 
 #include "process_health.hpp"
 
+#include "os/proc_read.hpp"
+
 namespace arbor::detail {
 
 using self_ptr = caf::stateful_actor<process_state>*;
@@ -26,6 +28,12 @@ instance_status status_of(self_ptr self) {
   if (s.pid != 0) {
     x.uptime_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s.started).count();
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (os::read_real_ids(s.pid, uid, gid)) {
+      x.uid = uid;
+      x.gid = gid;
+    }
     if (s.rt->sampler) {
       // Fresh numbers (a few /proc reads of this tree at most once a
       // second): only apps with max_memory are sampled periodically.

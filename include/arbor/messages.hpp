@@ -69,7 +69,7 @@ typename Inspector::result_type inspect(Inspector& f, instance_status& x) {
   return f(caf::meta::type_name("arbor.instance_status"), x.id, x.index, x.state,
            x.want_up, x.pid, x.restarts, x.started_at_ms, x.uptime_ms, x.memory_bytes,
            x.cpu_percent, x.last_exit, x.reason, x.port, x.health, x.short_runs,
-           x.next_try_ms, x.cgroup, x.processes);
+           x.next_try_ms, x.cgroup, x.processes, x.uid, x.gid);
 }
 
 template <class Inspector>

@@ -83,6 +83,17 @@ struct listen_spec {
   }
 };
 
+/// One resource limit of an app's processes (setrlimit): `rlimits.nofile`.
+struct rlimit_spec {
+  static constexpr uint64_t unlimited = UINT64_MAX; ///< RLIM_INFINITY
+  std::string name;   ///< "nofile", "core", ... (os/credentials.hpp lists them)
+  uint64_t soft = 0;  ///< a size limit in bytes; `unlimited` for none
+  uint64_t hard = 0;  ///< equal to soft unless the config gave {soft, hard}
+  bool operator==(const rlimit_spec& o) const {
+    return name == o.name && soft == o.soft && hard == o.hard;
+  }
+};
+
 /// One app: a command run as `instances` OS processes.
 struct app_spec {
   std::string name;                  ///< dotted path as nested in the config, e.g. "web.api"
@@ -131,6 +142,15 @@ struct app_spec {
   uint64_t cpu_quota_us = 0;         ///< cpu_max per 100 ms: "50%" = 50000, "1.5" = 150000
   uint32_t cpu_weight = 0;           ///< 1..10000 (cpu.weight; 100 is everyone's default)
   uint64_t pids_max = 0;             ///< processes and threads (pids.max)
+
+  // Who the processes run as and their limits, set in the child before exec
+  // (os/credentials.hpp). Another user or group needs arbor to run as root.
+  std::string user;                  ///< name or uid; "" = arbor's own
+  std::string group;                 ///< name or gid; "" = the user's primary group
+  int umask = -1;                    ///< 0..0777; -1 = arbor's
+  std::vector<rlimit_spec> rlimits;  ///< in config order; none = arbor's own
+  std::optional<int> nice;           ///< -20..19; none = arbor's
+  std::optional<int> oom_score_adj;  ///< -1000..1000; none = arbor's
 
   source_pos where;                  ///< the app's table in the config
   key_positions key_where;

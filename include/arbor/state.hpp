@@ -44,6 +44,8 @@ struct instance_status {
   std::string health;          ///< last health check: "HTTP 200", "timed out after 3000ms", ""
   std::string cgroup;          ///< the run's cgroup ("" = a process group: no containment)
   int32_t processes = -1;      ///< processes in its cgroup; -1 = not contained
+  int64_t uid = -1;            ///< real uid of the running process (/proc); -1 when none
+  int64_t gid = -1;            ///< its real gid; -1 when none
 };
 
 /// Snapshot of an app or a group (the tree the CLI draws).

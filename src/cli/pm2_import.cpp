@@ -137,6 +137,7 @@ struct app_converter {
     if (key == "max_memory_restart") return copy_number(key, "max_memory");
     if (key == "restart_delay") return copy_number(key, "restart_delay_ms");
     if (key == "exp_backoff_restart_delay") return copy_number(key, "backoff_base_ms");
+    if (key == "uid" || key == "gid") return copy_number(key, key == "uid" ? "user" : "group");
     if (key == "max_restarts" || key == "min_uptime" || key == "kill_timeout")
       return copy_number(key, key);
     if (key.rfind("env_", 0) == 0)

@@ -134,6 +134,19 @@ std::string render_logs(const json& logs, bool color) {
   return out.empty() ? "" : "\n" + out;
 }
 
+/// "uid 65534, gid 65534" of the running instances of an app that sets
+/// `user` or `group` (each distinct pair once); "" otherwise.
+std::string ids_text(const json& node, const json& spec) {
+  if (!spec.is_object() || (!spec.contains("user") && !spec.contains("group"))) return "";
+  std::vector<std::string> seen;
+  for (const auto& i : get_array(node, "instances")) {
+    if (!i.is_object() || !i.contains("uid") || !i["uid"].is_number()) continue;
+    auto ids = "uid " + i["uid"].dump() + ", gid " + i.value("gid", json(nullptr)).dump();
+    if (std::find(seen.begin(), seen.end(), ids) == seen.end()) seen.push_back(ids);
+  }
+  return join(seen, "; ");
+}
+
 } // namespace
 
 std::string render_show(const json& result, bool color) {
@@ -150,6 +163,9 @@ std::string render_show(const json& result, bool color) {
   out += "  " + paint("(" + kind + ")", ansi::dim, color) + "\n";
   auto command = get_str(node, "command");
   if (!command.empty()) out += paint("$ ", ansi::dim, color) + command + "\n";
+  const json& spec_of = result.is_object() && result.contains("spec") ? result["spec"] : json();
+  if (auto ids = ids_text(node, spec_of); !ids.empty())
+    out += paint("runs as ", ansi::dim, color) + ids + "\n";
   if (auto when = get_str(result, "ready_when"); !when.empty())
     out += paint("ready when ", ansi::dim, color) + when + "\n";
   std::vector<instance_view> views;
@@ -157,8 +173,7 @@ std::string render_show(const json& result, bool color) {
   out += "\n" + render_instances(views, color);
   out +=
     render_logs(result.is_object() && result.contains("logs") ? result["logs"] : json(), color);
-  auto spec =
-    render_spec(name, result.is_object() && result.contains("spec") ? result["spec"] : json());
+  auto spec = render_spec(name, spec_of);
   if (!spec.empty()) out += "\n" + spec;
   return out;
 }

@@ -1,6 +1,7 @@
 #include "config/app_fields.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,21 @@ json value(const std::vector<listen_spec>& xs) {
       if (!v->empty()) e[key] = *v;
     j.push_back(std::move(e));
   }
+  return j;
+}
+
+json value(const std::optional<int>& x) { return x ? json(*x) : json(nullptr); }
+
+json limit_value(uint64_t v) {
+  return v == rlimit_spec::unlimited ? json("unlimited") : json(v);
+}
+
+/// { nofile = 65536, core = { soft = 0, hard = "unlimited" } }
+json value(const std::vector<rlimit_spec>& xs) {
+  json j = json::object();
+  for (const auto& x : xs)
+    j[x.name] = x.soft == x.hard ? limit_value(x.soft)
+                                 : json{{"soft", limit_value(x.soft)}, {"hard", limit_value(x.hard)}};
   return j;
 }
 
@@ -107,6 +123,8 @@ std::vector<app_field> make_fields() {
   auto cpu_max = member("cpu_max", &a_::cpu_quota_us);
   cpu_max.to_json = [](const app_spec& a, json& j) { j["cpu_max"] = cpu_max_text(a.cpu_quota_us); };
   kill_signal.to_json = [](const app_spec& a, json& j) { j["kill_signal"] = signal_name(a.kill_signal); };
+  auto umask = optional(member("umask", &a_::umask));
+  umask.to_json = [](const app_spec& a, json& j) { j["umask"] = umask_text(a.umask); };
   // clang-format off
   return {
     member("command", &a_::command),
@@ -173,6 +191,14 @@ std::vector<app_field> make_fields() {
     }),
     optional(member("cpu_weight", &a_::cpu_weight)),
     optional(member("pids_max", &a_::pids_max)),
+    labelled(optional(member("user", &a_::user)), [](const app_spec& a) {
+      return a.user.empty() ? a.user : "user=" + a.user;
+    }),
+    optional(member("group", &a_::group)),
+    umask,
+    optional(member("rlimits", &a_::rlimits)),
+    optional(member("nice", &a_::nice)),
+    optional(member("oom_score_adj", &a_::oom_score_adj)),
     log_member("log_max_size", &log_spec::max_size, field_unit::bytes),
     log_member("log_max_files", &log_spec::max_files),
     optional(log_member("log_date_format", &log_spec::date_format)),
@@ -181,6 +207,13 @@ std::vector<app_field> make_fields() {
 }
 
 } // namespace
+
+std::string umask_text(int umask) {
+  if (umask < 0) return {};
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(umask) & 07777u);
+  return text;
+}
 
 const std::vector<app_field>& app_fields() {
   static const std::vector<app_field> fields = make_fields();

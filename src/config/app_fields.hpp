@@ -60,6 +60,9 @@ field_unit unit_of(std::string_view key);
 /// control, dependencies, caches, logs (arbor's own too) and editors' files.
 const std::vector<std::string>& default_watch_ignore();
 
+/// An umask as the config writes it: 027 → "0027"; "" for -1 (none).
+std::string umask_text(int umask);
+
 /// The keys whose values differ between `a` and `b`, in table order.
 std::vector<std::string_view> changed_keys(const app_spec& a, const app_spec& b);
 

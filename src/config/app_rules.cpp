@@ -105,6 +105,7 @@ void check_app(const app_spec& app, std::vector<diagnostic>& errors) {
   r.names();
   check_health(app, errors);
   check_listen(app, errors);
+  check_identity(app, errors);
 }
 
 } // namespace arbor::config::detail

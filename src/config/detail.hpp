@@ -80,6 +80,14 @@ void read_cpu_max(context& cx, const toml::node& n, app_spec& app);
 void read_cpu_weight(context& cx, const toml::node& n, app_spec& app);
 void read_pids_max(context& cx, const toml::node& n, app_spec& app);
 
+/// `user`, `group`: a name, or an id as a number or a string.
+void read_id(context& cx, const toml::node& n, std::string_view key, std::string& out);
+/// `umask`: "027", "0027" (octal text) or TOML's 0o027.
+void read_umask(context& cx, const toml::node& n, app_spec& app);
+/// `rlimits`: a table of limits (os/credentials.hpp names them), each a
+/// number, "unlimited", a size where the limit counts bytes, or {soft, hard}.
+void read_rlimits(context& cx, const toml::node& n, app_spec& app);
+
 /// Shortest text that reads back as `d` ("1.5", "100", "1e+20").
 std::string format_number(double d);
 

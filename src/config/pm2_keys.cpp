@@ -9,7 +9,7 @@ namespace {
 // Keys PM2 and arbor spell the same with the same meaning (name, cwd, env,
 // instances, cron_restart, max_restarts, min_uptime, watch) are not listed:
 // they need no hint, and `arbor import` copies them.
-constexpr std::array<pm2_key, 18> table{{
+constexpr std::array<pm2_key, 20> table{{
   {"script", "command", "command = \"node app.js\" (the interpreter and the script in one command)"},
   {"interpreter", "command", "put the interpreter first in 'command', e.g. command = \"python3 app.py\""},
   {"interpreter_args", "command", "put them after the interpreter in 'command'"},
@@ -28,6 +28,8 @@ constexpr std::array<pm2_key, 18> table{{
   {"log_date_format", "log_date_format", "log_date_format takes an strftime format, e.g. \"%Y-%m-%d %H:%M:%S\""},
   {"ignore_watch", "watch_ignore", "watch_ignore = [\"*.tmp\"] (globs; .git, node_modules and logs are never watched)"},
   {"watch_delay", "watch_debounce", "watch_debounce = \"300ms\" (quiet time after a change)"},
+  {"uid", "user", "user = \"www-data\" (a name or a uid; another user needs arbor to run as root)"},
+  {"gid", "group", "group = \"www-data\" (a name or a gid; default: the user's primary group)"},
 }};
 
 } // namespace

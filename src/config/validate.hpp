@@ -46,6 +46,10 @@ namespace detail {
 /// One app's command, values, ranges and combinations (app_rules.cpp).
 void check_app(const app_spec& app, std::vector<diagnostic>& errors);
 
+/// One app's `user`, `group`, `umask`, `rlimits`, `nice`, `oom_score_adj`:
+/// ranges, and whether this arbor can apply them (identity_rules.cpp).
+void check_identity(const app_spec& app, std::vector<diagnostic>& errors);
+
 /// One app's health check: its target's form and placeholders, its timing.
 void check_health(const app_spec& app, std::vector<diagnostic>& errors);
 

@@ -25,6 +25,8 @@ json instance_json(const instance_status& x, const std::string& app) {
   j["port"] = x.port ? json(x.port) : json(nullptr);
   j["health"] = x.health;
   j["short_runs"] = x.short_runs;
+  j["uid"] = x.uid >= 0 ? json(x.uid) : json(nullptr);
+  j["gid"] = x.gid >= 0 ? json(x.gid) : json(nullptr);
   if (x.next_try_ms > 0) j["next_try_ms"] = x.next_try_ms;
   j["containment"] = x.cgroup.empty() ? "process-group" : "cgroup";
   j["cgroup"] = x.cgroup.empty() ? json(nullptr) : json(x.cgroup);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include <dirent.h>
@@ -25,6 +26,27 @@ bool read_small_file(const char* path, std::string& out) {
   }
   ::close(fd);
   return n == 0;
+}
+
+bool read_real_ids(pid_t pid, uid_t& uid, gid_t& gid) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
+  std::string text;
+  if (!read_small_file(path, text)) return false;
+  // "Uid:\t<real>\t<effective>\t<saved>\t<fs>", the same for "Gid:".
+  auto field = [&text](const char* key, unsigned long& out) {
+    auto at = text.find(key);
+    if (at == std::string::npos) return false;
+    const char* p = text.c_str() + at + std::strlen(key);
+    char* end = nullptr;
+    out = std::strtoul(p, &end, 10);
+    return end != p;
+  };
+  unsigned long u = 0, g = 0;
+  if (!field("\nUid:", u) || !field("\nGid:", g)) return false;
+  uid = static_cast<uid_t>(u);
+  gid = static_cast<gid_t>(g);
+  return true;
 }
 
 bool read_brief(pid_t pid, proc_brief& f) {

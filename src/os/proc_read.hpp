@@ -28,6 +28,10 @@ struct proc_brief {
 /// false if there is no such process (or its stat cannot be parsed).
 bool read_brief(pid_t pid, proc_brief& out);
 
+/// The real uid and gid of a process (/proc/<pid>/status); false if there
+/// is no such process.
+bool read_real_ids(pid_t pid, uid_t& uid, gid_t& gid);
+
 /// Calls `f` with every process whose /proc files we may read: our user's
 /// (root: everyone's), ourselves included. Others are not tried.
 void for_each_own_process(const std::function<void(pid_t)>& f);

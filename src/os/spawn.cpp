@@ -113,14 +113,16 @@ spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
 spawn_plan::spawn_plan(std::string path, std::vector<std::string> argv,
                        std::shared_ptr<const std::vector<std::string>> shared,
                        std::vector<std::string> own, std::string cwd,
-                       std::shared_ptr<const listen_set> sockets)
+                       std::shared_ptr<const listen_set> sockets,
+                       std::shared_ptr<const child_credentials> creds)
   : path_(std::move(path)),
     argv_(std::move(argv)),
     shared_env_(shared ? std::move(shared)
                        : std::make_shared<const std::vector<std::string>>()),
     env_(std::move(own)),
     cwd_(std::move(cwd)),
-    sockets_(sockets && !sockets->fds.empty() ? std::move(sockets) : nullptr) {
+    sockets_(sockets && !sockets->fds.empty() ? std::move(sockets) : nullptr),
+    creds_(std::move(creds)) {
   if (sockets_) {
     env_.push_back("LISTEN_FDS=" + std::to_string(sockets_->fds.size()));
     env_.push_back(sockets_->names);
@@ -189,6 +191,7 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd, const spawn_cgroup*
     req.cgroup_fd = cgroup->dir_fd;
     req.join = cgroup->join;
   }
+  req.creds = creds_.get();
   auto fast = detail::clone_spawn(req);
   switch (fast.step) {
     case detail::clone_step::unavailable:
@@ -204,6 +207,12 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd, const spawn_cgroup*
                    "Linux 5.9 or later on x86_64 or aarch64 (close_range)";
         return res;
       }
+      if (creds_) {
+        res.error = ENOSYS;
+        res.what = "cannot spawn '" + path_ + "' as its user or with its limits: that needs "
+                   "Linux 5.9 or later on x86_64 or aarch64 (close_range)";
+        return res;
+      }
       break; // posix_spawn below
     case detail::clone_step::none:
       res.pid = fast.pid;
@@ -211,6 +220,10 @@ spawn_result spawn_plan::spawn(int stdout_fd, int stderr_fd, const spawn_cgroup*
     case detail::clone_step::chdir:
       res.error = fast.error;
       res.what = "cannot chdir to '" + cwd_ + "': " + errno_text(fast.error);
+      return res;
+    case detail::clone_step::credentials:
+      res.error = fast.error;
+      res.what = credential_failure(*creds_, fast.cred_step, fast.cred_index, fast.error);
       return res;
     case detail::clone_step::exec:
       res.error = fast.error;

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include "os/credentials.hpp"
 #include "os/listen_socket.hpp"
 
 namespace arbor::os {
@@ -62,11 +63,14 @@ public:
   /// `own` ("K=V"), which replaces any entry of `shared` with the same key.
   /// `sockets`: listening sockets every spawn hands on by systemd's
   /// protocol (fds 3.., LISTEN_FDS, LISTEN_FDNAMES, and LISTEN_PID, which
-  /// the child writes itself); null = none.
+  /// the child writes itself); null = none. `creds`: the identity and
+  /// limits the child takes on right before exec (credentials.hpp); null =
+  /// arbor's own.
   spawn_plan(std::string path, std::vector<std::string> argv,
              std::shared_ptr<const std::vector<std::string>> shared,
              std::vector<std::string> own, std::string cwd,
-             std::shared_ptr<const listen_set> sockets = nullptr);
+             std::shared_ptr<const listen_set> sockets = nullptr,
+             std::shared_ptr<const child_credentials> creds = nullptr);
   spawn_plan(const spawn_plan&) = delete;
   spawn_plan& operator=(const spawn_plan&) = delete;
 
@@ -74,9 +78,10 @@ public:
   /// descriptors (-1: /dev/null). The child runs in a new process group
   /// (pgid == pid), with an empty signal mask and every signal at its default
   /// disposition, and all descriptors >= 3 closed but the plan's listening
-  /// sockets at 3... A plan with sockets needs the clone path (Linux >= 5.9
-  /// on x86_64/aarch64): posix_spawn cannot tell the child its own pid
-  /// before exec, so there it fails with ENOSYS. Never throws.
+  /// sockets at 3... A plan with sockets or credentials needs the clone path
+  /// (Linux >= 5.9 on x86_64/aarch64): posix_spawn can neither tell the child
+  /// its own pid before exec nor set its user and limits, so there it fails
+  /// with ENOSYS. Never throws.
   /// `cgroup`: where the process starts (null: our cgroups).
   spawn_result spawn(int stdout_fd, int stderr_fd, const spawn_cgroup* cgroup = nullptr) const;
 
@@ -99,6 +104,7 @@ private:
   char* generation_at_ = nullptr;                              ///< in env_'s ARBOR_ID entry
   std::shared_ptr<const listen_set> sockets_;                  ///< null: none
   char* listen_pid_at_ = nullptr;                              ///< in env_'s LISTEN_PID entry
+  std::shared_ptr<const child_credentials> creds_;             ///< null: none
 };
 
 /// Resolves `file` the way execvp would, but against the *child's* PATH

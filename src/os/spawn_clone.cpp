@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +143,8 @@ struct child_ctx {
   const int* sock;                    // the slots holding r->listen_count sockets
   int error = 0;                      // written by the child when a step fails
   clone_step step = clone_step::none;
+  credential_step cred_step = credential_step::none;
+  size_t cred_index = 0;
 };
 
 [[noreturn]] void fail(child_ctx* c, clone_step step) {
@@ -189,6 +192,44 @@ bool join_cgroups(const char* const* files) {
   return true;
 }
 
+/// The kernel's struct rlimit64 (prlimit64).
+struct kernel_rlimit {
+  uint64_t cur, max;
+};
+
+/// Applies `c->r->creds`, in the order credentials.hpp gives; false with
+/// c->cred_step (and errno) set at the first failed step.
+bool apply_credentials(child_ctx* c) {
+  const child_credentials& k = *c->r->creds;
+  auto failed = [c](credential_step step) {
+    c->cred_step = step;
+    return false;
+  };
+  for (size_t i = 0; i < k.limits.size(); ++i) {
+    const kernel_rlimit lim{k.limits[i].soft, k.limits[i].hard};
+    c->cred_index = i;
+    if (::syscall(SYS_prlimit64, 0, k.limits[i].resource, &lim, nullptr) != 0)
+      return failed(credential_step::rlimit);
+  }
+  if (k.set_nice && ::syscall(SYS_setpriority, PRIO_PROCESS, 0, k.nice) != 0)
+    return failed(credential_step::nice);
+  if (k.set_oom) {
+    const long fd =
+      ::syscall(SYS_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    const bool written =
+      fd >= 0 && ::syscall(SYS_write, fd, k.oom_text, k.oom_len) == static_cast<long>(k.oom_len);
+    if (fd >= 0) ::syscall(SYS_close, fd);
+    if (!written) return failed(credential_step::oom_score_adj);
+  }
+  if (k.set_umask) ::syscall(SYS_umask, k.umask);
+  if (!k.set_ids) return true;
+  if (::syscall(SYS_setgroups, k.groups.size(), k.groups.data()) != 0)
+    return failed(credential_step::groups);
+  if (::syscall(SYS_setgid, k.gid) != 0) return failed(credential_step::gid);
+  if (::syscall(SYS_setuid, k.uid) != 0) return failed(credential_step::uid);
+  return true;
+}
+
 /// The child, up to execve. Raw system calls only: it runs on the parent's
 /// memory, with every signal blocked until the dispositions are reset.
 int child_main(void* arg) {
@@ -214,6 +255,8 @@ int child_main(void* arg) {
     fail(c, clone_step::pgroup);
   if (c->r->join && !join_cgroups(c->r->join))
     fail(c, clone_step::cgroup);
+  if (c->r->creds && !apply_credentials(c))
+    fail(c, clone_step::credentials);
   const uint64_t none = 0;
   ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, kernel_sigset_size);
   ::syscall(SYS_execve, c->r->path, c->r->argv, c->r->envp);
@@ -300,6 +343,8 @@ clone_result clone_spawn(const clone_request& r) {
     }
     res.error = c.error;
     res.step = c.step;
+    res.cred_step = c.cred_step;
+    res.cred_index = c.cred_index;
     return res;
   }
   res.pid = pid;

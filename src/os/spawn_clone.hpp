@@ -29,12 +29,19 @@
 // Listening sockets (an app's `listen`) go the way of stdout and stderr:
 // dup'd into slots of their own reserved at startup (so still 0..top), and
 // the child moves them to 3, 4, ... and writes its own pid into LISTEN_PID.
+//
+// An app's identity and limits (credentials.hpp) are applied last, right
+// before exec, from a child_credentials the parent prepared: setrlimit,
+// setpriority, a write to /proc/self/oom_score_adj, umask, then setgroups,
+// setgid, setuid, each a raw system call of this one thread (glibc's setuid
+// would signal the parent's other threads, which share our memory).
 
 #include <cstddef>
 #include <cstdint>
 
 #include <sys/types.h>
 
+#include "os/credentials.hpp"
 #include "os/listen_address.hpp"
 
 namespace arbor::os::detail {
@@ -61,6 +68,8 @@ struct clone_request {
   /// cgroup.procs files the child writes itself into before exec
   /// (null-terminated; null: none).
   const char* const* join = nullptr;
+  /// Applied right before exec; nullptr: none.
+  const child_credentials* creds = nullptr;
 };
 
 /// Which step failed.
@@ -73,6 +82,7 @@ enum class clone_step : uint8_t {
   chdir,
   pgroup,
   cgroup,       ///< joining a cgroup (clone3's placement, or a cgroup.procs write)
+  credentials,  ///< a step of child_credentials: clone_result::cred_step says which
   exec,
 };
 
@@ -80,6 +90,8 @@ struct clone_result {
   pid_t pid = -1;
   int error = 0;   ///< errno of the failed step
   clone_step step = clone_step::none;
+  credential_step cred_step = credential_step::none;
+  size_t cred_index = 0; ///< the limit, for credential_step::rlimit
 };
 
 /// Whether clone_spawn can start a child in a cgroup (clone3 with

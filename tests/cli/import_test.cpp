@@ -106,3 +106,10 @@ TEST_CASE("import: strings with quotes and backslashes stay TOML strings") {
     "env": {"MSG": "say \"hi\" \\ bye\n"}}]})"));
   CHECK_THAT(r.toml, Contains(R"(MSG = "say \"hi\" \\ bye\n")"));
 }
+
+TEST_CASE("import: PM2's uid and gid become user and group") {
+  auto r = convert(json::parse(R"({"apps": [{"name": "web", "script": "server.js", "uid": "root", "gid": 0}]})"));
+  CHECK(r.notes.empty());
+  CHECK_THAT(r.toml, Contains("user = \"root\""));
+  CHECK_THAT(r.toml, Contains("group = 0"));
+}

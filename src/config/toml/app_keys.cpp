@@ -25,7 +25,6 @@ const millis ms_unit{1};
 
 std::string quote(std::string_view s) { return "'" + std::string{s} + "'"; }
 
-
 struct app_reader {
   context& cx;
   const toml::table& t;
@@ -360,7 +359,6 @@ struct app_reader {
       app.key_where.emplace_back(key, cx.pos(el.source()));
     }
   }
-
 };
 
 using key_reader = std::function<void(app_reader&)>;
@@ -409,6 +407,12 @@ const std::map<std::string_view, key_reader>& key_readers() {
     {"cpu_max", [](r_ r) { if (auto n = r.find("cpu_max")) read_cpu_max(r.cx, *n, r.app); }},
     {"cpu_weight", [](r_ r) { if (auto n = r.find("cpu_weight")) read_cpu_weight(r.cx, *n, r.app); }},
     {"pids_max", [](r_ r) { if (auto n = r.find("pids_max")) read_pids_max(r.cx, *n, r.app); }},
+    {"user", [](r_ r) { if (auto n = r.find("user")) read_id(r.cx, *n, "user", r.app.user); }},
+    {"group", [](r_ r) { if (auto n = r.find("group")) read_id(r.cx, *n, "group", r.app.group); }},
+    {"umask", [](r_ r) { if (auto n = r.find("umask")) read_umask(r.cx, *n, r.app); }},
+    {"rlimits", [](r_ r) { if (auto n = r.find("rlimits")) read_rlimits(r.cx, *n, r.app); }},
+    {"nice", [](r_ r) { r.integer("nice", -20, 19, r.app.nice); }},
+    {"oom_score_adj", [](r_ r) { r.integer("oom_score_adj", -1000, 1000, r.app.oom_score_adj); }},
     {"log_max_size", [](r_ r) { r.size("log_max_size", r.app.log.max_size); }},
     {"log_max_files",
      [](r_ r) { r.integer("log_max_files", 1, max_log_files, r.app.log.max_files); }},
