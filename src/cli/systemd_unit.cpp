@@ -91,6 +91,9 @@ std::string render_unit(const unit_options& o) {
   // with their kill_signal and kill_timeout; whatever is left at the end of
   // TimeoutStopSec gets SIGKILL.
   line("KillMode=mixed");
+  // The unit's cgroup is arbor's to divide: a cgroup per run, with the
+  // controllers its apps' limits need (memory_max, cpu_max, pids_max).
+  line("Delegate=yes");
   line("KillSignal=SIGTERM");
   line("TimeoutStopSec=" + std::to_string(o.stop_timeout.count()) + "s");
   line("Restart=on-failure");

@@ -178,6 +178,7 @@ TEST_CASE("render_unit: the whole unit for a system service") {
         "Environment=ARBOR_HOME=/var/lib/arbor\n"
         "WorkingDirectory=/\n"
         "KillMode=mixed\n"
+        "Delegate=yes\n"
         "KillSignal=SIGTERM\n"
         "TimeoutStopSec=95s\n"
         "Restart=on-failure\n"

@@ -183,6 +183,14 @@ TEST_CASE("kill harness: a log flood with rotation, the daemon SIGKILLed at rand
     auto logs = run.home() + "/logs";
     std::vector<int> pids;
     for (auto& p : scan_home(run.home()).apps) pids.push_back(p.pid);
+    // A run rotates before it is stopped (a short one on a loaded machine
+    // would not reach 64 KiB): the lines are checked across a rotation.
+    eventually([&] {
+      std::error_code ec;
+      for (auto& f : std::filesystem::directory_iterator(logs, ec))
+        if (f.path().filename().string().rfind("flood.out.log.", 0) == 0) return true;
+      return false;
+    }, ms{10000});
     // Stopped, each writes its END line; then the files hold every line.
     auto stop = run_arbor({"stop", "flood"}, run.home());
     if (stop.rc != 0) run.violation({"stop failed: " + stop.err});
