@@ -7,7 +7,9 @@
 # new process's first line of main (bench-stamp-app stamps CLOCK_REALTIME
 # first thing). Targets:
 #   floor  bench-ref-loop: nothing but waitpid + posix_spawn
-#   arbor  BUILD_DIR/arbor run CONFIG (min_uptime 10 ms, max_restarts 1e6)
+#   arbor  BUILD_DIR/arbor run CONFIG (min_uptime 10 ms, max_restarts 1e6),
+#          each run in a cgroup of its own where the host allows (as root)
+#   arbor_pg  the same with ARBOR_CONTAINMENT=process-group (no cgroups)
 # Both run side by side, each with its own app and FIFO; one driver kills
 # them in turn (AB BA AB ...), so the noise of a shared machine hits both
 # alike, in ROUNDS rounds that each start both supervisors afresh.
@@ -55,7 +57,7 @@ for exe in "$app" "$ref" "$drv"; do
 done
 names=(floor)
 if [[ -x $arbor ]]; then
-  names+=(arbor)
+  names+=(arbor arbor_pg)
 else
   echo "crash_respawn: NOTE: $arbor not found (build it: cmake --build $build --target arbor);" \
     "measuring the floor only" >&2
@@ -105,7 +107,7 @@ cleanup() {
     wait "$drv_pid" 2>/dev/null || true
   fi
   for name in "${!pid_of[@]}"; do stop "$name"; done
-  exec 3>&- 4>&-
+  exec 3>&- 4>&- 5>&-
   if [[ ${KEEP_TMP:-0} == 1 ]]; then
     echo "crash_respawn: work dir kept: $tmp" >&2
   else
@@ -117,8 +119,8 @@ trap 'exit 130' INT TERM
 
 # One FIFO per target, held open read-write by this script for the whole run:
 # an app's non-blocking open for writing never fails for want of a reader.
-mkfifo "$tmp/floor.fifo" "$tmp/arbor.fifo"
-exec 3<>"$tmp/floor.fifo" 4<>"$tmp/arbor.fifo"
+mkfifo "$tmp/floor.fifo" "$tmp/arbor.fifo" "$tmp/arbor_pg.fifo"
+exec 3<>"$tmp/floor.fifo" 4<>"$tmp/arbor.fifo" 5<>"$tmp/arbor_pg.fifo"
 
 # A word as arbor's shell_split reads it back (quoted only when needed).
 quote_word() {
@@ -129,23 +131,27 @@ quote_word() {
   fi
 }
 
-config=$tmp/arbor.toml
-command_line="$(quote_word "$app") $(quote_word "$tmp/arbor.fifo")"
-[[ $command_line != *'"'* && $command_line != *\\* ]] || die "paths with '\"' or '\\' are not supported"
-cat >"$config" <<EOF
+for name in arbor arbor_pg; do
+  command_line="$(quote_word "$app") $(quote_word "$tmp/$name.fifo")"
+  [[ $command_line != *'"'* && $command_line != *\\* ]] || die "paths with '\"' or '\\' are not supported"
+  cat >"$tmp/$name.toml" <<EOF
 [bench]
 command = "$command_line"
 min_uptime = 10
 max_restarts = 1000000
 EOF
+done
 
 start() {
   local name=$1
   case $name in
-    floor) "$ref" "$app" "$tmp/floor.fifo" 3>&- 4>&- </dev/null >>"$tmp/floor.out" 2>>"$tmp/floor.err" & ;;
+    floor) "$ref" "$app" "$tmp/floor.fifo" 3>&- 4>&- 5>&- </dev/null >>"$tmp/floor.out" 2>>"$tmp/floor.err" & ;;
     # ARBOR_HOME: its state and per-instance logs go to the work dir, not ~.
-    arbor) ARBOR_HOME=$tmp/arbor-home "$arbor" run "$config" 3>&- 4>&- </dev/null \
+    arbor) ARBOR_HOME=$tmp/arbor-home "$arbor" run "$tmp/arbor.toml" 3>&- 4>&- 5>&- </dev/null \
              >>"$tmp/arbor.out" 2>>"$tmp/arbor.err" & ;;
+    arbor_pg) ARBOR_CONTAINMENT=process-group ARBOR_HOME=$tmp/arbor-pg-home "$arbor" run \
+                "$tmp/arbor_pg.toml" 3>&- 4>&- 5>&- </dev/null \
+                >>"$tmp/arbor_pg.out" 2>>"$tmp/arbor_pg.err" & ;;
   esac
   pid_of[$name]=$!
 }
@@ -198,24 +204,32 @@ done
 echo
 echo "crash -> respawn latency (SIGKILL -> first line of main of the new process)"
 echo "machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %6s %10s %8s %8s %8s %8s\n' target runs median_ms p90_ms p99_ms min_ms max_ms
+printf '%-8s %6s %10s %8s %8s %8s %8s\n' target runs median_ms p90_ms p99_ms min_ms max_ms
 declare -A median=()
-for name in floor arbor; do
-  if [[ $name == arbor && ! -x $arbor ]]; then
-    printf '%-7s %s\n' arbor "not measured: $arbor is missing"
+for name in floor arbor arbor_pg; do
+  if [[ $name != floor && ! -x $arbor ]]; then
+    printf '%-8s %s\n' "$name" "not measured: $arbor is missing"
     continue
   fi
   if [[ -s $tmp/$name.raw ]] && line=$("$drv" --summarize "$name" "$tmp/$name.raw" --tsv); then
     IFS=$'\t' read -r -a f <<<"$line"  # label runs median p90 p99 min max
-    printf '%-7s %6s %10s %8s %8s %8s %8s\n' "${f[@]}"
+    printf '%-8s %6s %10s %8s %8s %8s %8s\n' "${f[@]}"
     median[$name]=${f[2]}
   else
-    printf '%-7s %s\n' "$name" "no data (see above)"
+    printf '%-8s %s\n' "$name" "no data (see above)"
   fi
   if [[ -n ${failed[$name]:-} ]]; then
     echo "        ^ incomplete: $(cat "$tmp/$name.raw" 2>/dev/null | wc -l) of $runs runs"
   fi
 done
+# Which containment the `arbor` target had (daemon.log says it once).
+mode=$(grep -ho 'event=containment reason="[^"]*' "$tmp/arbor-home/daemon.log" "$tmp/arbor.err" 2>/dev/null | head -1 | cut -d'"' -f2 || true)
+echo "arbor: ${mode:-containment not logged}; arbor_pg: process groups"
+if [[ -n ${median[arbor_pg]:-} && -n ${median[floor]:-} && -n ${median[arbor]:-} ]]; then
+  awk -v a="${median[arbor]}" -v p="${median[arbor_pg]}" -v f="${median[floor]}" 'BEGIN {
+    printf "arbor_pg median / floor median = %.2f; arbor (cgroups) / arbor_pg = %.2f\n", p / f, a / p
+  }'
+fi
 status=0
 if [[ -n ${median[floor]:-} && -n ${median[arbor]:-} && ${#failed[@]} -eq 0 ]]; then
   awk -v a="${median[arbor]}" -v f="${median[floor]}" -v t="$target_ratio" 'BEGIN {
