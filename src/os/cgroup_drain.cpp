@@ -4,6 +4,7 @@
 
 #include "os/cgroup_tree.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <thread>
 
@@ -137,11 +138,20 @@ void cgroup_tree::sweep_stale() const {
 }
 
 void cgroup_tree::close_clean() {
+  // Every run has been stopped; what is still in a run cgroup (a stray the
+  // drain had not finished with) ends now, whatever its environment says.
+  std::vector<run_cgroup> left;
   for (auto& r : list_runs()) {
     run_cgroup run;
     run.dir = r.dir;
-    if (!populated(run)) ::rmdir(r.dir.c_str());
+    if (populated(run)) kill(run);
+    left.push_back(std::move(run));
   }
+  const auto until = clock::now() + std::chrono::seconds(2);
+  while (std::any_of(left.begin(), left.end(), [this](auto& r) { return populated(r); })
+         && clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (auto& r : left) ::rmdir(r.dir.c_str());
   for (auto& app : cg::subdirs(root_))
     if (app != ".daemon") ::rmdir(app_dir(app).c_str());
   for (auto& c : host_.controllers) {

@@ -202,3 +202,34 @@ TEST_CASE("containment: after a daemon SIGKILL the same runs are adopted with th
 }
 
 } // namespace arbor::test
+
+namespace arbor::test {
+
+TEST_CASE("containment: what a dead run left with a scrubbed environment is stopped by the next daemon") {
+  containment_env env{"cgroup"};
+  fault_daemon d;
+  // `env -i`: no FAULT_MARK, no ARBOR_ID; only its cgroup says whose it is.
+  auto toml = "[scrub]\ncommand = \"sh -c '(setsid env -i sleep 1007 &); exec sleep 1000'\"\n"
+              + d.app_env();
+  d.up(toml);
+  nlohmann::json inst;
+  REQUIRE(wait_until([&] {
+    inst = d.instance("scrub#0");
+    return processes_of(inst) == 2;
+  }, 20s));
+  auto old_cgroup = inst["cgroup"].get<std::string>();
+  auto leader = inst["pid"].get<int>();
+  REQUIRE(::kill(d.pid, SIGKILL) == 0);
+  REQUIRE(wait_until([&] { return ::kill(d.pid, 0) != 0; }));
+  REQUIRE(::kill(leader, SIGKILL) == 0); // the run's leader dies while no daemon runs
+  d.up(toml);
+  // A new run in a new cgroup; the old one's scrubbed process is stopped.
+  REQUIRE(wait_until([&] {
+    auto x = d.instance("scrub#0");
+    return processes_of(x) == 2 && x["cgroup"] != old_cgroup;
+  }, 20s));
+  CHECK(wait_until([&] { return !populated(old_cgroup); }, 15s));
+  d.down_and_check_clean();
+}
+
+} // namespace arbor::test
