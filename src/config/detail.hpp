@@ -77,8 +77,6 @@ void read_health_check(context& cx, const toml::node& n, app_spec& app);
 void read_listen(context& cx, const toml::node& n, app_spec& app);
 void read_memory_max(context& cx, const toml::node& n, app_spec& app);
 void read_cpu_max(context& cx, const toml::node& n, app_spec& app);
-void read_cpu_weight(context& cx, const toml::node& n, app_spec& app);
-void read_pids_max(context& cx, const toml::node& n, app_spec& app);
 
 /// `user`, `group`: a name, or an id as a number or a string.
 void read_id(context& cx, const toml::node& n, std::string_view key, std::string& out);

@@ -397,16 +397,14 @@ const std::map<std::string_view, key_reader>& key_readers() {
        if (auto n = r.find("watch_ignore")) r.read_strings(*n, "watch_ignore", r.app.watch_ignore);
      }},
     {"watch_debounce", [](r_ r) { r.duration("watch_debounce", r.app.watch_debounce); }},
-    {"health_check", [](r_ r) {
-       if (auto n = r.find("health_check")) read_health_check(r.cx, *n, r.app);
-     }},
+    {"health_check", [](r_ r) { if (auto n = r.find("health_check")) read_health_check(r.cx, *n, r.app); }},
     {"ready", [](r_ r) { r.string("ready", r.app.ready); }},
     {"depends_on", [](r_ r) { if (auto n = r.find("depends_on")) r.read_depends_on(*n); }},
     {"listen", [](r_ r) { if (auto n = r.find("listen")) read_listen(r.cx, *n, r.app); }},
     {"memory_max", [](r_ r) { if (auto n = r.find("memory_max")) read_memory_max(r.cx, *n, r.app); }},
     {"cpu_max", [](r_ r) { if (auto n = r.find("cpu_max")) read_cpu_max(r.cx, *n, r.app); }},
-    {"cpu_weight", [](r_ r) { if (auto n = r.find("cpu_weight")) read_cpu_weight(r.cx, *n, r.app); }},
-    {"pids_max", [](r_ r) { if (auto n = r.find("pids_max")) read_pids_max(r.cx, *n, r.app); }},
+    {"cpu_weight", [](r_ r) { r.integer("cpu_weight", 1, 10000, r.app.cpu_weight); }},
+    {"pids_max", [](r_ r) { r.integer("pids_max", 1, 4194304, r.app.pids_max); }},
     {"user", [](r_ r) { if (auto n = r.find("user")) read_id(r.cx, *n, "user", r.app.user); }},
     {"group", [](r_ r) { if (auto n = r.find("group")) read_id(r.cx, *n, "group", r.app.group); }},
     {"umask", [](r_ r) { if (auto n = r.find("umask")) read_umask(r.cx, *n, r.app); }},
@@ -414,8 +412,7 @@ const std::map<std::string_view, key_reader>& key_readers() {
     {"nice", [](r_ r) { r.integer("nice", -20, 19, r.app.nice); }},
     {"oom_score_adj", [](r_ r) { r.integer("oom_score_adj", -1000, 1000, r.app.oom_score_adj); }},
     {"log_max_size", [](r_ r) { r.size("log_max_size", r.app.log.max_size); }},
-    {"log_max_files",
-     [](r_ r) { r.integer("log_max_files", 1, max_log_files, r.app.log.max_files); }},
+    {"log_max_files", [](r_ r) { r.integer("log_max_files", 1, max_log_files, r.app.log.max_files); }},
     {"log_date_format", [](r_ r) { r.string("log_date_format", r.app.log.date_format); }},
   };
   return readers;

@@ -1,5 +1,5 @@
-// The hard limits of an app's runs: memory_max, cpu_max, cpu_weight,
-// pids_max (applied through cgroups: os/cgroup_limits.hpp).
+// The hard limits of an app's runs with a syntax of their own: memory_max
+// and cpu_max (applied through cgroups: os/cgroup_limits.hpp).
 
 #include <cmath>
 #include <cstdlib>
@@ -55,14 +55,6 @@ void read_cpu_max(context& cx, const toml::node& n, app_spec& app) {
                 "1.5) between 1% and 1000 CPUs, got " + (shown.empty() ? type_name(n) : "'" + shown + "'"));
   else
     app.cpu_quota_us = quota;
-}
-
-void read_cpu_weight(context& cx, const toml::node& n, app_spec& app) {
-  if (auto v = get_integer(cx, n, "cpu_weight", 1, 10000)) app.cpu_weight = static_cast<uint32_t>(*v);
-}
-
-void read_pids_max(context& cx, const toml::node& n, app_spec& app) {
-  if (auto v = get_integer(cx, n, "pids_max", 1, 4194304)) app.pids_max = static_cast<uint64_t>(*v);
 }
 
 } // namespace arbor::config::detail
