@@ -152,17 +152,10 @@ void cgroup_tree::close_clean() {
          && clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   for (auto& r : left) ::rmdir(r.dir.c_str());
-  for (auto& app : cg::subdirs(root_))
-    if (app != ".daemon") ::rmdir(app_dir(app).c_str());
-  for (auto& c : host_.controllers) {
-    if (c.v2) continue;
-    auto base = c.dir + "/" + home_hash_;
-    for (auto& app : cg::subdirs(base)) {
-      for (auto& leaf : cg::subdirs(base + "/" + app)) ::rmdir((base + "/" + app + "/" + leaf).c_str());
-      ::rmdir((base + "/" + app).c_str());
-    }
-    ::rmdir(base.c_str());
-  }
+  for (auto& name : cg::subdirs(root_))
+    if (name != ".daemon") remove_tree(root_ + "/" + name);
+  for (auto& c : host_.controllers)
+    if (!c.v2) remove_tree(c.dir + "/" + home_hash_);
   // Back where the daemon came from; its leaf and the root go when empty
   // (the keeper may still be in the leaf for a moment: then they stay).
   if (cg::write(origin_ + "/cgroup.procs", std::to_string(::getpid())).empty()) {

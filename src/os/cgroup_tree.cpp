@@ -91,14 +91,33 @@ std::unique_ptr<cgroup_tree> cgroup_tree::open(const std::string& home, containm
   return t;
 }
 
+std::string cgroup_tree::nested(const std::string& app) {
+  std::string out = app;
+  std::replace(out.begin(), out.end(), '.', '/');
+  return out;
+}
+
+std::string cgroup_tree::make_app_dirs(const std::string& base, const std::string& app) {
+  std::string dir = base;
+  for (size_t at = 0;;) {
+    auto dot = app.find('.', at);
+    dir += "/" + app.substr(at, dot == std::string::npos ? dot : dot - at);
+    if (auto err = cg::make_dir(dir); !err.empty()) return dir + ": " + err;
+    if (dot == std::string::npos) return {};
+    at = dot + 1;
+  }
+}
+
 std::string cgroup_tree::ensure_v1(const std::string& controller, const std::string& app,
                                    const std::string& leaf, std::string& dir) {
   auto* c = host_.find(controller);
-  dir = c->dir + "/" + home_hash_ + "/" + app + "/" + leaf;
-  std::string err = cg::make_dir(c->dir + "/" + home_hash_);
-  if (err.empty()) err = cg::make_dir(c->dir + "/" + home_hash_ + "/" + app);
-  if (err.empty()) err = cg::make_dir(dir);
-  return err.empty() ? err : "cannot create the " + controller + " cgroup " + dir + ": " + err;
+  const auto base = c->dir + "/" + home_hash_;
+  dir = base + "/" + nested(app) + "/" + leaf;
+  std::string err = cg::make_dir(base);
+  if (!err.empty()) err = base + ": " + err;
+  if (err.empty()) err = make_app_dirs(base, app);
+  if (err.empty() && !(err = cg::make_dir(dir)).empty()) err = dir + ": " + err;
+  return err.empty() ? err : "cannot create the " + controller + " cgroup " + err;
 }
 
 std::string cgroup_tree::enable_v2(const std::vector<std::string>& controllers,
@@ -113,8 +132,16 @@ std::string cgroup_tree::enable_v2(const std::vector<std::string>& controllers,
       if (!err.empty() && dir == &root_)
         return "cannot enable the " + name + " controller in " + *dir + ": " + err;
     }
-    if (auto err = cg::write(app_dir(app) + "/cgroup.subtree_control", "+" + name); !err.empty())
-      return "cannot enable the " + name + " controller in " + app_dir(app) + ": " + err;
+    // And down the app's levels (web, web/api) to its runs.
+    std::string dir = root_;
+    for (size_t at = 0;;) {
+      auto dot = app.find('.', at);
+      dir += "/" + app.substr(at, dot == std::string::npos ? dot : dot - at);
+      if (auto err = cg::write(dir + "/cgroup.subtree_control", "+" + name); !err.empty())
+        return "cannot enable the " + name + " controller in " + dir + ": " + err;
+      if (dot == std::string::npos) break;
+      at = dot + 1;
+    }
     enabled_.push_back(key);
   }
   return {};
@@ -132,8 +159,7 @@ std::string cgroup_tree::make_run(const std::string& app, uint32_t index, uint64
              "(`arbor doctor` says what it has)";
     if (c->v2) on_v2.push_back(name);
   }
-  if (auto err = cg::make_dir(app_dir(app)); !err.empty())
-    return "cannot create the cgroup " + app_dir(app) + ": " + err;
+  if (auto err = make_app_dirs(root_, app); !err.empty()) return "cannot create the cgroup " + err;
   if (!on_v2.empty())
     if (auto err = enable_v2(on_v2, app); !err.empty()) return err;
   out.dir = app_dir(app) + "/" + leaf;
@@ -171,24 +197,34 @@ bool cgroup_tree::find_run(const std::string& app, uint32_t index, uint64_t gen,
   out.dir = app_dir(app) + "/" + leaf;
   for (auto& name : controllers_needed(limits)) {
     auto* c = host_.find(name);
-    auto dir = c && !c->v2 ? c->dir + "/" + home_hash_ + "/" + app + "/" + leaf : std::string{};
+    auto dir = c && !c->v2 ? c->dir + "/" + home_hash_ + "/" + nested(app) + "/" + leaf
+                           : std::string{};
     if (!dir.empty() && is_dir(dir)) out.v1.push_back(dir);
   }
   return true;
 }
 
+namespace {
+
+/// The run cgroups under `dir` (app `app`, "" at the root), at most 20 deep.
+void collect_runs(const std::string& dir, const std::string& app, int depth,
+                  std::vector<run_listing>& out) {
+  for (auto& name : cg::subdirs(dir)) {
+    unsigned index = 0;
+    unsigned long long gen = 0;
+    char tail = 0;
+    if (!app.empty() && std::sscanf(name.c_str(), "%u@%llx%c", &index, &gen, &tail) == 2)
+      out.push_back({app, index, gen, dir + "/" + name});
+    else if (name.front() != '.' && depth < 20)
+      collect_runs(dir + "/" + name, app.empty() ? name : app + "." + name, depth + 1, out);
+  }
+}
+
+} // namespace
+
 std::vector<run_listing> cgroup_tree::list_runs() const {
   std::vector<run_listing> out;
-  for (auto& app : cg::subdirs(root_)) {
-    if (app == ".daemon") continue;
-    for (auto& leaf : cg::subdirs(app_dir(app))) {
-      unsigned index = 0;
-      unsigned long long gen = 0;
-      char tail = 0;
-      if (std::sscanf(leaf.c_str(), "%u@%llx%c", &index, &gen, &tail) == 2)
-        out.push_back({app, index, gen, app_dir(app) + "/" + leaf});
-    }
-  }
+  collect_runs(root_, "", 0, out);
   return out;
 }
 

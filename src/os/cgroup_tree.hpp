@@ -5,7 +5,8 @@
 // bomb) and "gone" means the kernel's word (cgroup.events: populated 0).
 //
 //   <root>/.daemon            the daemon itself (and the keeper it starts)
-//   <root>/<app>/<i>@<gen>    run <gen> of instance <i> (ARBOR_ID's generation)
+//   <root>/<app>/<i>@<gen>    run <gen> of instance <i> (ARBOR_ID's generation);
+//                             a dotted app name nests: web.api is web/api
 //
 // <root> is <our v2 cgroup>/arbor-<hash of the home>, written to
 // <home>/cgroup so that a daemon started again from elsewhere (a SIGKILL,
@@ -116,7 +117,12 @@ private:
   /// ones that hold no process (killed daemons cannot clean up after
   /// themselves). Only trees a minute old: one being made is left alone.
   void sweep_stale() const;
-  std::string app_dir(const std::string& app) const { return root_ + "/" + app; }
+  /// A dotted name as nested directories: no segment holds a '.', so none
+  /// can be taken for a cgroup's own files (cgroup.procs, memory.max).
+  static std::string nested(const std::string& app);
+  std::string app_dir(const std::string& app) const { return root_ + "/" + nested(app); }
+  /// mkdir of each level of `app` under `base`; "" or why not.
+  static std::string make_app_dirs(const std::string& base, const std::string& app);
   std::string ensure_v1(const std::string& controller, const std::string& app,
                         const std::string& leaf, std::string& dir);
   std::string enable_v2(const std::vector<std::string>& controllers, const std::string& app);

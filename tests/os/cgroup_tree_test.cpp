@@ -86,6 +86,16 @@ TEST_CASE("cgroup tree: a run starts in its cgroup, is killed whole, and its cgr
   CHECK(emptied);
   CHECK_FALSE(exists(run.dir));
 
+  // A dotted name nests, so no app can be taken for a cgroup file.
+  run_cgroup nested;
+  REQUIRE(tree->make_run("cgroup.procs", 1, 7, {}, nested) == "");
+  CHECK(nested.dir == tree->root() + "/cgroup/procs/1@0000000000000007");
+  listed = tree->list_runs();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].app == "cgroup.procs");
+  CHECK(listed[0].index == 1);
+  CHECK(listed[0].generation == 7);
+
   auto root = tree->root();
   tree->close_clean();
   CHECK_FALSE(exists(root));
