@@ -45,9 +45,12 @@ os::spawn_result spawn_contained(process_self self) {
     return s.plan->spawn(s.out_fd, s.err_fd);
   }
   os::spawn_result r;
+  errno = 0;
   r.what = cgroups->make_run(s.spec->name, s.index, s.spawn_gen, limits, s.cg);
   if (!r.what.empty()) {
-    r.error = ENOTSUP;
+    // No descriptor for a cgroup file now is retried like a spawn's EMFILE;
+    // anything else (a missing controller, a refused write) fails the app.
+    r.error = os::transient_spawn_error(errno) ? errno : ENOTSUP;
     cgroups->retire(std::move(s.cg), clock::now());
     s.cg = {};
     return r;
