@@ -87,7 +87,7 @@ host_check judge_containment(const host_facts& f) {
     return not_ok(name, check_status::degraded,
                   "cgroups under " + h.v2_self + " have no cgroup.kill (Linux < 5.14): " + fallback,
                   "upgrade to Linux 5.14 or later");
-  return ok(name, "a cgroup per instance under " + h.v2_self
+  return ok(name, "a cgroup per run under " + h.v2_self
                     + "; stop ends with cgroup.kill: nothing escapes");
 }
 
