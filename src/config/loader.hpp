@@ -32,6 +32,10 @@ struct load_options {
   std::string env;
 };
 
+/// What may follow `env_` in an app's environment overlay: letters, digits,
+/// '_' and '-', at least one.
+bool is_env_name(std::string_view name);
+
 /// Loads and validates a config file. Relative paths inside (cwd, env_file,
 /// relative commands' cwd) are relative to the file's directory. Never throws.
 load_result load_file(const std::string& path, const load_options& options = {});

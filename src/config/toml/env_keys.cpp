@@ -14,13 +14,6 @@ using env_list = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view overlay_prefix = "env_";
 
-bool is_env_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
-           || c == '-';
-  });
-}
-
 /// `over` on `env`: a key already there takes the new value where it first
 /// appears (its later duplicates go), a new key goes at the end. A value equal
 /// to the one it replaces leaves `env` as it was, so `apply` sees no change.
@@ -93,3 +86,14 @@ void read_env_overlays(context& cx, const std::vector<entry>& overlays, app_spec
 }
 
 } // namespace arbor::config::detail
+
+namespace arbor::config {
+
+bool is_env_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '-';
+  });
+}
+
+} // namespace arbor::config
