@@ -31,6 +31,19 @@ std::string config() {
          + "[worker]\nargs = " + sleep + "\nenv = { NODE_ENV = \"development\" }\n";
 }
 
+/// A home of its own where `arbor up arbor.toml --env production` ran on
+/// config(); the guard ends what a failing test leaves.
+struct production_daemon {
+  temp_dir d;
+  std::string home = d.file("home");
+  daemon_guard guard{home};
+  cli_result up;
+  production_daemon() {
+    std::ofstream(d.file("arbor.toml")) << config();
+    up = run_arbor({"up", d.file("arbor.toml"), "--env", "production"}, home);
+  }
+};
+
 /// The environment the daemon runs (`apply --dry-run --json`'s applied_env).
 std::string applied_env(const std::string& home) {
   return arbor_json({"apply", "--dry-run"}, home).value("applied_env", std::string{"?"});
@@ -39,11 +52,8 @@ std::string applied_env(const std::string& home) {
 } // namespace
 
 TEST_CASE("env select: up --env production starts apps with env_production over env") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  std::ofstream(d.file("arbor.toml")) << config();
-  auto up = run_arbor({"up", d.file("arbor.toml"), "--env", "production"}, home);
+  production_daemon p;
+  const auto& [d, home, guard, up] = p;
   INFO(up.out << up.err);
   REQUIRE(up.rc == 0);
   CHECK_THAT(up.out, Contains("(environment production): 2 apps"));
@@ -80,11 +90,9 @@ TEST_CASE("env select: up --env production starts apps with env_production over 
 }
 
 TEST_CASE("env select: another file without --env runs with none") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  std::ofstream(d.file("one.toml")) << config();
-  REQUIRE(run_arbor({"up", d.file("one.toml"), "--env", "production"}, home).rc == 0);
+  production_daemon p;
+  const auto& [d, home, guard, up_production] = p;
+  REQUIRE(up_production.rc == 0);
   std::ofstream(d.file("two.toml")) << config();
   auto up = run_arbor({"up", d.file("two.toml")}, home);
   INFO(up.out << up.err);
@@ -96,11 +104,9 @@ TEST_CASE("env select: another file without --env runs with none") {
 }
 
 TEST_CASE("env select: a daemon the keeper starts after a SIGKILL runs the same environment") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  std::ofstream(d.file("arbor.toml")) << config();
-  REQUIRE(run_arbor({"up", d.file("arbor.toml"), "--env", "production"}, home).rc == 0);
+  production_daemon p;
+  const auto& home = p.home;
+  REQUIRE(p.up.rc == 0);
   REQUIRE(eventually([&] { return pids_of(home).size() == 2; }));
   const auto pids = pids_of(home);
   int daemon = daemon_pid(home);
