@@ -66,14 +66,15 @@ std::string fd_refusal_here(const tree_spec& tree) {
                             "RLIMIT_NOFILE)");
 }
 
-int check(const std::string& file) {
-  auto res = config::load_file(file);
+int check(const std::string& file, const std::string& env) {
+  auto res = config::load_file(file, {env});
   if (!res.ok()) {
     for (auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     std::fprintf(stderr, "%s: %zu error%s\n", file.c_str(), res.errors.size(),
                  res.errors.size() == 1 ? "" : "s");
     return exit_bad_config;
   }
+  if (!env.empty()) std::printf("environment: %s (each app's env_%s over its env)\n", env.c_str(), env.c_str());
   std::fputs(config::render_tree(*res.tree).c_str(), stdout);
   std::fputs(render_readiness(*res.tree).c_str(), stdout);
   if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {

@@ -51,16 +51,22 @@ void add_apply_verb(CLI::App& app) {
     std::string file;
     bool json = false;
     bool dry_run = false;
+    std::string env;
   };
   auto opts = std::make_shared<options>();
   auto* cmd = app.add_subcommand("apply", "Apply a config to the running tree; print what changed");
   cmd->add_option("file", opts->file, "Config file (default: the one the daemon runs)");
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
+  auto* env = cmd->add_option(
+    "--env", opts->env,
+    "Select each app's env_NAME table over its env (default: the daemon's environment for "
+    "the file it runs, none for another file; --env '' selects none)");
   cmd->add_flag("--dry-run,-n", opts->dry_run,
                 "Print what would be added, removed, restarted (and which keys changed) or "
                 "scaled; change nothing");
-  cmd->callback([opts] {
+  cmd->callback([opts, env] {
     auto args = nlohmann::json::object();
+    if (env->count() > 0) args["env"] = opts->env;
     if (!opts->file.empty()) {
       // The daemon has its own cwd: resolve against ours.
       std::error_code ec;

@@ -27,6 +27,7 @@ namespace {
 struct startup_options {
   std::string file = "arbor.toml";
   std::string name = "arbor";
+  std::string env;
   bool install = false;
   bool user = false;
   bool json = false;
@@ -48,8 +49,8 @@ std::string config_home() {
 
 /// TimeoutStopSec from the config's kill_timeouts; systemd's default (with a
 /// warning) when it does not load: the unit is still right, the timeout a guess.
-std::chrono::seconds stop_timeout(const std::string& file) {
-  auto res = config::load_file(file);
+std::chrono::seconds stop_timeout(const std::string& file, const std::string& env) {
+  auto res = config::load_file(file, {env});
   if (res.ok()) return stop_timeout_for(*res.tree);
   for (auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
   std::fprintf(stderr,
@@ -100,13 +101,16 @@ void run_startup(const startup_options& opts) {
   if (u.daemon.empty() || u.daemon[0] != '/' || ::access(u.daemon.c_str(), X_OK) != 0)
     fail(exit_failed, "cannot find an executable arbor-daemon next to arbor (" + u.daemon + ")");
   u.config_file = absolute_path(opts.file);
+  if (!opts.env.empty() && !config::is_env_name(opts.env))
+    fail(exit_failed, "invalid environment name '" + opts.env + "': letters, digits, '_', '-'");
+  u.env = opts.env;
   u.home = arbor_home();
   if (const char* path = std::getenv("PATH")) u.path = path;
   u.user_unit = opts.user;
   // A system unit started by a user other than root runs as that user, so
   // the socket in their ARBOR_HOME stays theirs and `arbor status` works.
   if (!opts.user && ::geteuid() != 0) u.run_as = user_name();
-  u.stop_timeout = stop_timeout(u.config_file);
+  u.stop_timeout = stop_timeout(u.config_file, u.env);
   auto text = render_unit(u);
   auto path = unit_install_path(name, opts.user, opts.user ? config_home() : std::string{});
   auto next = enable_command(name, opts.user);
@@ -147,6 +151,7 @@ void add_system_verbs(CLI::App& app) {
                 "~/.config/systemd/user/NAME.service) instead of printing it");
   cmd->add_flag("--user", opts->user, "A unit for `systemctl --user` (WantedBy=default.target)");
   cmd->add_option("--name", opts->name, "Unit name")->capture_default_str();
+  cmd->add_option("--env", opts->env, "The daemon selects each app's env_NAME table over its env");
   cmd->add_flag("--json", opts->json,
                 "Print {name, user, path, installed, next, timeout_stop_sec, unit} as JSON");
   cmd->callback([opts] { run_startup(*opts); });

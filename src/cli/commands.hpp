@@ -47,6 +47,7 @@ struct run_options {
   std::string file = "arbor.toml";
   std::string log_dir;   ///< "" = <home>/logs
   bool no_attach = false; ///< the apps' output only in the files
+  std::string env;        ///< the selected environment, "" = none
 };
 
 /// `arbor run` / `arbor daemon` (in the arbor-daemon binary): the tree until
@@ -54,7 +55,9 @@ struct run_options {
 /// Returns the process exit code.
 /// `attach` (foreground only): the apps' output also on our stdout/stderr,
 /// prefixed as in the files, a colour per app on a terminal.
-int serve(const std::string& file, const std::string& log_dir, bool foreground, bool attach);
+/// `env`: the environment selected (config::load_options::env), "" = none.
+int serve(const std::string& file, const std::string& env, const std::string& log_dir,
+          bool foreground, bool attach);
 
 /// `file` made absolute against the cwd, lexically normalized.
 std::string absolute_path(const std::string& file);
@@ -69,7 +72,7 @@ size_t count_apps(const group_spec& g, size_t& instances);
 /// each app becomes ready (render_readiness); then warns (exit 0 still)
 /// about check_warnings with the CLI's PATH and readiness_warnings. A tree
 /// whose descriptors a daemon started from here could not hold is an error.
-int check(const std::string& file);
+int check(const std::string& file, const std::string& env = "");
 
 /// Empty if a daemon started from this process (its soft limit raised to
 /// our hard one) can hold `tree`'s descriptors; else the refusal.

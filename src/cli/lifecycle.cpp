@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -73,7 +74,7 @@ void print_log_tail(const std::string& log) {
 /// and waits until it answers; returns its pid. Returns 0 if another daemon
 /// answers instead: one that started at the same time (arbor-keeper
 /// replacing a daemon that died) took the home's lock, and ours left.
-int start_daemon(const std::string& file, const std::string& home) {
+int start_daemon(const std::string& file, const std::string& env, const std::string& home) {
   // Before writing daemon.log there (the daemon checks again: `arbor run`).
   if (auto refused = check_home(home); !refused.empty()) {
     std::fprintf(stderr, "arbor: %s\n", refused.c_str());
@@ -82,7 +83,9 @@ int start_daemon(const std::string& file, const std::string& home) {
   auto log = home + "/daemon.log";
   auto bin = daemon_binary();
   int err = 0;
-  pid_t pid = os::spawn_daemon(bin, {"arbor-daemon", "daemon", file}, nullptr, log, err);
+  std::vector<std::string> argv{"arbor-daemon", "daemon", file};
+  if (!env.empty()) argv.insert(argv.end(), {"--env", env});
+  pid_t pid = os::spawn_daemon(bin, argv, nullptr, log, err);
   if (pid == 0) {
     std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
     fail(exit_failed);
@@ -162,15 +165,28 @@ void confirm_removal(const nlohmann::json& plan, const std::string& file) {
     fail(exit_failed, "nothing changed");
 }
 
+/// " (environment NAME)" for a selected environment, else "".
+std::string env_note(const std::string& env) {
+  return env.empty() ? std::string{} : " (environment " + env + ")";
+}
+
 /// Applies `file` to the daemon that answers on the socket, printing what
-/// changed; false if none answers.
-bool apply_running(const std::string& file, bool yes) {
+/// changed; false if none answers. Without `env` the daemon keeps its
+/// environment for the file it runs, and selects none for another file.
+bool apply_running(const std::string& file, const std::optional<std::string>& env, bool yes) {
   std::string error;
   auto c = proto::client::connect(socket_path(), error);
   if (!c || !answers(*c)) return false;
-  if (!yes) confirm_removal(apply_on(*c, {{"file", file}, {"dry_run", true}}), file);
-  auto result = apply_on(*c, {{"file", file}});
-  std::printf("arbor: daemon already running; applied %s\n", file.c_str());
+  nlohmann::json args{{"file", file}};
+  if (env) args["env"] = *env;
+  if (!yes) {
+    auto dry = args;
+    dry["dry_run"] = true;
+    confirm_removal(apply_on(*c, std::move(dry)), file);
+  }
+  auto result = apply_on(*c, args);
+  std::printf("arbor: daemon already running; applied %s%s\n", file.c_str(),
+              env_note(result.value("env", std::string{})).c_str());
   std::fputs(render_apply(result, use_color(STDOUT_FILENO)).c_str(), stdout);
   auto started = result.value("added", std::vector<std::string>{});
   for (auto& a : result.value("changed", std::vector<std::string>{})) started.push_back(a);
@@ -186,6 +202,7 @@ void add_lifecycle_verbs(CLI::App& app) {
   run->add_option("file", run_opts->file, "Config file")->capture_default_str();
   run->add_option("--log-dir", run_opts->log_dir,
                   "Where apps' stdout/stderr go (default: $ARBOR_HOME/logs)");
+  run->add_option("--env", run_opts->env, "Select each app's env_NAME table over its env");
   run->add_flag("--no-attach", run_opts->no_attach,
                 "Apps' output only to the log files (default: also to stdout/stderr, "
                 "each line prefixed 'app#i | ')");
@@ -198,6 +215,7 @@ void add_lifecycle_verbs(CLI::App& app) {
       args.push_back(run_opts->log_dir);
     }
     if (run_opts->no_attach) args.push_back("--no-attach");
+    if (!run_opts->env.empty()) args.insert(args.end(), {"--env", run_opts->env});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -208,38 +226,46 @@ void add_lifecycle_verbs(CLI::App& app) {
 
   auto up_file = std::make_shared<std::string>("arbor.toml");
   auto up_yes = std::make_shared<bool>(false);
+  auto up_env = std::make_shared<std::string>();
   auto* up = app.add_subcommand("up", "Start the daemon if none runs, and apply FILE");
   up->add_option("file", *up_file, "Config file")->capture_default_str();
   up->add_flag("--yes,-y", *up_yes,
                "Apply a file other than the running one even if it stops apps (without it: "
                "asked on a terminal, refused otherwise)");
-  up->callback([up_file, up_yes] {
+  auto* up_env_opt = up->add_option(
+    "--env", *up_env,
+    "Select each app's env_NAME table over its env (default on a running daemon: its "
+    "environment for the same file, none for another; --env '' selects none)");
+  up->callback([up_file, up_yes, up_env, up_env_opt] {
     auto file = absolute_path(*up_file);
-    auto res = config::load_file(file);
+    auto res = config::load_file(file, {*up_env});
     if (report_errors(res, file)) fail(exit_bad_config);
-    if (apply_running(file, *up_yes)) return;
+    std::optional<std::string> env;
+    if (up_env_opt->count() > 0) env = *up_env;
+    if (apply_running(file, env, *up_yes)) return;
     // The lock held but no answer: a daemon is dying (its socket refuses or
     // resets) or starting (the keeper replacing a dead one). Wait for either.
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
          os::home_locked(arbor_home()) && std::chrono::steady_clock::now() < until;) {
-      if (apply_running(file, *up_yes)) return;
+      if (apply_running(file, env, *up_yes)) return;
       ::poll(nullptr, 0, 20);
     }
     if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
       std::fprintf(stderr, "arbor: %s; nothing started\n", refused.c_str());
       fail(exit_bad_config);
     }
-    int pid = start_daemon(file, arbor_home());
+    int pid = start_daemon(file, *up_env, arbor_home());
     if (pid == 0) { // another daemon came up at the same time: it gets the file
-      if (apply_running(file, *up_yes)) return;
+      if (apply_running(file, env, *up_yes)) return;
       std::fprintf(stderr, "arbor: another daemon took %s but stopped answering\n",
                    arbor_home().c_str());
       fail(exit_failed);
     }
     size_t instances = 0;
     auto apps = count_apps(res.tree->root, instances);
-    std::printf("arbor: daemon started (pid %d) with %s: %zu app%s, %zu instance%s\n", pid,
-                file.c_str(), apps, apps == 1 ? "" : "s", instances, instances == 1 ? "" : "s");
+    std::printf("arbor: daemon started (pid %d) with %s%s: %zu app%s, %zu instance%s\n", pid,
+                file.c_str(), env_note(*up_env).c_str(), apps, apps == 1 ? "" : "s", instances,
+                instances == 1 ? "" : "s");
     fail_on_unstarted({});
   });
 
@@ -264,10 +290,12 @@ void add_lifecycle_verbs(CLI::App& app) {
   });
 
   auto check_file = std::make_shared<std::string>();
+  auto check_env = std::make_shared<std::string>();
   auto* chk = app.add_subcommand("check", "Validate a config file and print its tree");
   chk->add_option("file", *check_file, "Config file")->required();
-  chk->callback([check_file] {
-    if (int rc = cli::check(*check_file); rc != 0) fail(rc);
+  chk->add_option("--env", *check_env, "Check with each app's env_NAME table over its env");
+  chk->callback([check_file, check_env] {
+    if (int rc = cli::check(*check_file, *check_env); rc != 0) fail(rc);
   });
 }
 

@@ -1,5 +1,6 @@
 #include "cli/pm2_import.hpp"
 
+#include "config/loader.hpp"
 #include "config/pm2_keys.hpp"
 #include "config/shell_split.hpp"
 
@@ -129,10 +130,12 @@ struct app_converter {
       return;
     }
     if (key == "exec_mode" && v == "fork") return;
-    if (key == "env" && v.is_object()) {
+    // env_production and the like stay overlays: `arbor up --env production`.
+    const bool overlay = key.rfind("env_", 0) == 0 && config::is_env_name(key.substr(4));
+    if ((key == "env" || overlay) && v.is_object()) {
       toml::table env;
       for (const auto& [k, x] : v.items()) env.insert(k, env_text(x));
-      return void(out.insert("env", std::move(env)));
+      return void(out.insert(key, std::move(env)));
     }
     if (key == "max_memory_restart") return copy_number(key, "max_memory");
     if (key == "restart_delay") return copy_number(key, "restart_delay_ms");
@@ -141,7 +144,8 @@ struct app_converter {
     if (key == "max_restarts" || key == "min_uptime" || key == "kill_timeout")
       return copy_number(key, key);
     if (key.rfind("env_", 0) == 0)
-      return note(key, "not converted: arbor has no environment overlays; merge what you need into [" + name + ".env]");
+      return note(key, "not converted: an environment is a table and its name (after 'env_') "
+                       "letters, digits, '_' and '-'");
     if (const auto* k = config::find_pm2_key(key))
       return note(key, "not converted: " + std::string{k->how});
     note(key, "not converted: not a PM2 app key arbor knows");

@@ -82,7 +82,8 @@ std::string render_unit(const unit_options& o) {
   line("Type=notify");
   line("NotifyAccess=main");
   // systemd substitutes $VARS in the arguments only, not in the binary's path.
-  line("ExecStart=" + unit_word(o.daemon, false) + " daemon " + unit_word(o.config_file, true));
+  line("ExecStart=" + unit_word(o.daemon, false) + " daemon " + unit_word(o.config_file, true)
+       + (o.env.empty() ? "" : " --env " + unit_word(o.env, true)));
   line("Environment=" + unit_word("ARBOR_HOME=" + o.home, false));
   if (!o.path.empty()) line("Environment=" + unit_word("PATH=" + o.path, false));
   line("WorkingDirectory=/");

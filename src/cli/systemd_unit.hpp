@@ -14,6 +14,7 @@ struct unit_options {
   std::string name = "arbor";   ///< unit name without ".service"
   std::string daemon;           ///< absolute path of arbor-daemon
   std::string config_file;      ///< absolute path of the config
+  std::string env;              ///< its selected environment (`--env`; a config::is_env_name), "" = none
   std::string home;             ///< absolute $ARBOR_HOME the daemon serves
   std::string run_as;           ///< `User=` of a system unit; "" = the manager's (root)
   /// PATH of the daemon and so of its apps: the one of whoever ran `arbor

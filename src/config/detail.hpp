@@ -28,6 +28,8 @@ struct context {
   /// Values the reader refused (so the spec lacks them): validate()'s
   /// findings at these positions would only repeat the reader's.
   std::vector<source_pos> refused;
+  std::string env;                  ///< the selected environment (load_options::env)
+  std::vector<std::string> envs;    ///< every env_<name> an app defines, sorted, once
 
   source_pos pos(const toml::source_region& at) const;
   void error(const toml::source_region& at, std::string message);
@@ -69,6 +71,16 @@ std::string absolute_path(const std::string& base, std::string_view path);
 /// with each key's position in app.key_where; depends_on stays as written
 /// (validate() resolves it).
 void read_app(context& cx, const toml::table& t, app_spec& app);
+
+/// `env` and the `env_<name>` overlays: a table of NAME = string, number or
+/// boolean, each appended to `out` with its position as "<key>.NAME".
+void read_env_table(context& cx, const toml::node& n, std::string_view key, app_spec& app,
+                    std::vector<std::pair<std::string, std::string>>& out);
+/// `env_<name>` (not `env_file`): an environment overlay's key.
+bool is_env_overlay_key(std::string_view key);
+/// Reads every `env_<name>` entry of an app (noting the names in cx.envs)
+/// and lays the selected one (cx.env) over app.env: per key, later wins.
+void read_env_overlays(context& cx, const std::vector<entry>& overlays, app_spec& app);
 
 /// Reads `health_check` (an http:// URL string or a table) into the app,
 /// with its keys' positions; validate() checks the target and timing.

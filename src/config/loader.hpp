@@ -25,14 +25,25 @@ struct load_result {
   bool ok() const { return tree.has_value(); }
 };
 
+struct load_options {
+  /// The environment selected (`--env NAME`): each app's `env_NAME` table
+  /// overlays its `env` (per key, on top of env_file then env). "" = none;
+  /// a name no app defines is an error listing the ones the file defines.
+  std::string env;
+};
+
+/// What may follow `env_` in an app's environment overlay: letters, digits,
+/// '_' and '-', at least one.
+bool is_env_name(std::string_view name);
+
 /// Loads and validates a config file. Relative paths inside (cwd, env_file,
 /// relative commands' cwd) are relative to the file's directory. Never throws.
-load_result load_file(const std::string& path);
+load_result load_file(const std::string& path, const load_options& options = {});
 
 /// Same, from text. `file_name` is used in diagnostics and as tree_spec::file;
 /// `base_dir` resolves relative paths. Never throws.
 load_result load_string(std::string_view text, const std::string& file_name,
-                        const std::string& base_dir);
+                        const std::string& base_dir, const load_options& options = {});
 
 /// Human-readable tree for `arbor check`: groups with their flags, apps with
 /// their command, instances and restart settings, in start order.

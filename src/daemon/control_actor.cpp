@@ -179,40 +179,59 @@ void off_thread(call c, std::function<void()> job, std::function<void()> then) {
     .then([then](bool) { then(); }, [c](caf::error& e) { c.fail(e); });
 }
 
+/// The environment `apply` selects: `env` when given ("" = none); else the
+/// running one for the running file (a daemon deployed with --env production
+/// stays so through `arbor apply`), none for another file.
+std::string env_to_apply(const control_state& s, const json& args, const std::string& file) {
+  if (args.contains("env")) return string_arg(args, "env");
+  return file == s.opts.config_file ? s.opts.env : std::string{};
+}
+
 void do_apply(call c, const json& args) {
   auto& s = c.self->state;
   auto file = args.contains("file") ? string_arg(args, "file") : s.opts.config_file;
   if (file.empty()) throw bad_argument("no config file: pass 'file'");
   const bool dry_run = bool_arg(args, "dry_run");
+  auto env = env_to_apply(s, args, file);
+  const bool kept = !env.empty() && !args.contains("env");
   auto res = std::make_shared<config::load_result>();
-  off_thread(c, [res, file] { *res = config::load_file(file); }, [c, res, file, dry_run] {
+  off_thread(c, [res, file, env] { *res = config::load_file(file, {env}); },
+             [c, res, file, env, kept, dry_run] {
     if (!res->ok()) {
       json diags = json::array();
       for (auto& d : res->errors) diags.push_back(d.to_string());
       return c.fail("config_invalid",
                     std::to_string(res->errors.size()) + " error"
-                      + (res->errors.size() == 1 ? "" : "s") + " in " + file + "; nothing changed",
+                      + (res->errors.size() == 1 ? "" : "s") + " in " + file
+                      + (kept ? " with the running environment '" + env
+                                  + "' (--env NAME selects another, --env '' none)"
+                              : std::string{})
+                      + "; nothing changed",
                     json{{"diagnostics", diags}});
     }
     if (!fits_fd_limit(c, res->tree->root)) return;
     auto& s = c.self->state;
     auto plan = plan_json(config::plan_apply(s.current.root, res->tree->root));
+    plan["env"] = env;
     if (dry_run) {
       plan["dry_run"] = true;
       plan["file"] = file;
       plan["applied_file"] = s.opts.config_file;
+      plan["applied_env"] = s.opts.env;
       return c.ok(plan);
     }
     auto next = std::make_shared<tree_spec>(std::move(*res->tree));
     auto root = std::make_shared<const group_spec>(next->root);
     c.self->request(c.self->state.tree->root(), caf::infinite, apply_atom::value, root)
       .then(
-        [c, next, file, plan](apply_report& r) {
+        [c, next, file, env, plan](apply_report& r) {
           c.self->state.current = *next;
           c.self->state.opts.config_file = file;
+          c.self->state.opts.env = env;
           auto j = report_json(r);
           j["changes"] = plan["changes"];
           j["scale"] = plan["scale"];
+          j["env"] = env;
           c.ok(j);
         },
         [c](caf::error& e) { c.fail(e); });
@@ -260,6 +279,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
                 {"pid", ::getpid()},
                 {"uptime_ms", wall_now_ns() / 1000000 - s.started_ms},
                 {"config", s.opts.config_file},
+                {"env", s.opts.env},
                 {"home", s.opts.home}});
     } else if (cmd == "status") {
       do_status(c, args);

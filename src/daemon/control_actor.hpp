@@ -93,6 +93,7 @@ struct conn_closed {
 struct control_options {
   std::string home;
   std::string config_file;              ///< the applied config (default of `apply`)
+  std::string env;                      ///< its selected environment (`--env`), "" = none
   std::function<void()> on_shutdown;    ///< `shutdown` was requested (any thread-safe signal)
   std::function<void()> on_root_gave_up; ///< the root supervisor gave up: the tree is down
 };

@@ -9,10 +9,11 @@ namespace arbor::cli {
 const char* const daemon_usage =
   "arbor-daemon: the supervision tree (use the `arbor` CLI)\n"
   "Usage:\n"
-  "  arbor-daemon run [FILE] [--log-dir DIR] [--no-attach]\n"
+  "  arbor-daemon run [FILE] [--log-dir DIR] [--no-attach] [--env NAME]\n"
   "                                            the tree in the foreground until SIGTERM/SIGINT;\n"
   "                                            the apps' output on stdout/stderr unless --no-attach\n"
-  "  arbor-daemon daemon FILE                  the tree as a daemon (started by `arbor up`)\n";
+  "  arbor-daemon daemon FILE [--env NAME]     the tree as a daemon (started by `arbor up`)\n"
+  "  --env NAME: each app's env_NAME table overlays its env\n";
 
 namespace {
 
@@ -49,13 +50,17 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   auto* daemon = app.add_subcommand("daemon")->allow_extras();
   daemon->set_help_flag();
   auto* daemon_file = daemon->add_option("file", out.file);
+  auto* run_env = run->add_option("--env", out.env);
+  auto* daemon_env = daemon->add_option("--env", out.env);
   app.require_subcommand(0, 1);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 parses from the back
   try {
     app.parse(reversed);
-  } catch (const CLI::ArgumentMismatch&) {
-    throw std::invalid_argument("--log-dir needs a directory"); // its one option with a value
+  } catch (const CLI::ArgumentMismatch& e) {
+    if (std::string{e.what()}.find("--env") != std::string::npos)
+      throw std::invalid_argument("--env needs an environment name");
+    throw std::invalid_argument("--log-dir needs a directory");
   } catch (const CLI::ParseError& e) {
     throw std::invalid_argument(e.what());
   }
@@ -67,6 +72,8 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   refuse_extras(out.foreground ? *run : *daemon, verb);
   if (log_dir->count() > 0 && out.log_dir.empty())
     throw std::invalid_argument("--log-dir needs a directory");
+  if (run_env->count() + daemon_env->count() > 0 && out.env.empty())
+    throw std::invalid_argument("--env needs an environment name");
   if (!out.foreground && daemon_file->count() == 0)
     throw std::invalid_argument("daemon needs the config file");
   return out;

@@ -2,8 +2,8 @@
 
 // arbor-daemon's command line, which only the `arbor` CLI writes:
 //
-//   arbor-daemon run [FILE] [--log-dir DIR]     the tree in the foreground
-//   arbor-daemon daemon FILE                    the tree as a daemon
+//   arbor-daemon run [FILE] [--log-dir DIR] [--env NAME]   the tree in the foreground
+//   arbor-daemon daemon FILE [--env NAME]                  the tree as a daemon
 //
 // Parsed with CLI11, like the CLI's own command line.
 
@@ -18,6 +18,7 @@ struct daemon_args {
   bool foreground = true;          ///< `run`; false: `daemon`
   std::string file = "arbor.toml";
   std::string log_dir;             ///< "" = <home>/logs
+  std::string env;                 ///< the selected environment (config::load_options)
   bool attach = true;              ///< `run`: the apps' output on our stdout/stderr too
 };
 

@@ -18,6 +18,7 @@ namespace arbor::detail {
 struct host_options {
   std::string home;          ///< $ARBOR_HOME: socket, logs
   std::string config_file;   ///< absolute path of the applied config
+  std::string env;           ///< its selected environment (`--env`), "" = none
   std::string log_dir;       ///< the apps' log files (usually <home>/logs)
   bool log_events = true;    ///< events as log lines (arbor/spdlog.hpp)
   bool exit_on_root_failure = false; ///< `arbor run`: wait() returns when the root gives up

@@ -71,7 +71,8 @@ void write_pid_file(const std::string& path) {
 
 } // namespace
 
-int serve(const std::string& file_arg, const std::string& log_dir, bool foreground, bool attach) {
+int serve(const std::string& file_arg, const std::string& env, const std::string& log_dir,
+          bool foreground, bool attach) {
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
   os::install_crash_report();
@@ -84,7 +85,7 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
   if (auto err = os::raise_fd_limit(); !err.empty())
     detail::log_warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"", err);
   auto file = absolute_path(file_arg);
-  auto res = config::load_file(file);
+  auto res = config::load_file(file, {env});
   if (report_errors(res, file)) return exit_bad_config;
   auto too_many = config::fd_refusal(config::descriptors_needed(res.tree->root),
                                      os::fd_soft_limit(), "the daemon's limit");
@@ -118,14 +119,18 @@ int serve(const std::string& file_arg, const std::string& log_dir, bool foregrou
       auto apps = count_apps(res.tree->root, instances);
       // daemon_command, as `arbor up` starts it (main.cpp): the keeper
       // replaces a daemon that dies, never the foreground `arbor run`.
-      detail::host_options opts{home, file, log_dir.empty() ? home + "/logs" : log_dir, true,
+      detail::host_options opts{home, file, env, log_dir.empty() ? home + "/logs" : log_dir, true,
                                 foreground, {}};
       if (!foreground) opts.daemon_command = {os::beside_exe("arbor-daemon"), "daemon", file};
+      if (!foreground && !env.empty()) { // a replacement runs the same environment
+        opts.daemon_command.push_back("--env");
+        opts.daemon_command.push_back(env);
+      }
       opts.echo_output = foreground && attach;
       opts.echo_color = opts.echo_output && use_color(STDOUT_FILENO);
       detail::daemon_host host{sys, std::move(*res.tree), opts};
-      detail::log_info("supervisor=root event=starting config={} apps={} instances={} home={} pid={}",
-                   file, apps, instances, home, ::getpid());
+      detail::log_info("supervisor=root event=starting config={}{} apps={} instances={} home={} pid={}",
+                       file, env.empty() ? "" : " env=" + env, apps, instances, home, ::getpid());
       host.start();
       // Up once the first start has been applied: a status query queues
       // behind the start messages, so every instance has been spawned by now.

@@ -69,11 +69,29 @@ TEST_CASE("import: what has no arbor equivalent is said, app by app, and left ou
   CHECK(noted(r, "api: instances = \"max\" converted to 6"));
   CHECK(noted(r, "api: exec_mode = \"cluster\" not converted: no cluster mode"));
   CHECK_THAT(r.toml, Contains("watch = true"));
-  CHECK(noted(r, "api: env_production = "));
+  CHECK_FALSE(noted(r, "env_production")); // an overlay now: see the test below
   CHECK(noted(r, "api: out_file = \"/var/log/api.log\" not converted"));
   CHECK(noted(r, "api: colour = 1 not converted: not a PM2 app key"));
   CHECK(r.toml.find("cluster") == std::string::npos);
   CHECK_FALSE(noted(r, "watch"));
+}
+
+TEST_CASE("import: env_production and other environments become overlays that load") {
+  auto r = convert(json::parse(R"({"apps": [
+    {"name": "api", "script": "app.js", "env": {"NODE_ENV": "development", "PORT": 3000},
+     "env_production": {"NODE_ENV": "production"}, "env_stage-2": {"PORT": 3100},
+     "env_": {"X": 1}, "env_test": "no"}
+  ]})"));
+  CHECK_THAT(r.toml, Contains("[api.env_production]\nNODE_ENV = \"production\""));
+  CHECK_THAT(r.toml, Contains("[api.env_stage-2]\nPORT = \"3100\""));
+  CHECK(noted(r, "api: env_ = {\"X\":1} not converted: an environment is a table"));
+  CHECK(noted(r, "api: env_test = \"no\" not converted"));
+  auto prod = arbor::config::load_string(r.toml, "/srv/arbor.toml", "/srv", {"production"});
+  INFO(r.toml);
+  REQUIRE(prod.ok());
+  CHECK(prod.tree->root.children.at(0).app.env
+        == std::vector<std::pair<std::string, std::string>>{{"NODE_ENV", "production"},
+                                                            {"PORT", "3000"}});
 }
 
 TEST_CASE("import: names arbor cannot take are renamed, and clashes numbered") {

@@ -189,6 +189,13 @@ TEST_CASE("render_unit: the whole unit for a system service") {
         "WantedBy=multi-user.target\n");
 }
 
+TEST_CASE("render_unit: an environment selected for the config is in ExecStart") {
+  auto o = sample();
+  o.env = "production";
+  CHECK(has_line(render_unit(o), "ExecStart=/usr/local/bin/arbor-daemon daemon "
+                                 "/etc/arbor/arbor.toml --env production"));
+}
+
 TEST_CASE("render_unit: a user unit is wanted by default.target, has no User= or network.target") {
   auto o = sample();
   o.user_unit = true;

@@ -19,6 +19,19 @@ TEST_CASE("daemon args: what the arbor CLI writes") {
   CHECK_FALSE(d.foreground);
   CHECK(d.file == "/srv/a.toml");
   CHECK(d.log_dir.empty());
+  CHECK(d.env.empty());
+}
+
+TEST_CASE("daemon args: --env selects an environment, run or daemon") {
+  using Catch::Matchers::Contains;
+  auto d = parse_daemon_args({"daemon", "/srv/a.toml", "--env", "production"});
+  CHECK(d.file == "/srv/a.toml");
+  CHECK(d.env == "production");
+  auto r = parse_daemon_args({"run", "--env=staging", "x.toml", "--no-attach"});
+  CHECK(r.env == "staging");
+  CHECK(r.file == "x.toml");
+  CHECK_THROWS_WITH(parse_daemon_args({"daemon", "a.toml", "--env"}), Contains("--env needs"));
+  CHECK_THROWS_WITH(parse_daemon_args({"run", "--env="}), Contains("--env needs"));
 }
 
 TEST_CASE("daemon args: defaults, --log-dir=, options before the file, help") {

@@ -30,6 +30,7 @@ struct app_reader {
   const toml::table& t;
   app_spec& app;
   std::map<std::string_view, const toml::node*> keys;
+  std::vector<entry> overlays; ///< env_<name>, in file order
 
   const toml::node* find(std::string_view key) const {
     auto i = keys.find(key);
@@ -78,6 +79,10 @@ struct app_reader {
       if (is_app_key(e.key)) {
         keys[e.key] = e.value;
         app.key_where.emplace_back(std::string{e.key}, cx.pos(e.value->source()));
+        continue;
+      }
+      if (is_env_overlay_key(e.key)) {
+        overlays.push_back(e);
         continue;
       }
       std::string message;
@@ -169,10 +174,11 @@ struct app_reader {
     }
   }
 
-  /// env_file first, then env: `env` wins over the file.
+  /// env_file first, then env, then the selected env_<name>: later wins.
   void read_env_keys() {
     if (auto n = find("env_file")) read_env_file(*n);
-    if (auto n = find("env")) read_env(*n);
+    if (auto n = find("env")) read_env_table(cx, *n, "env", app, app.env);
+    read_env_overlays(cx, overlays, app);
   }
 
   void read_env_file(const toml::node& n) {
@@ -193,33 +199,6 @@ struct app_reader {
     for (const auto& e : parsed.errors)
       cx.error(n, "env_file " + quote(*s) + " line " + std::to_string(e.line) + ": " + e.message);
     for (auto& kv : parsed.vars) app.env.push_back(std::move(kv));
-  }
-
-  void read_env(const toml::node& n) {
-    auto table = n.as_table();
-    if (!table) {
-      cx.error(n, "'env' must be a table of NAME = \"value\", got " + std::string{type_name(n)});
-      return;
-    }
-    for (const auto& e : in_file_order(*table)) {
-      std::string key{e.key};
-      app.key_where.emplace_back("env." + key, cx.pos(e.key_source()));
-      const auto& v = *e.value;
-      std::string value;
-      if (auto s = v.as_string())
-        value = s->get();
-      else if (auto i = v.as_integer())
-        value = std::to_string(i->get());
-      else if (auto f = v.as_floating_point())
-        value = format_number(f->get());
-      else if (auto b = v.as_boolean())
-        value = b->get() ? "true" : "false";
-      else {
-        cx.error(v, "'env." + key + "' must be a string, number or boolean, got " + type_name(v));
-        continue;
-      }
-      app.env.emplace_back(std::move(key), std::move(value));
-    }
   }
 
   void read_restart() {
@@ -443,7 +422,7 @@ void app_reader::run() {
 } // namespace
 
 void read_app(context& cx, const toml::table& t, app_spec& app) {
-  app_reader{cx, t, app, {}}.run();
+  app_reader{cx, t, app, {}, {}}.run();
 }
 
 } // namespace arbor::config::detail

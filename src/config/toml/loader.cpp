@@ -153,7 +153,8 @@ struct walker {
         continue;
       }
       auto sub = e.value->as_table();
-      if (sub && (e.key == "env" || e.key == "health_check") && !has_command(*sub)
+      if (sub && (e.key == "env" || e.key == "health_check" || is_env_overlay_key(e.key))
+          && !has_command(*sub)
           && !has_subtables(*sub)) {
         app_like.push_back(e);
         continue;
@@ -190,7 +191,7 @@ struct walker {
                                    + std::string{e.key} + "]");
       } else if (is_group_key(e.key)) {
         read_group_key(e, g);
-      } else if (is_app_key(e.key)) {
+      } else if (is_app_key(e.key) || is_env_overlay_key(e.key)) {
         app_like.push_back(e);
       } else {
         std::vector<std::string_view> candidates = group_keys();
@@ -218,11 +219,25 @@ struct walker {
   }
 };
 
+/// `--env NAME` with no app defining env_NAME: a typo, or the wrong file.
+void check_env_selected(context& cx) {
+  if (cx.env.empty() || std::binary_search(cx.envs.begin(), cx.envs.end(), cx.env)) return;
+  std::string defined;
+  for (const auto& e : cx.envs) defined += (defined.empty() ? "" : ", ") + e;
+  cx.errors.push_back(diagnostic{
+    source_pos{cx.file, 0, 0},
+    "no app defines env_" + cx.env + "; the file defines: "
+      + (defined.empty() ? std::string{"none (an environment is an app's [APP.env_NAME] table)"}
+                         : defined)});
+}
+
 load_result load_text(std::string_view text, const std::string& display_name,
-                      const std::string& tree_file, const std::string& base_dir) {
+                      const std::string& tree_file, const std::string& base_dir,
+                      const load_options& options) {
   load_result result;
   context cx;
   cx.file = display_name;
+  cx.env = options.env;
   try {
     auto base = os::absolute(base_dir.empty() ? "." : base_dir);
     cx.base_dir = absolute_path(base.empty() ? "/" : base, ".");
@@ -239,6 +254,7 @@ load_result load_text(std::string_view text, const std::string& display_name,
     tree.root.where = source_pos{display_name, 1, 1};
     walker w{cx, tree};
     w.walk_group(doc, tree.root);
+    check_env_selected(cx);
     for (auto& d : validate(tree))
       if (std::find(cx.refused.begin(), cx.refused.end(), d.where) == cx.refused.end())
         cx.errors.push_back(std::move(d));
@@ -260,11 +276,11 @@ load_result load_text(std::string_view text, const std::string& display_name,
 } // namespace
 
 load_result load_string(std::string_view text, const std::string& file_name,
-                        const std::string& base_dir) {
-  return load_text(text, file_name, file_name, base_dir);
+                        const std::string& base_dir, const load_options& options) {
+  return load_text(text, file_name, file_name, base_dir, options);
 }
 
-load_result load_file(const std::string& path) {
+load_result load_file(const std::string& path, const load_options& options) {
   try {
     std::string error;
     auto text = read_whole_file(path, error);
@@ -279,7 +295,7 @@ load_result load_file(const std::string& path) {
     auto dir = slash == std::string::npos ? std::string{"."}
                : slash == 0             ? std::string{"/"}
                                         : abs.substr(0, slash);
-    return load_text(*text, path, abs, dir);
+    return load_text(*text, path, abs, dir, options);
   } catch (const std::exception& e) {
     load_result r;
     r.errors.push_back(diagnostic{source_pos{path, 0, 0}, std::string{"internal error: "} + e.what()});
