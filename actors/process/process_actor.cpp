@@ -337,12 +337,13 @@ void on_exit(self_ptr self, child_exited& ex) {
   bool adopted = s.adopted;
   bool contained = !s.cg.empty();
   auto cause = restart_cause::crash;
-  if (!end_contained_run(self, ex, cause)) return; // a stop waits for the whole cgroup
+  os::run_cgroup ended;
+  if (!end_contained_run(self, ex, cause, ended)) return; // a stop waits for the whole cgroup
   run_ended_step(self, ex, cause);
-  // After the step (a restart's spawn comes first): what the run left
-  // outside its process group goes with it (a contained run's cgroup is
-  // drained already).
-  if (!contained) stop_leftovers(self, ex.pid, gen, adopted);
+  // After the step (a restart's spawn comes first): what the run left goes
+  // with it, from its cgroup, or outside its process group.
+  if (contained) drain_ended_run(self, std::move(ended), ex.pid);
+  else stop_leftovers(self, ex.pid, gen, adopted);
 }
 
 } // namespace

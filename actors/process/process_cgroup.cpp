@@ -86,7 +86,8 @@ void kill_run(process_self self) {
   os::signal_group(s.pid, SIGKILL);
 }
 
-bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause) {
+bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause,
+                       os::run_cgroup& ended) {
   auto& s = self->state;
   auto* cgroups = s.rt->cgroups.get();
   if (!cgroups || s.cg.empty()) return true;
@@ -95,30 +96,35 @@ bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause
     ex.description = "oom: killed by the kernel over memory_max "
                      + config::format_size(s.spec->memory_max) + " (" + ex.description + ")";
   }
-  if (ex.drained) {
+  if (ex.drained) { // the drain has it (and removed it)
     s.cg = {};
     return true;
   }
-  auto run = std::move(s.cg);
+  ended = std::move(s.cg);
   s.cg = {};
-  auto left = cgroups->procs(run).size();
-  if (s.phase() == proc_state::stopping && left > 0) {
-    auto me = caf::actor_cast<caf::actor>(self);
-    auto again = ex;
-    again.drained = true;
-    s.cg = run; // kill_run still reaches them while the stop waits
-    cgroups->retire(std::move(run), s.kill_at, [me, again] { caf::anon_send(me, again); });
-    return false;
-  }
-  if (left > 0)
+  if (s.phase() != proc_state::stopping || !cgroups->populated(ended)) return true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto again = ex;
+  again.drained = true;
+  s.cg = ended; // kill_run still reaches them while the stop waits
+  cgroups->retire(std::move(ended), s.kill_at, [me, again] { caf::anon_send(me, again); });
+  ended = {};
+  return false;
+}
+
+void drain_ended_run(process_self self, os::run_cgroup ended, pid_t leader) {
+  auto& s = self->state;
+  if (ended.empty()) return;
+  auto* cgroups = s.rt->cgroups.get();
+  if (auto left = cgroups->procs(ended).size(); left > 0) {
     emit(self, event_kind::leftovers,
          std::to_string(left) + " process(es) the ended run left in its cgroup: "
            + config::signal_name(s.spec->kill_signal) + ", SIGKILL after "
            + std::to_string(s.spec->kill_timeout.count()) + "ms",
-         ex.pid);
-  if (left > 0) cgroups->signal(run, s.spec->kill_signal);
-  cgroups->retire(std::move(run), clock::now() + s.spec->kill_timeout);
-  return true;
+         leader);
+    cgroups->signal(ended, s.spec->kill_signal);
+  }
+  cgroups->retire(std::move(ended), clock::now() + s.spec->kill_timeout);
 }
 
 void find_adopted_cgroup(process_self self) {

@@ -85,10 +85,14 @@ void signal_run(process_self self, int sig);
 void kill_run(process_self self);
 /// The run led by `ex.pid` ended. Returns false when the instance must wait
 /// (a stop, and the cgroup still holds processes: `ex` comes again, drained,
-/// once it is empty). Otherwise the cgroup is handed to the drain (what is
-/// left gets kill_signal now, SIGKILL after kill_timeout: event `leftovers`)
-/// and `cause` says whether the kernel's OOM killer ended the run.
-bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause);
+/// once it is empty). Otherwise `ended` is the run's cgroup, for
+/// drain_ended_run once the next run is spawned, and `cause` says whether
+/// the kernel's OOM killer ended the run.
+bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause,
+                       os::run_cgroup& ended);
+/// What is left in an ended run's cgroup gets kill_signal now (event
+/// `leftovers`), SIGKILL after kill_timeout; the cgroup goes once empty.
+void drain_ended_run(process_self self, os::run_cgroup ended, pid_t leader);
 /// The cgroup of an adopted run (after a daemon restart), if it has one.
 void find_adopted_cgroup(process_self self);
 
