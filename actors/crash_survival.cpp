@@ -1,5 +1,6 @@
 #include "crash_survival.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include "log.hpp"
@@ -53,10 +54,15 @@ journal::store_options store_options() {
 /// are found by the kernel's word, scrubbed environments too.
 void stop_stray_cgroups(os::cgroup_tree& cgroups, const readopt_plan& plan) {
   for (auto& r : cgroups.list_runs()) {
-    auto it = plan.runs.find(r.app + "#" + std::to_string(r.index));
-    if (it != plan.runs.end() && it->second.id.generation == r.generation) continue;
     os::run_cgroup run;
     run.dir = r.dir;
+    // The cgroup that holds an instance's run to adopt (its name may be an
+    // earlier run's: an ended run hands its empty cgroup to the next).
+    auto it = plan.runs.find(r.app + "#" + std::to_string(r.index));
+    auto procs = cgroups.procs(run);
+    if (it != plan.runs.end()
+        && std::find(procs.begin(), procs.end(), it->second.pid) != procs.end())
+      continue;
     if (auto n = cgroups.signal(run, SIGTERM))
       log_warn("supervisor=root event=stray reason=\"{} process(es) in {} are no instance's run "
                "of this config: stopping them\"", n, r.dir);

@@ -371,6 +371,7 @@ process_state::~process_state() {
     rt->cgroups->kill(cg);
     rt->cgroups->retire(std::move(cg), std::chrono::steady_clock::now());
   }
+  if (rt && rt->cgroups) rt->cgroups->retire(std::move(spare), std::chrono::steady_clock::now());
   if (pid > 0 && rt && spec && spec->max_memory > 0) rt->memory.set(pid, 0, {}, 0);
   if (out_fd >= 0) ::close(out_fd);
   if (err_fd >= 0) ::close(err_fd);

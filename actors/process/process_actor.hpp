@@ -99,6 +99,8 @@ struct process_state {
 
   // Containment (process_cgroup.cpp).
   os::run_cgroup cg;                     ///< the current run's cgroups (empty: a process group)
+  /// The last run's cgroup, which it left empty: the next spawn reuses it.
+  os::run_cgroup spare;
   std::chrono::steady_clock::time_point kill_at{}; ///< of the stop under way: SIGKILL then
 
   proc_state phase() const { return fsm.phase; }

@@ -45,8 +45,25 @@ os::spawn_result spawn_contained(process_self self) {
     return s.plan->spawn(s.out_fd, s.err_fd);
   }
   os::spawn_result r;
+  int dir_fd = -1;
+  if (!s.spare.empty()) { // the previous run's, empty: the kernel's cheap way in
+    dir_fd = ::open(s.spare.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      s.cg = std::move(s.spare);
+      cgroups->rejoin(s.cg);
+    } else { // gone meanwhile: a fresh one
+      cgroups->retire(std::move(s.spare), clock::now());
+    }
+    s.spare = {};
+  }
   errno = 0;
-  r.what = cgroups->make_run(s.spec->name, s.index, s.spawn_gen, limits, s.cg);
+  if (dir_fd < 0) {
+    r.what = cgroups->make_run(s.spec->name, s.index, s.spawn_gen, limits, s.cg);
+    if (r.what.empty()) {
+      dir_fd = ::open(s.cg.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd < 0) r.what = "cannot open the cgroup " + s.cg.dir + ": " + std::strerror(errno);
+    }
+  }
   if (!r.what.empty()) {
     // No descriptor for a cgroup file now is retried like a spawn's EMFILE;
     // anything else (a missing controller, a refused write) fails the app.
@@ -56,15 +73,10 @@ os::spawn_result spawn_contained(process_self self) {
     return r;
   }
   os::spawn_cgroup where;
-  where.dir_fd = ::open(s.cg.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  where.dir_fd = dir_fd;
   where.join = s.cg.join.empty() ? nullptr : s.cg.join_ptrs.data();
-  if (where.dir_fd < 0) {
-    r.error = errno;
-    r.what = "cannot open the cgroup " + s.cg.dir + ": " + std::strerror(errno);
-  } else {
-    r = s.plan->spawn(s.out_fd, s.err_fd, &where);
-    ::close(where.dir_fd);
-  }
+  r = s.plan->spawn(s.out_fd, s.err_fd, &where);
+  ::close(dir_fd);
   s.cg.join.clear(); // the child has joined: nothing points into them any more
   s.cg.join_ptrs.clear();
   if (!r.ok()) {
@@ -102,7 +114,17 @@ bool end_contained_run(process_self self, child_exited& ex, restart_cause& cause
   }
   ended = std::move(s.cg);
   s.cg = {};
-  if (s.phase() != proc_state::stopping || !cgroups->populated(ended)) return true;
+  const bool stopping = s.phase() == proc_state::stopping;
+  if (!cgroups->populated(ended)) {
+    // Nothing left: the next run (a restart is spawned next) takes it over.
+    if (!stopping && ended.v1.empty()) {
+      cgroups->retire(std::move(s.spare), clock::now());
+      s.spare = std::move(ended);
+      ended = {};
+    }
+    return true;
+  }
+  if (!stopping) return true;
   auto me = caf::actor_cast<caf::actor>(self);
   auto again = ex;
   again.drained = true;
@@ -129,8 +151,7 @@ void drain_ended_run(process_self self, os::run_cgroup ended, pid_t leader) {
 
 void find_adopted_cgroup(process_self self) {
   auto& s = self->state;
-  if (s.rt->cgroups)
-    s.rt->cgroups->find_run(s.spec->name, s.index, s.spawn_gen, limits_of(*s.spec), s.cg);
+  if (s.rt->cgroups) s.rt->cgroups->find_run_of(s.pid, limits_of(*s.spec), s.cg);
 }
 
 } // namespace arbor::detail

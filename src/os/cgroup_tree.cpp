@@ -189,19 +189,34 @@ std::string cgroup_tree::make_run(const std::string& app, uint32_t index, uint64
   return {};
 }
 
-bool cgroup_tree::find_run(const std::string& app, uint32_t index, uint64_t gen,
-                           const cgroup_limits& limits, run_cgroup& out) const {
+bool cgroup_tree::find_run_of(pid_t pid, const cgroup_limits& limits, run_cgroup& out) const {
   out = {};
-  const auto leaf = leaf_name(index, gen);
-  if (!is_dir(app_dir(app) + "/" + leaf)) return false;
-  out.dir = app_dir(app) + "/" + leaf;
+  std::string text;
+  if (!read_small_file(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), text)) return false;
+  for (auto& m : parse_proc_cgroup(text)) {
+    auto dir = host_.v2_mount + (m.path == "/" ? "" : m.path);
+    // " (deleted)": the cgroup was removed, its last process is exiting.
+    if (!m.v2 || dir.rfind(root_ + "/", 0) != 0 || dir.rfind(root_ + "/.", 0) == 0
+        || dir.find(" (deleted)") != std::string::npos)
+      continue;
+    out.dir = dir;
+  }
+  if (out.dir.empty()) return false;
+  const auto rel = out.dir.substr(root_.size()); // "/web/api/0@..."
   for (auto& name : controllers_needed(limits)) {
     auto* c = host_.find(name);
-    auto dir = c && !c->v2 ? c->dir + "/" + home_hash_ + "/" + nested(app) + "/" + leaf
-                           : std::string{};
+    auto dir = c && !c->v2 ? c->dir + "/" + home_hash_ + rel : std::string{};
     if (!dir.empty() && is_dir(dir)) out.v1.push_back(dir);
   }
   return true;
+}
+
+void cgroup_tree::rejoin(run_cgroup& run) const {
+  run.join.clear();
+  run.join_ptrs.clear();
+  if (!clone_places_) run.join.push_back(run.dir + "/cgroup.procs");
+  for (auto& j : run.join) run.join_ptrs.push_back(j.c_str());
+  run.join_ptrs.push_back(nullptr);
 }
 
 namespace {
