@@ -97,15 +97,22 @@ std::string cgroup_tree::nested(const std::string& app) {
   return out;
 }
 
-std::string cgroup_tree::make_app_dirs(const std::string& base, const std::string& app) {
+std::vector<std::string> cgroup_tree::app_levels(const std::string& base, const std::string& app) {
+  std::vector<std::string> out;
   std::string dir = base;
   for (size_t at = 0;;) {
     auto dot = app.find('.', at);
     dir += "/" + app.substr(at, dot == std::string::npos ? dot : dot - at);
-    if (auto err = cg::make_dir(dir); !err.empty()) return dir + ": " + err;
-    if (dot == std::string::npos) return {};
+    out.push_back(dir);
+    if (dot == std::string::npos) return out;
     at = dot + 1;
   }
+}
+
+std::string cgroup_tree::make_app_dirs(const std::string& base, const std::string& app) {
+  for (auto& dir : app_levels(base, app))
+    if (auto err = cg::make_dir(dir); !err.empty()) return dir + ": " + err;
+  return {};
 }
 
 std::string cgroup_tree::ensure_v1(const std::string& controller, const std::string& app,
@@ -133,15 +140,9 @@ std::string cgroup_tree::enable_v2(const std::vector<std::string>& controllers,
         return "cannot enable the " + name + " controller in " + *dir + ": " + err;
     }
     // And down the app's levels (web, web/api) to its runs.
-    std::string dir = root_;
-    for (size_t at = 0;;) {
-      auto dot = app.find('.', at);
-      dir += "/" + app.substr(at, dot == std::string::npos ? dot : dot - at);
+    for (auto& dir : app_levels(root_, app))
       if (auto err = cg::write(dir + "/cgroup.subtree_control", "+" + name); !err.empty())
         return "cannot enable the " + name + " controller in " + dir + ": " + err;
-      if (dot == std::string::npos) break;
-      at = dot + 1;
-    }
     enabled_.push_back(key);
   }
   return {};

@@ -127,6 +127,8 @@ private:
   /// can be taken for a cgroup's own files (cgroup.procs, memory.max).
   static std::string nested(const std::string& app);
   std::string app_dir(const std::string& app) const { return root_ + "/" + nested(app); }
+  /// The directory of each level of `app` under `base`: base/web, base/web/api.
+  static std::vector<std::string> app_levels(const std::string& base, const std::string& app);
   /// mkdir of each level of `app` under `base`; "" or why not.
   static std::string make_app_dirs(const std::string& base, const std::string& app);
   std::string ensure_v1(const std::string& controller, const std::string& app,
