@@ -79,7 +79,7 @@ instance_links links_for(app_self self, uint16_t port, bool trial) {
 void spawn_instance(app_self self) {
   auto& s = self->state;
   auto i = static_cast<uint32_t>(s.instances.size());
-  auto port = free_port(s, i);
+  auto port = home_port(s, i);
   s.instances.push_back(
     self->spawn<caf::monitored>(process_actor, s.spec, i, links_for(self, port, false), s.rt));
   s.ports.push_back(port);

@@ -46,18 +46,20 @@ void app_event(app_self self, event_kind what, std::string reason) {
   self->send(s.rt->bus, std::move(e));
 }
 
-uint16_t free_port(const app_supervisor_state& s, size_t index) {
+uint16_t home_port(const app_supervisor_state& s, size_t index) {
   if (s.spec->port == 0) return 0;
+  return static_cast<uint16_t>(std::min<uint32_t>(s.spec->port + index, 65535));
+}
+
+uint16_t temporary_port(const app_supervisor_state& s) {
   auto used = [&s](uint32_t p) {
     for (auto q : s.ports)
       if (q == p) return true;
     return s.reload && s.reload->repl && s.reload->port == p;
   };
-  uint32_t want = s.spec->port + index;
-  if (!used(want)) return static_cast<uint16_t>(want);
   for (uint32_t p = s.spec->port + static_cast<uint32_t>(s.instances.size()); p <= 65535; ++p)
     if (!used(p)) return static_cast<uint16_t>(p);
-  return static_cast<uint16_t>(want);
+  return 0;
 }
 
 void start_when_ready(app_self self, const std::vector<size_t>& which, const reason& why,

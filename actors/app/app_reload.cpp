@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "internal_messages.hpp"
 #include "process/process_actor.hpp"
+#include "os/port_share.hpp"
 #include "process/process_health.hpp"
 
 namespace arbor::detail {
@@ -42,7 +43,11 @@ void finish(app_self self) {
   job.rp.deliver(std::move(job.done));
 }
 
+void replace(app_self self, size_t i, uint16_t port);
+
 /// The replacement is ready: it becomes the instance; the old run stops.
+/// One that ran on a temporary port is replaced in turn by a run on the
+/// instance's own port, so instance i is on port+i after every reload.
 void swap_in(app_self self) {
   auto& s = self->state;
   auto& job = *s.reload;
@@ -53,22 +58,39 @@ void swap_in(app_self self) {
   if (s.ready.size() < s.instances.size()) s.ready.resize(s.instances.size(), false);
   s.ready[i] = true;
   if (i < s.memory.size()) s.memory[i].reset();
-  job.done.push_back(s.spec->name + "#" + std::to_string(i));
+  bool home = job.then_home;
+  if (!home) job.done.push_back(s.spec->name + "#" + std::to_string(i));
   job.repl = caf::actor{};
   ++s.reload_gen; // its timeout is stale
+  auto then = [self, old, home, i] {
+    self->demonitor(old);
+    self->send_exit(old, caf::exit_reason::user_shutdown);
+    if (!home || !self->state.reload) return next(self);
+    self->state.reload->then_home = false;
+    replace(self, i, home_port(self->state, i));
+  };
   self->request(old, caf::infinite, stop_atom::value,
-                reason{restart_cause::none, "reload: replaced by a ready run"})
-    .then(
-      [self, old](bool) {
-        self->demonitor(old);
-        self->send_exit(old, caf::exit_reason::user_shutdown);
-        next(self);
-      },
-      [self, old](caf::error&) {
-        self->demonitor(old);
-        self->send_exit(old, caf::exit_reason::user_shutdown);
-        next(self);
-      });
+                reason{restart_cause::none, home ? "reload: replaced by a ready run on a "
+                                                   "temporary port"
+                                                 : "reload: replaced by a ready run"})
+    .then([then](bool) { then(); }, [then](caf::error&) { then(); });
+}
+
+/// Starts a replacement for instance `i` on `port`, timed by ready_timeout.
+void replace(app_self self, size_t i, uint16_t port) {
+  auto& s = self->state;
+  auto& job = *s.reload;
+  job.index = i;
+  job.port = port;
+  job.gen = ++s.reload_gen;
+  job.repl = self->spawn<caf::monitored>(process_actor, s.spec, static_cast<uint32_t>(i),
+                                         links_for(self, port, true), s.rt);
+  auto timeout = ready_timeout(*s.spec);
+  self->delayed_send(self, timeout, reload_timeout_atom::value, job.gen);
+  // Its answer (spawned or not) is not needed: exits and failures arrive as
+  // run_ended / spawn_failed, readiness as ready_atom.
+  self->request(job.repl, std::chrono::seconds(30), start_atom::value, job.why)
+    .then([](bool) {}, [](caf::error&) {});
 }
 
 void next(app_self self) {
@@ -79,17 +101,13 @@ void next(app_self self) {
   auto i = job.left.front();
   job.left.erase(job.left.begin());
   if (i >= s.instances.size()) return next(self);
-  job.index = i;
-  job.port = free_port(s, i);
-  job.gen = ++s.reload_gen;
-  job.repl = self->spawn<caf::monitored>(process_actor, s.spec, static_cast<uint32_t>(i),
-                                         links_for(self, job.port, true), s.rt);
-  auto timeout = ready_timeout(*s.spec);
-  self->delayed_send(self, timeout, reload_timeout_atom::value, job.gen);
-  // Its answer (spawned or not) is not needed: exits and failures arrive as
-  // run_ended / spawn_failed, readiness as ready_atom.
-  self->request(job.repl, std::chrono::seconds(30), start_atom::value, job.why)
-    .then([](bool) {}, [](caf::error&) {});
+  // The replacement shares the instance's own port when the run holding it
+  // lets it (SO_REUSEPORT, same user); otherwise it is checked on a
+  // temporary port first.
+  auto port = home_port(s, i);
+  auto temporary = port == 0 || os::port_shareable(port) ? 0 : temporary_port(s);
+  job.then_home = temporary != 0;
+  replace(self, i, job.then_home ? temporary : port);
 }
 
 } // namespace
@@ -145,8 +163,12 @@ void abort_reload(app_self self, const std::string& why) {
   s.reload.reset();
   ++s.reload_gen;
   auto id = s.spec->name + "#" + std::to_string(job.index);
-  auto text = "reload of " + s.spec->name + " aborted at " + id + ": " + why
-              + "; the old run is kept"
+  // Aborted on the way back to the own port: the run on the temporary one
+  // stays the instance (and keeps that PORT until the next reload).
+  auto kept = job.index < s.ports.size() && s.ports[job.index] != home_port(s, job.index)
+                ? "; the run on temporary port " + std::to_string(s.ports[job.index]) + " is kept"
+                : std::string{"; the old run is kept"};
+  auto text = "reload of " + s.spec->name + " aborted at " + id + ": " + why + kept
               + (job.done.empty() ? std::string{} : " (" + std::to_string(job.done.size())
                                                       + " instance(s) replaced before)");
   app_event(self, event_kind::reload_aborted, text);

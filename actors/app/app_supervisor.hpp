@@ -34,7 +34,11 @@ struct reload_job {
   std::vector<size_t> left;              ///< instances still to replace, in order
   size_t index = 0;                      ///< the one being replaced now
   caf::actor repl;                       ///< its replacement (not yet an instance)
-  uint16_t port = 0;
+  uint16_t port = 0;                     ///< the replacement's PORT
+  /// The instance's own port could not be shared: the replacement runs on a
+  /// temporary one, and once it is the instance a second replacement takes
+  /// the own port back.
+  bool then_home = false;
   uint64_t gen = 0;                      ///< tags the readiness timeout
   arbor::reason why;
   std::vector<std::string> done;         ///< ids replaced so far
@@ -120,10 +124,11 @@ inline bool from_instance(app_self self, uint32_t index) {
 /// Publishes an event about the app itself.
 void app_event(app_self self, event_kind what, std::string reason);
 
-/// The PORT for a new run at `index`: port+index unless a live run of this
-/// app holds it (during a reload), else the first free one past the app's
-/// instances.
-uint16_t free_port(const app_supervisor_state& s, size_t index);
+/// The PORT of instance `index`'s runs: port+index (0 without `port`).
+uint16_t home_port(const app_supervisor_state& s, size_t index);
+/// A temporary PORT for a reload's replacement that cannot share its
+/// instance's own: the first one past the app's instances no run of it holds.
+uint16_t temporary_port(const app_supervisor_state& s);
 /// Starts `which` once every app in depends_on is ready (at once if so);
 /// `done` runs at once either way.
 void start_when_ready(app_self self, const std::vector<size_t>& which, const reason& why,

@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "config/ready_rule.hpp"
 #include "internal_messages.hpp"
+#include "probe/probe.hpp"
 
 namespace arbor::detail {
 
@@ -19,10 +20,17 @@ int64_t ms_since(clock::time_point t) {
 }
 
 /// Until the instance is ready by its check, a check on a fixed port counts
-/// only once the instance itself listens there (probe/own_port.hpp).
+/// only once the instance itself listens there (probe/own_port.hpp). So does
+/// a reload replacement's check on its {port}: the run it replaces may share
+/// that port (SO_REUSEPORT) and answer for it.
 std::optional<probe::own_port_rule> own_port(const process_state& s) {
   if (s.ready || ready_mode_of(*s.spec) != ready_mode::check) return std::nullopt;
   auto fixed = config::fixed_port_of(s.spec->health);
+  if (!fixed && s.links.trial && s.links.port != 0) {
+    auto check = s.spec->health;
+    check.target = probe::expand(check.target, s.links.port, s.index);
+    fixed = config::fixed_port_of(check);
+  }
   if (!fixed) return std::nullopt;
   return probe::own_port_rule{fixed->host, fixed->port,
                               {s.pid, s.spawn_gen, s.spec->name, s.rt->home}};

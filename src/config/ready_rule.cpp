@@ -117,7 +117,7 @@ std::vector<std::string> ready_warnings(const app_spec& a) {
                   + "new one; give each run a check port of its own ({port}) or ready = \"notify\"");
   else if (f && a.port != 0)
     out.push_back("the health check targets " + host_port(*f) + " whatever PORT a run gets ("
-                  + std::to_string(a.port) + " and up; a reload's replacement another one): a run "
+                  + std::to_string(a.port) + " and up; a reload's replacement maybe a temporary one): a run "
                   + "that serves only its $PORT is never ready while another run holds "
                   + std::to_string(f->port) + "; write {port} if the check is meant for $PORT");
   bool same_for_all = !has_placeholder(h.target, "port") && !has_placeholder(h.target, "instance");

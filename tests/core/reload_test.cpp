@@ -47,41 +47,90 @@ const std::string http_check = "endpoint = \"http://127.0.0.1:{port}/\"\n";
 
 } // namespace
 
-TEST_CASE("reload: each instance is replaced by a ready run before the old one stops") {
+TEST_CASE("reload: each instance is replaced by a ready run before the old one stops, and keeps port+i") {
+  // The test server binds $PORT without SO_REUSEPORT: a replacement cannot
+  // share its instance's port, so it is checked on a temporary one, and a
+  // second replacement takes port+i back once the old run is gone.
   auto port = free_ports(4);
   temp_dir d;
   harness h{app(gated(d.file("never"), false), port, 2, http_check)};
   h.start();
   auto old0 = h.wait(event_kind::ready, "web#0", 5s);
   auto old1 = h.wait(event_kind::ready, "web#1", 5s);
-  auto r = reload(h, "web");
-  REQUIRE(std::holds_alternative<ids>(r));
-  CHECK(std::get<ids>(r) == ids{"web#0", "web#1"});
+  for (int round = 0; round < 2; ++round) {
+    auto r = reload(h, "web");
+    REQUIRE(std::holds_alternative<ids>(r));
+    CHECK(std::get<ids>(r) == ids{"web#0", "web#1"});
+    for (auto* old : {&old0, &old1}) {
+      auto id = old->offender;
+      auto temp = h.wait([&](const event& e) {
+        return e.what == event_kind::ready && e.offender == id && e.pid != old->pid;
+      });
+      auto stopping = h.wait([&](const event& e) {
+        return e.what == event_kind::stopping && e.pid == old->pid;
+      });
+      CHECK(temp.at_ns <= stopping.at_ns); // never fewer ready instances
+      CHECK(stopping.reason == "reload: replaced by a ready run on a temporary port");
+      CHECK(wait_gone(old->pid));
+      auto home = h.wait([&](const event& e) {
+        return e.what == event_kind::ready && e.offender == id && e.pid != temp.pid;
+      });
+      auto temp_stopping = h.wait([&](const event& e) {
+        return e.what == event_kind::stopping && e.pid == temp.pid;
+      });
+      CHECK(home.at_ns <= temp_stopping.at_ns);
+      CHECK(temp_stopping.reason == "reload: replaced by a ready run");
+      CHECK(wait_gone(temp.pid));
+      auto now = h.instance(id);
+      CHECK(now.pid == home.pid);
+      CHECK(now.state == proc_state::ready);
+      *old = home;
+    }
+    // The same ports as before the reload, every time.
+    CHECK(h.instance("web#0").port == port);
+    CHECK(h.instance("web#1").port == port + 1);
+    auto done = h.wait(event_kind::reloaded, "web");
+    CHECK(done.reason == "2 instance(s) replaced");
+  }
+}
+
+TEST_CASE("reload: a run that shares its port (SO_REUSEPORT) is replaced once, on port+i, by a run that listens itself") {
+  // Each run serves $PORT with SO_REUSEPORT, 500 ms after it starts. The
+  // check is on {port}: the old run answers there from the start, so only
+  // the replacement's own listener may make it ready.
+  auto port = free_ports(2);
+  constexpr int64_t listen_after_ms = 500;
+  harness h{app("exec " ARBOR_TEST_SERVER " reuse $PORT " + std::to_string(listen_after_ms), port,
+                2, "tcp = \"127.0.0.1:{port}\"\nstart_period = \"10s\"\n")};
+  h.start();
+  auto old0 = h.wait(event_kind::ready, "web#0", 10s);
+  auto old1 = h.wait(event_kind::ready, "web#1", 10s);
+  REQUIRE(std::holds_alternative<ids>(reload(h, "web")));
+  int i = 0;
   for (auto& old : {old0, old1}) {
     auto id = old.offender;
-    auto fresh = h.wait([&](const event& e) {
-      return e.what == event_kind::ready && e.offender == id && e.pid != old.pid;
+    auto where = "127.0.0.1:" + std::to_string(port + i++);
+    auto started = h.wait([&](const event& e) {
+      return e.what == event_kind::child_started && e.offender == id && e.pid != old.pid;
+    });
+    auto ready = h.wait([&](const event& e) {
+      return e.what == event_kind::ready && e.offender == id && e.pid == started.pid;
     });
     auto stopping = h.wait([&](const event& e) {
       return e.what == event_kind::stopping && e.pid == old.pid;
     });
-    CHECK(fresh.at_ns <= stopping.at_ns); // never fewer ready instances
+    INFO(id << ": " << ready.reason);
+    CHECK((ready.at_ns - started.at_ns) / 1000000 >= listen_after_ms - 50);
+    CHECK(ready.reason.find("(this instance listens on " + where + ")") != std::string::npos);
+    CHECK(ready.at_ns <= stopping.at_ns);
     CHECK(stopping.reason == "reload: replaced by a ready run");
-    CHECK(wait_gone(old.pid));
-    auto now = h.instance(id);
-    CHECK(now.pid == fresh.pid);
-    CHECK(now.state == proc_state::ready);
+    CHECK(h.instance(id).pid == started.pid);
   }
-  // The replacements run on the ports past the app's own (old and new overlap).
-  CHECK(h.instance("web#0").port == port + 2);
-  CHECK(h.instance("web#1").port == port + 3);
-  // A second reload moves them back.
-  REQUIRE(std::holds_alternative<ids>(reload(h, "web")));
+  h.wait(event_kind::reloaded, "web");
+  CHECK(h.count(event_kind::child_started, "web#0") == 2); // one replacement, no second hop
+  CHECK(h.count(event_kind::child_started, "web#1") == 2);
   CHECK(h.instance("web#0").port == port);
   CHECK(h.instance("web#1").port == port + 1);
-  h.wait(event_kind::reloaded, "web");
-  auto second = h.wait(event_kind::reloaded, "web");
-  CHECK(second.reason == "2 instance(s) replaced");
 }
 
 TEST_CASE("reload: a replacement that exits aborts the reload and keeps the old run") {
