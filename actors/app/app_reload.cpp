@@ -40,7 +40,7 @@ void finish(app_self self) {
   auto job = std::move(*s.reload);
   s.reload.reset();
   app_event(self, event_kind::reloaded, std::to_string(job.done.size()) + " instance(s) replaced");
-  job.rp.deliver(std::move(job.done));
+  job.finished(std::move(job.done), {});
 }
 
 void replace(app_self self, size_t i, uint16_t port);
@@ -126,19 +126,28 @@ caf::result<ids> reload(app_self self, const std::string& addr, reason why) {
   if (s.waiting)
     return caf::make_error(caf::sec::invalid_argument,
                            s.spec->name + " is waiting for its depends_on: nothing to reload yet");
+  auto rp = self->make_response_promise<ids>();
+  begin_reload(self, std::move(which), why, [rp](ids done, std::string aborted) mutable {
+    if (aborted.empty()) rp.deliver(std::move(done));
+    else rp.deliver(caf::make_error(caf::sec::runtime_error, std::move(aborted)));
+  });
+  return rp;
+}
+
+void begin_reload(app_self self, std::vector<size_t> which, const reason& why,
+                  std::function<void(ids, std::string)> finished) {
+  auto& s = self->state;
   reload_job job;
   job.left = std::move(which);
   job.why.cause = why.cause;
   job.why.text = why.text.empty() || why.text == "manual" ? "reload" : "reload: " + why.text;
-  job.rp = self->make_response_promise<ids>();
-  auto rp = job.rp;
+  job.finished = std::move(finished);
   s.reload = std::move(job);
   app_event(self, event_kind::reloading,
             std::to_string(s.reload->left.size()) + " instance(s), one at a time; "
               + "each replacement must be ready within "
               + std::to_string(ready_timeout(*s.spec).count()) + "ms");
   next(self);
-  return rp;
 }
 
 bool reload_event(app_self self, bool ready, const std::string& what) {
@@ -186,7 +195,7 @@ void abort_reload(app_self self, const std::string& why) {
           self->send_exit(repl, caf::exit_reason::user_shutdown);
         });
   }
-  job.rp.deliver(caf::make_error(caf::sec::runtime_error, text));
+  job.finished(std::move(job.done), text);
 }
 
 } // namespace arbor::detail

@@ -166,6 +166,9 @@ caf::behavior app_supervisor(app_self self, std::shared_ptr<const app_spec> spec
     [=](reload_atom, std::string& addr, reason& why) -> caf::result<ids> {
       return reload(self, addr, std::move(why));
     },
+    [=](apply_atom, std::shared_ptr<const app_spec>& next) -> caf::result<bool> {
+      return respec(self, std::move(next));
+    },
     [=](reload_timeout_atom, uint64_t gen) { on_reload_timeout(self, gen); },
     [=](ready_atom, uint32_t index, bool ok) { on_instance_ready(self, index, ok); },
     [=](deps_atom) { on_deps_changed(self); },

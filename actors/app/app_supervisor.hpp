@@ -42,7 +42,9 @@ struct reload_job {
   uint64_t gen = 0;                      ///< tags the readiness timeout
   arbor::reason why;
   std::vector<std::string> done;         ///< ids replaced so far
-  caf::typed_response_promise<std::vector<std::string>> rp;
+  /// Called once at the end: the ids replaced, and the reason it was
+  /// aborted ("" when every instance was replaced).
+  std::function<void(std::vector<std::string> done, std::string aborted)> finished;
 };
 
 struct app_supervisor_state {
@@ -144,6 +146,13 @@ void on_instance_ready(app_self self, uint32_t index, bool ok);
 
 caf::result<std::vector<std::string>> reload(app_self self, const std::string& addr,
                                              reason why);
+/// Starts a rolling reload of `which` (the caller has checked it may).
+void begin_reload(app_self self, std::vector<size_t> which, const reason& why,
+                  std::function<void(std::vector<std::string>, std::string)> finished);
+/// `apply` of a changed spec (app_respec.cpp): where the app runs and has
+/// readiness, a rolling reload puts every instance on the new spec. False
+/// when it cannot (the caller then stops the app and starts it anew).
+caf::result<bool> respec(app_self self, std::shared_ptr<const app_spec> next);
 /// Whether the current message comes from the reload's replacement; if so it
 /// is handled as such. `what`: "exited: exit(1)", "could not start: ...".
 bool reload_event(app_self self, bool ready, const std::string& what);

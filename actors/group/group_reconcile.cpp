@@ -63,6 +63,34 @@ step retire(self_ptr self, caf::actor child, std::string name) {
   };
 }
 
+/// A changed app: a rolling reload onto the new spec where its supervisor
+/// can (it runs and has readiness), then the instance count; else it stops
+/// and a new supervisor starts it.
+step change(self_ptr self, caf::actor old, std::string name, node_spec n,
+            std::shared_ptr<std::vector<caf::actor>> fresh, size_t i,
+            std::shared_ptr<apply_report> report) {
+  return [=](std::function<void()> go) {
+    auto anew = [=] {
+      retire(self, old, name)([=] {
+        (*fresh)[i] = spawn_child(self, n);
+        if (self->state.want_up) self->send((*fresh)[i], start_atom::value);
+        go();
+      });
+    };
+    auto spec = std::make_shared<const app_spec>(n.app);
+    self->request(old, caf::infinite, apply_atom::value, spec)
+      .then(
+        [=](bool reloaded) {
+          if (!reloaded) return anew();
+          (*fresh)[i] = old;
+          report->reloaded.push_back(n.app.name);
+          self->request(old, caf::infinite, scale_atom::value, n.app.name, n.app.instances)
+            .then([go](uint32_t) { go(); }, [go](caf::error&) { go(); });
+        },
+        [=](caf::error&) { anew(); });
+  };
+}
+
 } // namespace
 
 caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_spec> next) {
@@ -135,6 +163,7 @@ caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_s
               append(report->changed, r.changed);
               append(report->scaled, r.scaled);
               append(report->unchanged, r.unchanged);
+              append(report->reloaded, r.reloaded);
               go();
             },
             [go](caf::error&) { go(); });
@@ -157,12 +186,7 @@ caf::result<apply_report> reconcile(self_ptr self, std::shared_ptr<const group_s
       });
     } else {
       report->changed.push_back(n.app.name);
-      steps->push_back(retire(self, old, o.name()));
-      steps->push_back([self, fresh, i, n](std::function<void()> go) {
-        (*fresh)[i] = spawn_child(self, n);
-        if (self->state.want_up) self->send((*fresh)[i], start_atom::value);
-        go();
-      });
+      steps->push_back(change(self, old, o.name(), n, fresh, i, report));
     }
   }
 

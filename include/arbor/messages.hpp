@@ -81,15 +81,17 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 /// What `apply` did, as app paths.
 struct apply_report {
   std::vector<std::string> added, removed, changed, scaled, unchanged;
+  std::vector<std::string> reloaded; ///< of `changed`: replaced by a rolling reload
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, apply_report& x) {
   return f(caf::meta::type_name("arbor.apply_report"), x.added, x.removed, x.changed, x.scaled,
-           x.unchanged);
+           x.unchanged, x.reloaded);
 }
 
 } // namespace arbor
 
 // Specs travel between the tree's actors (local only, never serialized).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const arbor::group_spec>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const arbor::app_spec>)

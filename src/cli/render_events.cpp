@@ -114,9 +114,14 @@ std::string render_apply(const json& result, bool color) {
     out += paint("+ " + a, ansi::green, color) + (dry ? " (would start)\n" : "\n");
   for (const auto& r : get_strings(result, "removed"))
     out += paint("- " + r, ansi::red, color) + (dry ? " (would stop)\n" : "\n");
+  // A dry run's "reloaded": the apps a rolling reload takes where they run.
+  auto reloaded = get_strings(result, "reloaded");
   for (const auto& c : get_strings(result, "changed")) {
     auto keys = get_strings(changes, c.c_str());
-    out += paint("~ " + c, ansi::yellow, color) + (dry ? " (would restart" : " (restarted")
+    bool reload = std::find(reloaded.begin(), reloaded.end(), c) != reloaded.end();
+    auto how = reload ? (dry ? " (would reload, rolling, where it runs" : " (reloaded, rolling")
+                      : (dry ? " (would restart" : " (restarted");
+    out += paint("~ " + c, ansi::yellow, color) + how
            + (keys.empty() ? "" : ": " + join(keys, ", ") + " changed") + ")\n";
   }
   for (const auto& c : get_strings(result, "scaled")) {

@@ -23,7 +23,7 @@ void plan_app(const app_spec& o, const app_spec& n, apply_plan& plan) {
   if (keys.empty()) return plan.unchanged.push_back(n.name);
   if (keys.size() == 1 && keys.front() == "instances")
     return plan.scaled.push_back({n.name, o.instances, n.instances});
-  plan.changed.push_back({n.name, std::move(keys)});
+  plan.changed.push_back({n.name, std::move(keys), reloads_on_apply(o, n)});
 }
 
 void plan_group(const group_spec& current, const group_spec& next, apply_plan& plan) {
@@ -44,6 +44,16 @@ void plan_group(const group_spec& current, const group_spec& next, apply_plan& p
 }
 
 } // namespace
+
+bool reloads_on_apply(const app_spec& current, const app_spec& next) {
+  if (next.ready != "notify" && next.health.type == health_check_spec::kind::none) return false;
+  static const std::vector<std::string_view> held = {
+    "listen", "watch", "watch_ignore", "watch_debounce", "log_max_size", "log_max_files",
+    "log_date_format", "cron_restart", "cron_tz", "depends_on"};
+  for (auto key : changed_keys(current, next))
+    if (std::find(held.begin(), held.end(), key) != held.end()) return false;
+  return true;
+}
 
 apply_plan plan_apply(const group_spec& current, const group_spec& next) {
   apply_plan plan;

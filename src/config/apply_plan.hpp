@@ -5,7 +5,7 @@
 // a real apply names for each app it restarts. It follows the group actors'
 // reconciliation (actors/group/group_reconcile.cpp): children matched by
 // name and kind; an app whose keys differ only in `instances` is scaled,
-// any other difference restarts it.
+// any other difference reloads or restarts it.
 
 #include <cstdint>
 #include <string>
@@ -20,6 +20,7 @@ struct apply_plan {
   struct change {
     std::string app;
     std::vector<std::string_view> keys;  ///< the keys that differ, in the config's order
+    bool reload = false;                 ///< by a rolling reload if it runs (reloads_on_apply)
   };
   struct rescale {
     std::string app;
@@ -29,6 +30,14 @@ struct apply_plan {
   std::vector<change> changed;
   std::vector<rescale> scaled;
 };
+
+/// Whether `apply` replaces a changed app by a rolling reload (each instance's
+/// replacement ready before its old run stops) rather than stopping and
+/// starting it: the new spec has readiness to wait for (a health check or
+/// ready = "notify"), and no key changed that the app's supervisor holds
+/// itself (listen sockets, watch, log files, cron, depends_on). Only when the
+/// app runs; that is the supervisor's to say.
+bool reloads_on_apply(const app_spec& current, const app_spec& next);
 
 /// The plan for applying `next` over `current` (both roots).
 apply_plan plan_apply(const group_spec& current, const group_spec& next);

@@ -109,10 +109,11 @@ json spec_json(const group_spec& g) {
 
 json plan_json(const config::apply_plan& p) {
   json changed = json::array(), changes = json::object(), scaled = json::array(),
-       scale = json::object();
+       scale = json::object(), reloads = json::array();
   for (const auto& c : p.changed) {
     changed.push_back(c.app);
     changes[c.app] = std::vector<std::string>(c.keys.begin(), c.keys.end());
+    if (c.reload) reloads.push_back(c.app);
   }
   for (const auto& s : p.scaled) {
     scaled.push_back(s.app);
@@ -120,7 +121,7 @@ json plan_json(const config::apply_plan& p) {
   }
   return json{{"added", p.added},     {"removed", p.removed}, {"changed", changed},
               {"scaled", scaled},     {"unchanged", p.unchanged}, {"changes", changes},
-              {"scale", scale}};
+              {"scale", scale},       {"reloaded", reloads}};
 }
 
 json report_json(const apply_report& r) {
@@ -128,7 +129,8 @@ json report_json(const apply_report& r) {
               {"removed", r.removed},
               {"changed", r.changed},
               {"scaled", r.scaled},
-              {"unchanged", r.unchanged}};
+              {"unchanged", r.unchanged},
+              {"reloaded", r.reloaded}};
 }
 
 } // namespace arbor::detail

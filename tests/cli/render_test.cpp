@@ -403,6 +403,14 @@ TEST_CASE("render_apply: the keys a restart is for, a scale's counts, and a dry 
         == "+ web.worker (would start)\n- jobs.old (would stop)\n"
            "~ web.api (would restart: command, env changed)\n~ web.queue (would scale 2 → 4)\n"
            "1 unchanged\ndry run: nothing was changed\n");
+  // An app with readiness goes by a rolling reload.
+  diff["reloaded"] = {"web.api"};
+  CHECK(render_apply(diff, false).find("~ web.api (would reload, rolling, where it runs: command, "
+                                       "env changed)\n")
+        != std::string::npos);
+  diff.erase("dry_run");
+  CHECK(render_apply(diff, false).find("~ web.api (reloaded, rolling: command, env changed)\n")
+        != std::string::npos);
 }
 
 TEST_CASE("render_event: a log line, listings align, at_ns stands in for at") {

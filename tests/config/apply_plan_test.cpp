@@ -52,3 +52,30 @@ TEST_CASE("apply plan: the same file plans nothing, an app that became a group i
   CHECK(p.removed == std::vector<std::string>{"a"});
   CHECK(p.added == std::vector<std::string>{"a.b"});
 }
+
+TEST_CASE("apply plan: a changed app with readiness reloads, unless a key its supervisor holds changed") {
+  const std::string check = "[a.health_check]\ntcp = \"127.0.0.1:{port}\"\n";
+  auto with = [&](const std::string& keys, const std::string& tail) {
+    return root_of("[a]\ncommand = \"x\"\nport = 3000\n" + keys + tail);
+  };
+  using arbor::config::reloads_on_apply;
+  auto app = [](const arbor::group_spec& g) { return g.children.at(0).app; };
+  // command, env, instances, the check itself: a rolling reload.
+  CHECK(reloads_on_apply(app(with("", check)), app(with("env = { K = \"v\" }\ninstances = 3\n", check))));
+  CHECK(reloads_on_apply(app(with("", "ready = \"notify\"\n")),
+                         app(with("kill_timeout = 100\n", "ready = \"notify\"\n"))));
+  // No readiness in the new spec: nothing to wait for, a stop and a start.
+  CHECK_FALSE(reloads_on_apply(app(with("", check)), app(with("env = { K = \"v\" }\n", ""))));
+  // Keys the app's supervisor holds itself.
+  for (auto held : {"watch = true\n", "cron_restart = \"0 3 * * *\"\n", "log_max_files = 3\n",
+                    "listen = \"127.0.0.1:4000\"\n"}) {
+    INFO(held);
+    CHECK_FALSE(reloads_on_apply(app(with("", check)), app(with(held, check))));
+  }
+  auto p = plan_apply(with("", check), with("env = { K = \"v\" }\n", check));
+  REQUIRE(p.changed.size() == 1);
+  CHECK(p.changed[0].reload);
+  p = plan_apply(with("", ""), with("env = { K = \"v\" }\n", ""));
+  REQUIRE(p.changed.size() == 1);
+  CHECK_FALSE(p.changed[0].reload);
+}
