@@ -141,18 +141,27 @@ TEST_CASE("kill harness: apply that adds, removes and changes apps, the daemon S
           "points",
           "[kill][apply]") {
   kill_run run{"apply", kill_settings::from_env(ctest_trials)};
-  // A: keep, gone, chg (sleep 86400000); B: keep, new, chg (sleep 86400001).
+  // A: keep, gone, chg, rel (sleep 86400000); B: keep, new, chg, rel (sleep 86400001).
   // Even trials apply B over A, odd ones A over B; `up` then runs the target.
   auto app = [](const std::string& name, int n, const std::string& arg) {
     return "[" + name + "]\nargs = " + child_args({"sleep", arg}) + "\ninstances = "
            + std::to_string(n) + "\n";
   };
+  // rel has readiness (an exec check): a change to it is a rolling reload.
+  auto rel = [&app](const std::string& arg) {
+    return app("rel", 2, arg)
+           + "[rel.health_check]\nexec = \"true\"\ninterval_secs = \"50ms\"\n";
+  };
   auto cfg_a = write_config(run, "a.toml", app("keep", 2, "86400000") + app("gone", 2, "86400000")
-                                             + app("chg", 1, "86400000"));
+                                             + app("chg", 1, "86400000") + rel("86400000"));
   auto cfg_b = write_config(run, "b.toml", app("keep", 2, "86400000") + app("new", 2, "86400000")
-                                             + app("chg", 1, "86400001"));
-  expected_apps want_a{{{"keep", 2}, {"gone", 2}, {"chg", 1}}, {}, {{"chg", "86400000"}}};
-  expected_apps want_b{{{"keep", 2}, {"new", 2}, {"chg", 1}}, {}, {{"chg", "86400001"}}};
+                                             + app("chg", 1, "86400001") + rel("86400001"));
+  expected_apps want_a{{{"keep", 2}, {"gone", 2}, {"chg", 1}, {"rel", 2}},
+                       {},
+                       {{"chg", "86400000"}, {"rel", "86400000"}}};
+  expected_apps want_b{{{"keep", 2}, {"new", 2}, {"chg", 1}, {"rel", 2}},
+                       {},
+                       {{"chg", "86400001"}, {"rel", "86400001"}}};
   auto first = run.settings().first_trial % 2 == 0 ? cfg_a : cfg_b;
   auto violations = run.run(first, [&](int k, std::mt19937_64& rng) {
     auto delay = kill_run::draw(rng, ms{600});
