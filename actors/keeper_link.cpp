@@ -50,14 +50,28 @@ size_t bytes_of(const std::vector<std::string>& words) {
 keeper_link::keeper_link(std::string home, std::string keeper_binary,
                          std::vector<std::string> command, caf::actor bus)
   : home_(std::move(home)), keeper_binary_(std::move(keeper_binary)), bus_(std::move(bus)) {
-  if (command.empty()) return;
-  auto env = os::current_environment();
-  if (bytes_of(command) + bytes_of(env) > max_command_bytes) {
-    log_warn("supervisor=root event=keeper reason=\"arguments and environment pass {} bytes: "
-             "the keeper will not start this daemon again if it dies\"", max_command_bytes);
-    return;
-  }
-  client_.set_command(std::move(command), std::move(env));
+  std::vector<std::string> env;
+  if (sized_command(command, env)) client_.set_command(std::move(command), std::move(env));
+}
+
+bool keeper_link::sized_command(const std::vector<std::string>& command,
+                                std::vector<std::string>& env) const {
+  if (command.empty()) return false;
+  env = os::current_environment();
+  if (bytes_of(command) + bytes_of(env) <= max_command_bytes) return true;
+  log_warn("supervisor=root event=keeper reason=\"arguments and environment pass {} bytes: "
+           "the keeper will not start this daemon again if it dies\"", max_command_bytes);
+  return false;
+}
+
+void keeper_link::set_command(std::vector<std::string> command) {
+  std::vector<std::string> env;
+  if (!sized_command(command, env)) return;
+  std::string error;
+  // Not connected now: the next hello (a new keeper) carries it.
+  if (!client_.update_command(std::move(command), std::move(env), error))
+    log_warn("supervisor=root event=keeper reason=\"cannot tell the keeper the new daemon "
+             "command: {}\"", error);
 }
 
 keeper_link::~keeper_link() {

@@ -49,6 +49,10 @@ public:
   /// has its subscribers (the tree's start).
   void announce();
 
+  /// How the keeper starts this daemon again from now on (the daemon runs
+  /// another file or environment after an apply).
+  void set_command(std::vector<std::string> command);
+
   /// A clean stop: the keeper is told to exit, and its exit is no loss.
   void close_clean();
 
@@ -56,6 +60,9 @@ public:
   void stop_watching();
 
 private:
+  /// Whether `command` with this process's environment (into `env`) is small
+  /// enough to hand the keeper; says so in the log when it is not.
+  bool sized_command(const std::vector<std::string>& command, std::vector<std::string>& env) const;
   bool connect(std::string& error);
   void watch();
   void publish(event_kind what, const std::string& offender, int32_t pid,

@@ -218,6 +218,10 @@ log_stats supervision_tree::logs_of(const std::string& app) const {
   return log_stats{s.bytes_written, s.bytes_dropped, s.rotations, s.last_error};
 }
 
+void supervision_tree::set_daemon_command(std::vector<std::string> argv) {
+  if (impl_->rt->keeper) impl_->rt->keeper->set_command(std::move(argv));
+}
+
 bool supervision_tree::flush_logs(const std::string& app) {
   return impl_->rt->pump && impl_->rt->pump->flush(app);
 }

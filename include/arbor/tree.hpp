@@ -108,6 +108,11 @@ public:
   /// The app's log counters (zeros when output is discarded).
   log_stats logs_of(const std::string& app) const;
 
+  /// With state_dir: how arbor-keeper starts this process again if it dies,
+  /// from now on (tree_options::daemon_command when the tree was built). A
+  /// daemon that applied another file or environment gives its new command.
+  void set_daemon_command(std::vector<std::string> argv);
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -10,6 +10,7 @@
 #include "config/validate.hpp"
 #include "config/units.hpp"
 #include "control_json.hpp"
+#include "daemon/daemon_args.hpp"
 #include "control_targets.hpp"
 #include "event_bus.hpp"
 #include "os/fd_limit.hpp"
@@ -225,9 +226,13 @@ void do_apply(call c, const json& args) {
     c.self->request(c.self->state.tree->root(), caf::infinite, apply_atom::value, root)
       .then(
         [c, next, file, env, plan](apply_report& r) {
-          c.self->state.current = *next;
-          c.self->state.opts.config_file = file;
-          c.self->state.opts.env = env;
+          auto& s = c.self->state;
+          s.current = *next;
+          // A daemon the keeper starts again must run what was applied last.
+          if (s.opts.keeper_restarts && (file != s.opts.config_file || env != s.opts.env))
+            s.tree->set_daemon_command(cli::daemon_command_for(file, env));
+          s.opts.config_file = file;
+          s.opts.env = env;
           auto j = report_json(r);
           j["changes"] = plan["changes"];
           j["scale"] = plan["scale"];

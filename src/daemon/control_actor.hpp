@@ -94,6 +94,9 @@ struct control_options {
   std::string home;
   std::string config_file;              ///< the applied config (default of `apply`)
   std::string env;                      ///< its selected environment (`--env`), "" = none
+  /// arbor-keeper starts this daemon again if it dies: an apply of another
+  /// file or environment gives it the new command (daemon_command_for).
+  bool keeper_restarts = false;
   std::function<void()> on_shutdown;    ///< `shutdown` was requested (any thread-safe signal)
   std::function<void()> on_root_gave_up; ///< the root supervisor gave up: the tree is down
 };

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "os/paths.hpp"
+
 namespace arbor::cli {
 
 const char* const daemon_usage =
@@ -77,6 +79,15 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   if (!out.foreground && daemon_file->count() == 0)
     throw std::invalid_argument("daemon needs the config file");
   return out;
+}
+
+std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env) {
+  std::vector<std::string> argv{os::beside_exe("arbor-daemon"), "daemon", file};
+  if (!env.empty()) { // a replacement runs the same environment
+    argv.push_back("--env");
+    argv.push_back(env);
+  }
+  return argv;
 }
 
 } // namespace arbor::cli

@@ -28,4 +28,9 @@ extern const char* const daemon_usage;
 /// `args` without argv[0]. Throws std::invalid_argument saying what is wrong.
 daemon_args parse_daemon_args(const std::vector<std::string>& args);
 
+/// The command line that starts a daemon on `file` with environment `env`
+/// ("" = none): what `arbor up` runs, and what arbor-keeper runs again when
+/// the daemon dies. argv[0] is the arbor-daemon beside this executable.
+std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env);
+
 } // namespace arbor::cli

@@ -61,6 +61,7 @@ daemon_host::daemon_host(caf::actor_system& sys, tree_spec spec, host_options op
   copts.home = d.opts.home;
   copts.config_file = d.opts.config_file;
   copts.env = d.opts.env;
+  copts.keeper_restarts = !d.opts.daemon_command.empty();
   int fd = d.shutdown_fd;
   copts.on_shutdown = [fd] {
     uint64_t one = 1;

@@ -18,6 +18,7 @@
 #include "config/fd_budget.hpp"
 #include "config/loader.hpp"
 #include "config/units.hpp"
+#include "daemon/daemon_args.hpp"
 #include "daemon_host.hpp"
 #include "daemon_log.hpp"
 #include "log.hpp"
@@ -121,11 +122,7 @@ int serve(const std::string& file_arg, const std::string& env, const std::string
       // replaces a daemon that dies, never the foreground `arbor run`.
       detail::host_options opts{home, file, env, log_dir.empty() ? home + "/logs" : log_dir, true,
                                 foreground, {}};
-      if (!foreground) opts.daemon_command = {os::beside_exe("arbor-daemon"), "daemon", file};
-      if (!foreground && !env.empty()) { // a replacement runs the same environment
-        opts.daemon_command.push_back("--env");
-        opts.daemon_command.push_back(env);
-      }
+      if (!foreground) opts.daemon_command = cli::daemon_command_for(file, env);
       opts.echo_output = foreground && attach;
       opts.echo_color = opts.echo_output && use_color(STDOUT_FILENO);
       detail::daemon_host host{sys, std::move(*res.tree), opts};

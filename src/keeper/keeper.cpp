@@ -247,6 +247,16 @@ void reply_error(int fd, const std::string& message) {
   detail::send_message(fd, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+/// hello's "command": {"argv":[...],"env":[...]}; false if there is none.
+bool command_of(const json& msg, detail::daemon_command& out) {
+  auto it = msg.find("command");
+  if (it == msg.end() || !it->is_object())
+    return false;
+  out.argv = it->value("argv", std::vector<std::string>{});
+  out.env = it->value("env", std::vector<std::string>{});
+  return !out.argv.empty() && !out.argv[0].empty();
+}
+
 } // namespace
 
 void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int>& fds) {
@@ -310,6 +320,14 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
       fds.clear();
     } else if (op == "release_socket") {
       sockets_.release(msg.value("id", ""));
+    } else if (op == "command") { // the daemon runs another file or environment now
+      detail::daemon_command command;
+      if (!command_of(msg, command)) {
+        reply_error(c.fd, "command needs argv");
+        return;
+      }
+      c.has_command = true;
+      daemons_.watch(epfd_, watch_tag_base, c.pid, std::move(command));
     } else if (op == "bye") {
       bye_ = true;
       detail::send_message(c.fd, R"({"op":"bye"})");
@@ -352,19 +370,6 @@ void keeper_server::take_pending(uint64_t id) {
   }
 }
 
-namespace {
-
-/// hello's "command": {"argv":[...],"env":[...]}; false if there is none.
-bool command_of(const json& msg, detail::daemon_command& out) {
-  auto it = msg.find("command");
-  if (it == msg.end() || !it->is_object())
-    return false;
-  out.argv = it->value("argv", std::vector<std::string>{});
-  out.env = it->value("env", std::vector<std::string>{});
-  return !out.argv.empty() && !out.argv[0].empty();
-}
-
-} // namespace
 
 void keeper_server::on_hello(uint64_t id, int32_t pid, const json& msg) {
   if (daemon_conn_ != 0 && daemon_conn_ != id) {

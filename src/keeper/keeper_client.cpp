@@ -191,6 +191,15 @@ void keeper_client::set_command(std::vector<std::string> argv, std::vector<std::
   command_env_ = std::move(env);
 }
 
+bool keeper_client::update_command(std::vector<std::string> argv, std::vector<std::string> env,
+                                   std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  command_argv_ = std::move(argv);
+  command_env_ = std::move(env);
+  json msg{{"op", "command"}, {"command", {{"argv", command_argv_}, {"env", command_env_}}}};
+  return send_locked(msg.dump(), nullptr, 0, error);
+}
+
 hello_news keeper_client::news() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return news_;

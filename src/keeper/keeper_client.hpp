@@ -120,6 +120,10 @@ public:
   /// the executable, env "K=V"), sent with every hello. Empty argv (the
   /// default): it is never replaced (`arbor run`, an embedder).
   void set_command(std::vector<std::string> argv, std::vector<std::string> env);
+  /// set_command, and tells the keeper now (the daemon runs another file
+  /// after an apply): a death from here on is replaced by this command.
+  bool update_command(std::vector<std::string> argv, std::vector<std::string> env,
+                      std::string& error);
 
   /// What the last hello's answer said.
   hello_news news() const;

@@ -85,6 +85,31 @@ TEST_CASE("keeper watch: a SIGKILLed daemon is replaced by the keeper, apps re-a
   CHECK(eventually([&] { return processes_of_home(home).empty(); }));
 }
 
+TEST_CASE("keeper watch: after `up` of another file, a SIGKILLed daemon is replaced on that file") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  up_with(home, d.file("a.toml"), "[a1]\nargs = " + child_args({"sleep"}) + "\n");
+  std::ofstream(d.file("b.toml")) << "[b1]\nargs = " + child_args({"sleep"}) + "\n";
+  auto switched = run_arbor({"up", "--yes", d.file("b.toml")}, home);
+  REQUIRE(switched.rc == 0);
+  REQUIRE(eventually([&] { return pids_of(home).count("b1#0") == 1; }));
+  auto before = pids_of(home);
+  CHECK(before.count("a1#0") == 0);
+  int daemon = daemon_pid(home);
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+
+  // The keeper's daemon runs b.toml: b1 adopted (same pid), a1 not back.
+  REQUIRE(new_daemon(home, daemon) > 0);
+  CHECK(pids_of(home) == before);
+  auto dry = arbor_json({"apply", "--dry-run"}, home);
+  CHECK(dry.value("applied_file", std::string{}) == d.file("b.toml"));
+  CHECK(dry.value("unchanged", std::vector<std::string>{}) == std::vector<std::string>{"b1"});
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+}
+
 TEST_CASE("keeper watch: keeper SIGKILLed, then the daemon: no app dies, no line lost") {
   temp_dir d;
   auto home = d.file("home");
