@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   arbor::cli::add_doctor_verb(app);
   arbor::cli::add_setup_verbs(app);
   arbor::cli::add_help_verb(app);
+  arbor::cli::take_start_command(argc, argv); // `start -- CMD ARGS`: CLI11 gets what precedes
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
