@@ -130,8 +130,9 @@ void add_start_verb(CLI::App& app) {
   auto* cmd = app.add_subcommand(
     "start", "Start apps, groups or instances; or `start [OPTIONS] -- CMD ARGS`: run a command "
              "without a config file (kept across down/up; `arbor delete NAME` removes it)");
-  cmd->add_option("names", opts->names,
-                  "Apps, groups or instances (web.api, web, api, web.api#1), or all");
+  auto* names = cmd->add_option("names", opts->names,
+                                "Apps, groups or instances (web.api, web, api, web.api#1), or all");
+  if (start_command().empty()) names->required(); // else `start -- CMD` (names then refused)
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
   cmd->add_option("--name", opts->name, "-- CMD: the app's name (default: the program's name)");
   cmd->add_option("-i,--instances", opts->instances, "-- CMD: how many instances (default 1)");
@@ -148,8 +149,6 @@ void add_start_verb(CLI::App& app) {
       if (cmd->count(o) > 0)
         fail(exit_failed, std::string{o} + " goes with a command: arbor start " + o
                             + " ... -- CMD ARGS");
-    if (opts->names.empty())
-      fail(exit_failed, "start needs apps, groups or instances (or all), or `-- CMD ARGS`");
     run_control_verb("start", "started", opts->names, opts->json, action_timeout_ms);
   });
 

@@ -68,8 +68,9 @@ int serve(const std::string& file, const std::string& env, const std::string& lo
 int start_daemon(const std::string& file, const std::string& env, const std::string& home);
 
 /// `arbor start ... -- CMD ARGS`: takes the words after `--` out of the
-/// command line (argc shrinks) for the `start` verb, before CLI11 parses
-/// (which cannot tell `start -- a b` from `start a b`) (cmd_start.cpp).
+/// command line (argc shrinks) for the `start` verb; called before the verbs
+/// are registered and CLI11 parses (which cannot tell `start -- a b` from
+/// `start a b`) (cmd_start.cpp).
 void take_start_command(int& argc, char** argv);
 
 /// `file` made absolute against the cwd, lexically normalized.

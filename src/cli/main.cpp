@@ -9,6 +9,8 @@
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  // `start -- CMD ARGS`: the verbs are registered knowing it; CLI11 gets what precedes `--`.
+  arbor::cli::take_start_command(argc, argv);
   CLI::App app{"arbor: a supervision tree for your processes"};
   app.set_version_flag("--version", "arbor 0.1.0");
   app.require_subcommand(1);
@@ -19,7 +21,6 @@ int main(int argc, char** argv) {
   arbor::cli::add_doctor_verb(app);
   arbor::cli::add_setup_verbs(app);
   arbor::cli::add_help_verb(app);
-  arbor::cli::take_start_command(argc, argv); // `start -- CMD ARGS`: CLI11 gets what precedes
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
