@@ -42,14 +42,21 @@ cli_result start_sleeper(std::vector<std::string> args, const std::string& home)
   return run_arbor(args, home);
 }
 
+/// A daemon in its own home running a.toml's one app, `a`.
+struct daemon_with_a {
+  temp_dir d;
+  std::string home = d.file("home");
+  daemon_guard guard{home};
+  std::string cfg = d.file("a.toml");
+  daemon_with_a() { up_with(home, cfg, "[a]\nargs = " + child_args({"sleep"}) + "\n"); }
+};
+
 } // namespace
 
 TEST_CASE("start -- CMD: a running app in the tree, marked as started, kept by down and up") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  const auto cfg = d.file("a.toml");
-  up_with(home, cfg, "[a]\nargs = " + child_args({"sleep"}) + "\n");
+  daemon_with_a t;
+  const auto& home = t.home;
+  const auto& cfg = t.cfg;
 
   auto started = start_sleeper({"--name", "w", "-i", "2", "--env", "MARK=started"}, home);
   INFO(started.out << started.err);
@@ -87,11 +94,9 @@ TEST_CASE("start -- CMD: a running app in the tree, marked as started, kept by d
 }
 
 TEST_CASE("start -- CMD: a name clash or a bad flag changes nothing, and delete forgets the app") {
-  temp_dir d;
-  auto home = d.file("home");
-  daemon_guard guard{home};
-  const auto cfg = d.file("a.toml");
-  up_with(home, cfg, "[a]\nargs = " + child_args({"sleep"}) + "\n");
+  daemon_with_a t;
+  const auto& home = t.home;
+  const auto& cfg = t.cfg;
   REQUIRE(eventually([&] { return pids_of(home).size() == 1; }));
   const auto before = pids_of(home);
 
