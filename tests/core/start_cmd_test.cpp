@@ -144,7 +144,7 @@ TEST_CASE("start -- CMD: a name clash or a bad flag changes nothing, and delete 
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
-TEST_CASE("start -- CMD with no daemon starts one, and a file defining its name is refused at up") {
+TEST_CASE("start -- CMD with no daemon starts one, a replaced daemon keeps it, and a file defining its name is refused at up") {
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
@@ -153,6 +153,17 @@ TEST_CASE("start -- CMD with no daemon starts one, and a file defining its name 
   REQUIRE(first.rc == 0);
   CHECK_THAT(first.out, Contains("daemon started"));
   REQUIRE(eventually([&] { return pids_of(home).count("w#0") == 1; }));
+  const int w = pids_of(home).at("w#0");
+
+  // The daemon the keeper starts after a SIGKILL runs it too: re-adopted.
+  int daemon = daemon_pid(home);
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+  REQUIRE(eventually([&] {
+    return daemon_pid(home) != daemon && run_arbor({"status"}, home).rc == 0;
+  }, std::chrono::seconds(30)));
+  CHECK(pids_of(home).at("w#0") == w);
+  CHECK(instance_of(home, "w#0")["from"] == "arbor start");
   REQUIRE(run_arbor({"down"}, home).rc == 0);
 
   // The started app and a file's app of the same name: neither wins silently.
