@@ -158,6 +158,10 @@ void add_start_verb(CLI::App& app) {
               "the file, then `arbor apply`)");
   del->add_option("name", *name, "The app's name")->required();
   del->callback([name] {
+    if (!daemon_answers())
+      fail(exit_no_daemon, "no daemon is running on " + arbor_home()
+                             + ": delete with one running (`arbor up` starts it with the apps "
+                             "`arbor start` added)");
     call_daemon("delete", nlohmann::json{{"name", *name}}, action_timeout_ms);
     std::printf("arbor: deleted %s (stopped; it no longer starts with the daemon)\n",
                 name->c_str());
