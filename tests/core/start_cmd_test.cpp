@@ -156,12 +156,7 @@ TEST_CASE("start -- CMD with no daemon starts one, a replaced daemon keeps it, a
   const int w = pids_of(home).at("w#0");
 
   // The daemon the keeper starts after a SIGKILL runs it too: re-adopted.
-  int daemon = daemon_pid(home);
-  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
-  REQUIRE(wait_gone(daemon));
-  REQUIRE(eventually([&] {
-    return daemon_pid(home) != daemon && run_arbor({"status"}, home).rc == 0;
-  }, std::chrono::seconds(30)));
+  REQUIRE(replace_daemon(home));
   CHECK(pids_of(home).at("w#0") == w);
   CHECK(instance_of(home, "w#0")["from"] == "arbor start");
   REQUIRE(run_arbor({"down"}, home).rc == 0);
