@@ -152,19 +152,25 @@ void add_start_verb(CLI::App& app) {
     run_control_verb("start", "started", opts->names, opts->json, action_timeout_ms);
   });
 
-  auto name = std::make_shared<std::string>();
+  struct delete_options {
+    std::string name;
+    bool json = false;
+  };
+  auto d = std::make_shared<delete_options>();
   auto* del = app.add_subcommand(
     "delete", "Stop an app `arbor start -- CMD` added and forget it (a config file's app: edit "
               "the file, then `arbor apply`)");
-  del->add_option("name", *name, "The app's name")->required();
-  del->callback([name] {
+  del->add_option("name", d->name, "The app's name")->required();
+  del->add_flag("--json", d->json, "Print the daemon's result as JSON");
+  del->callback([d] {
     if (!daemon_answers())
       fail(exit_no_daemon, "no daemon is running on " + arbor_home()
                              + ": delete with one running (`arbor up` starts it with the apps "
                              "`arbor start` added)");
-    call_daemon("delete", nlohmann::json{{"name", *name}}, action_timeout_ms);
+    auto result = call_daemon("delete", nlohmann::json{{"name", d->name}}, action_timeout_ms);
+    if (d->json) return print_json(result);
     std::printf("arbor: deleted %s (stopped; it no longer starts with the daemon)\n",
-                name->c_str());
+                d->name.c_str());
   });
 }
 

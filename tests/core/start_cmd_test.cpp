@@ -90,6 +90,10 @@ TEST_CASE("start -- CMD: a running app in the tree, marked as started, kept by d
   const int again = pids_of(home).at("w#1");
   CHECK(::kill(again, 0) == 0);
   CHECK(has_entry(environ_of(again), "MARK=started"));
+  auto deleted = arbor_json({"delete", "w"}, home);
+  CHECK(deleted["deleted"] == "w");
+  CHECK(deleted["removed"] == nlohmann::json{"w"});
+  CHECK(pids_of(home).size() == 1);
   CHECK(run_arbor({"down"}, home).rc == 0);
 }
 
