@@ -1,4 +1,5 @@
-// `arbor start|stop|restart|reload NAME...`: each replies once done (stop: the
+// `arbor start|stop|restart|reload NAME...` (start's other form, `start --
+// CMD`, is in cmd_start.cpp): each replies once done (stop: the
 // processes are gone, which may take each app's kill_timeout).
 
 #include <cstdio>
@@ -29,23 +30,28 @@ void add_control_verb(CLI::App& app, const std::string& verb, const std::string&
     ->required();
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
   cmd->callback([opts, verb, past, timeout_ms] {
-    nlohmann::json args{{"names", opts->names}};
-    // A stop may wait out kill_timeout: say what is being waited for, as it happens.
-    bool progress = !opts->json && (verb == "stop" || verb == "restart");
-    if (progress) args["progress"] = true;
-    auto result = call_daemon(verb, args, timeout_ms, [](const nlohmann::json& item) {
-      write_out(render_progress(item));
-      return true; // a closed stdout does not cut the stop short
-    });
-    if (opts->json) return print_json(result);
-    std::fputs(render_affected(verb, past, result).c_str(), stdout);
+    run_control_verb(verb, past, opts->names, opts->json, timeout_ms);
   });
 }
 
 } // namespace
 
+void run_control_verb(const std::string& verb, const std::string& past,
+                      const std::vector<std::string>& names, bool json, int timeout_ms) {
+  nlohmann::json args{{"names", names}};
+  // A stop may wait out kill_timeout: say what is being waited for, as it happens.
+  bool progress = !json && (verb == "stop" || verb == "restart");
+  if (progress) args["progress"] = true;
+  auto result = call_daemon(verb, args, timeout_ms, [](const nlohmann::json& item) {
+    write_out(render_progress(item));
+    return true; // a closed stdout does not cut the stop short
+  });
+  if (json) return print_json(result);
+  std::fputs(render_affected(verb, past, result).c_str(), stdout);
+}
+
 void add_control_verbs(CLI::App& app) {
-  add_control_verb(app, "start", "started", "Start apps, groups or instances");
+  add_start_verb(app); // and `start -- CMD` (cmd_start.cpp)
   add_control_verb(app, "stop", "stopped",
                    "Stop apps, groups or instances (then SIGKILL after kill_timeout)");
   add_control_verb(app, "restart", "restarted", "Stop, then start again");

@@ -59,6 +59,20 @@ struct run_options {
 int serve(const std::string& file, const std::string& env, const std::string& log_dir,
           bool foreground, bool attach);
 
+/// Starts arbor-daemon for `file` ("" = no file: the apps `arbor start`
+/// added alone) in its own session, output to <home>/daemon.log, and waits
+/// until it answers; returns its pid. Returns 0 if another daemon answers
+/// instead: one that started at the same time (arbor-keeper replacing a
+/// daemon that died) took the home's lock, and ours left. Fails (throws
+/// CLI::RuntimeError) when it cannot start (lifecycle.cpp).
+int start_daemon(const std::string& file, const std::string& env, const std::string& home);
+
+/// `arbor start ... -- CMD ARGS`: takes the words after `--` out of the
+/// command line (argc shrinks) for the `start` verb; called before the verbs
+/// are registered and CLI11 parses (which cannot tell `start -- a b` from
+/// `start a b`) (cmd_start.cpp).
+void take_start_command(int& argc, char** argv);
+
 /// `file` made absolute against the cwd, lexically normalized.
 std::string absolute_path(const std::string& file);
 /// The arbor-daemon binary next to this executable.

@@ -76,7 +76,8 @@ bool report_errors(const config::load_result& res, const std::string& file) {
   if (res.ok()) return false;
   for (auto& e : res.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
   std::fprintf(stderr, "arbor: %zu error%s in %s; nothing started\n", res.errors.size(),
-               res.errors.size() == 1 ? "" : "s", file.c_str());
+               res.errors.size() == 1 ? "" : "s",
+               file.empty() ? "the apps `arbor start` added" : file.c_str());
   return true;
 }
 

@@ -24,6 +24,7 @@
 #include "cli/render.hpp"
 #include "cli/verbs.hpp"
 #include "config/loader.hpp"
+#include "config/overlay.hpp"
 #include "os/daemon_spawn.hpp"
 #include "os/home_lock.hpp"
 #include "proto/client.hpp"
@@ -70,57 +71,6 @@ void print_log_tail(const std::string& log) {
     std::fprintf(stderr, "  %s\n", lines[i].c_str());
 }
 
-/// Starts arbor-daemon for `file` (own session, output to <home>/daemon.log)
-/// and waits until it answers; returns its pid. Returns 0 if another daemon
-/// answers instead: one that started at the same time (arbor-keeper
-/// replacing a daemon that died) took the home's lock, and ours left.
-int start_daemon(const std::string& file, const std::string& env, const std::string& home) {
-  // Before writing daemon.log there (the daemon checks again: `arbor run`).
-  if (auto refused = check_home(home); !refused.empty()) {
-    std::fprintf(stderr, "arbor: %s\n", refused.c_str());
-    fail(exit_failed);
-  }
-  auto log = home + "/daemon.log";
-  auto bin = daemon_binary();
-  int err = 0;
-  std::vector<std::string> argv{"arbor-daemon", "daemon", file};
-  if (!env.empty()) argv.insert(argv.end(), {"--env", env});
-  pid_t pid = os::spawn_daemon(bin, argv, nullptr, log, err);
-  if (pid == 0) {
-    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
-    fail(exit_failed);
-  }
-  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string error;
-    if (auto c = proto::client::connect(socket_path(), error)) {
-      proto::request ping;
-      ping.cmd = "ping";
-      if (auto r = c->call(ping, error, 5000); r && r->type == proto::response::kind::ok) {
-        if (pfd >= 0) ::close(pfd);
-        return r->result.value("pid", 0) == pid ? pid : 0;
-      }
-    }
-    // Not answering yet. Did it die (a bad config, a held lock)? Else look again.
-    pollfd p{pfd, POLLIN, 0};
-    if (pfd < 0) {
-      ::poll(nullptr, 0, 20); // ours is gone: another daemon is on its way up
-    } else if (::poll(&p, 1, 20) > 0) {
-      ::waitpid(pid, nullptr, 0);
-      ::close(pfd);
-      pfd = -1;
-      if (!os::home_locked(home)) {
-        print_log_tail(log);
-        fail(exit_failed);
-      }
-    }
-  }
-  std::fprintf(stderr, "arbor: the daemon (pid %d) did not answer within 15 s; see %s\n", pid,
-               log.c_str());
-  fail(exit_failed);
-}
-
 /// True if a daemon answers a ping on `c` (silent: a dying daemon's socket
 /// may still take a connection, then reset it).
 bool answers(proto::client& c) {
@@ -165,6 +115,17 @@ void confirm_removal(const nlohmann::json& plan, const std::string& file) {
     fail(exit_failed, "nothing changed");
 }
 
+/// The file `up` runs: FILE as given; without one, arbor.toml here, or
+/// when there is none and `arbor start -- CMD` added apps, no file (""):
+/// those apps alone.
+std::string file_to_up(const std::string& file, bool given) {
+  if (given || ::access(file.c_str(), F_OK) == 0) return absolute_path(file);
+  std::string text, error;
+  if (config::read_overlay(arbor_home(), text, error) && !config::overlay_names(text).empty())
+    return {};
+  return absolute_path(file);
+}
+
 /// " (environment NAME)" for a selected environment, else "".
 std::string env_note(const std::string& env) {
   return env.empty() ? std::string{} : " (environment " + env + ")";
@@ -177,6 +138,10 @@ bool apply_running(const std::string& file, const std::optional<std::string>& en
   std::string error;
   auto c = proto::client::connect(socket_path(), error);
   if (!c || !answers(*c)) return false;
+  if (file.empty()) { // nothing to apply: the apps `arbor start` added run already
+    std::printf("arbor: daemon already running on %s\n", arbor_home().c_str());
+    return true;
+  }
   nlohmann::json args{{"file", file}};
   if (env) args["env"] = *env;
   if (!yes) {
@@ -195,6 +160,53 @@ bool apply_running(const std::string& file, const std::optional<std::string>& en
 }
 
 } // namespace
+
+int start_daemon(const std::string& file, const std::string& env, const std::string& home) {
+  // Before writing daemon.log there (the daemon checks again: `arbor run`).
+  if (auto refused = check_home(home); !refused.empty()) {
+    std::fprintf(stderr, "arbor: %s\n", refused.c_str());
+    fail(exit_failed);
+  }
+  auto log = home + "/daemon.log";
+  auto bin = daemon_binary();
+  int err = 0;
+  std::vector<std::string> argv{"arbor-daemon", "daemon", file}; // "": the overlay alone
+  if (!env.empty()) argv.insert(argv.end(), {"--env", env});
+  pid_t pid = os::spawn_daemon(bin, argv, nullptr, log, err);
+  if (pid == 0) {
+    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
+    fail(exit_failed);
+  }
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string error;
+    if (auto c = proto::client::connect(socket_path(), error)) {
+      proto::request ping;
+      ping.cmd = "ping";
+      if (auto r = c->call(ping, error, 5000); r && r->type == proto::response::kind::ok) {
+        if (pfd >= 0) ::close(pfd);
+        return r->result.value("pid", 0) == pid ? pid : 0;
+      }
+    }
+    // Not answering yet. Did it die (a bad config, a held lock)? Else look again.
+    pollfd p{pfd, POLLIN, 0};
+    if (pfd < 0) {
+      ::poll(nullptr, 0, 20); // ours is gone: another daemon is on its way up
+    } else if (::poll(&p, 1, 20) > 0) {
+      ::waitpid(pid, nullptr, 0);
+      ::close(pfd);
+      pfd = -1;
+      if (!os::home_locked(home)) {
+        print_log_tail(log);
+        fail(exit_failed);
+      }
+    }
+  }
+  std::fprintf(stderr, "arbor: the daemon (pid %d) did not answer within 15 s; see %s\n", pid,
+               log.c_str());
+  fail(exit_failed);
+}
 
 void add_lifecycle_verbs(CLI::App& app) {
   auto run_opts = std::make_shared<run_options>();
@@ -228,7 +240,11 @@ void add_lifecycle_verbs(CLI::App& app) {
   auto up_yes = std::make_shared<bool>(false);
   auto up_env = std::make_shared<std::string>();
   auto* up = app.add_subcommand("up", "Start the daemon if none runs, and apply FILE");
-  up->add_option("file", *up_file, "Config file")->capture_default_str();
+  auto* up_file_opt =
+    up->add_option("file", *up_file,
+                   "Config file (without one and no arbor.toml here: the apps `arbor start -- "
+                   "CMD` added, alone)")
+      ->capture_default_str();
   up->add_flag("--yes,-y", *up_yes,
                "Apply a file other than the running one even if it stops apps (without it: "
                "asked on a terminal, refused otherwise)");
@@ -236,9 +252,9 @@ void add_lifecycle_verbs(CLI::App& app) {
     "--env", *up_env,
     "Select each app's env_NAME table over its env (default on a running daemon: its "
     "environment for the same file, none for another; --env '' selects none)");
-  up->callback([up_file, up_yes, up_env, up_env_opt] {
-    auto file = absolute_path(*up_file);
-    auto res = config::load_file(file, {*up_env});
+  up->callback([up_file, up_file_opt, up_yes, up_env, up_env_opt] {
+    auto file = file_to_up(*up_file, up_file_opt->count() > 0);
+    auto res = config::load_with_overlay(file, {*up_env}, arbor_home());
     if (report_errors(res, file)) fail(exit_bad_config);
     std::optional<std::string> env;
     if (up_env_opt->count() > 0) env = *up_env;
@@ -264,7 +280,7 @@ void add_lifecycle_verbs(CLI::App& app) {
     size_t instances = 0;
     auto apps = count_apps(res.tree->root, instances);
     std::printf("arbor: daemon started (pid %d) with %s%s: %zu app%s, %zu instance%s\n", pid,
-                file.c_str(), env_note(*up_env).c_str(), apps, apps == 1 ? "" : "s", instances,
+                file.empty() ? "the apps `arbor start` added" : file.c_str(), env_note(*up_env).c_str(), apps, apps == 1 ? "" : "s", instances,
                 instances == 1 ? "" : "s");
     fail_on_unstarted({});
   });

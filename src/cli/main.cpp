@@ -9,6 +9,8 @@
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  // `start -- CMD ARGS`: the verbs are registered knowing it; CLI11 gets what precedes `--`.
+  arbor::cli::take_start_command(argc, argv);
   CLI::App app{"arbor: a supervision tree for your processes"};
   app.set_version_flag("--version", "arbor 0.1.0");
   app.require_subcommand(1);

@@ -63,6 +63,7 @@ struct instance_view {
   int64_t short_runs = 0;   ///< consecutive runs shorter than min_uptime
   int64_t next_try_ms = 0;  ///< backoff: until the next try; 0 = not known
   std::optional<double> memory, cpu;
+  bool started = false;     ///< its app was added by `arbor start -- CMD` ("from")
 };
 
 instance_view read_instance(const json& j);

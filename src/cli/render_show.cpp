@@ -163,6 +163,9 @@ std::string render_show(const json& result, bool color) {
   out += "  " + paint("(" + kind + ")", ansi::dim, color) + "\n";
   auto command = get_str(node, "command");
   if (!command.empty()) out += paint("$ ", ansi::dim, color) + command + "\n";
+  if (auto from = get_str(result, "from"); !from.empty())
+    out += paint("from ", ansi::dim, color) + from
+           + (from == "arbor start" ? " (arbor delete " + name + " removes it)" : "") + "\n";
   const json& spec_of = result.is_object() && result.contains("spec") ? result["spec"] : json();
   if (auto ids = ids_text(node, spec_of); !ids.empty())
     out += paint("runs as ", ansi::dim, color) + ids + "\n";

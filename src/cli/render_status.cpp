@@ -19,6 +19,7 @@ instance_view read_instance(const json& j) {
   v.state = get_str(j, "state");
   v.last_exit = get_str(j, "last_exit");
   v.reason = get_str(j, "reason");
+  v.started = get_str(j, "from") == "arbor start";
   auto hash = v.id.rfind('#');
   if (v.app.empty()) v.app = v.id.substr(0, hash);
   int64_t from_id = 0;
@@ -124,7 +125,7 @@ std::string detail::render_instances(const std::vector<instance_view>& list, boo
   for (const auto& i : list) {
     bool live = i.pid != 0;
     std::vector<cell> row = {
-      {i.app},
+      {i.started ? i.app + "*" : i.app},
       {"#" + std::to_string(i.index)},
       {i.state, state_style(i.state)},
       {live ? std::to_string(i.pid) : "-"},
@@ -144,7 +145,11 @@ std::string render_status(const json& result, bool color) {
   std::vector<instance_view> views;
   for (const auto& i : list)
     if (i.is_object()) views.push_back(read_instance(i));
-  return render_instances(views, color);
+  auto out = render_instances(views, color);
+  if (std::any_of(views.begin(), views.end(), [](const instance_view& v) { return v.started; }))
+    out += paint("* added by `arbor start -- CMD`, not from the config file (arbor delete APP "
+                 "removes it)", ansi::dim, color) + "\n";
+  return out;
 }
 
 } // namespace arbor::cli

@@ -19,11 +19,17 @@ void add_status_verb(CLI::App& app);   ///< status, alias ls (cmd_status.cpp)
 void add_tree_verb(CLI::App& app);     ///< tree (cmd_tree.cpp)
 void add_show_verb(CLI::App& app);     ///< show (cmd_show.cpp)
 void add_control_verbs(CLI::App& app); ///< start, stop, restart (cmd_control.cpp)
+void add_start_verb(CLI::App& app);    ///< start, and delete (cmd_start.cpp)
 void add_scale_verb(CLI::App& app);    ///< scale (cmd_scale.cpp)
 void add_signal_verb(CLI::App& app);   ///< signal (cmd_signal.cpp)
 void add_apply_verb(CLI::App& app);    ///< apply (cmd_apply.cpp)
 void add_events_verb(CLI::App& app);   ///< events (cmd_events.cpp)
 void add_top_verb(CLI::App& app);      ///< top (cmd_top.cpp, src/top/)
+
+/// `start`, `stop`, `restart` or `reload` of `names` (cmd_control.cpp):
+/// the daemon's answer printed as `past` ("started") lines, or as JSON.
+void run_control_verb(const std::string& verb, const std::string& past,
+                      const std::vector<std::string>& names, bool json, int timeout_ms);
 
 /// Most instances `scale` accepts (the config's own limit for `instances`).
 constexpr uint32_t max_instances = 10000;

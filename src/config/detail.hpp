@@ -62,7 +62,9 @@ std::optional<millis> get_duration(context& cx, const toml::node& n, std::string
 std::optional<uint64_t> get_size(context& cx, const toml::node& n, std::string_view key);
 
 /// The whole file, or nullopt with `error` set to strerror text.
-std::optional<std::string> read_whole_file(const std::string& path, std::string& error);
+/// `open_flags`: more flags for open(2) (O_NOFOLLOW for the home's files).
+std::optional<std::string> read_whole_file(const std::string& path, std::string& error,
+                                           int open_flags = 0);
 
 /// Absolute, lexically normal, without a trailing slash.
 std::string absolute_path(const std::string& base, std::string_view path);

@@ -4,12 +4,14 @@
 
 #include "config/fd_budget.hpp"
 #include "config/loader.hpp"
+#include "config/overlay.hpp"
 #include "config/ready_rule.hpp"
 #include "config/suggest.hpp"
 #include "config/targets.hpp"
 #include "config/validate.hpp"
 #include "config/units.hpp"
 #include "control_json.hpp"
+#include "control_overlay.hpp"
 #include "daemon/daemon_args.hpp"
 #include "control_targets.hpp"
 #include "event_bus.hpp"
@@ -30,6 +32,23 @@ void note_busy(self_ptr self) {
   if (s.trim_armed) return;
   s.trim_armed = true;
   self->delayed_send(self, quiet_before_trim, trim_atom::value);
+}
+
+void off_thread(call c, std::function<void()> job, std::function<void()> then) {
+  // The unused int: CAF 0.17 dereferences a null shared_ptr<std::tuple<>>
+  // when a function actor is spawned without arguments (UBSan: "reference
+  // binding to null pointer" in init_fun_factory); one argument avoids it.
+  auto worker = c.self->spawn<caf::detached>(
+    [](caf::event_based_actor* w, int) -> caf::behavior {
+      return {[w](io_job& j) {
+        j.run();
+        w->quit();
+        return true;
+      }};
+    },
+    0);
+  c.self->request(worker, caf::infinite, io_job{std::move(job)})
+    .then([then](bool) { then(); }, [c](caf::error& e) { c.fail(e); });
 }
 
 } // namespace control
@@ -78,6 +97,13 @@ std::string string_arg(const json& args, const char* key) {
   return args[key].get<std::string>();
 }
 
+/// "from": "arbor start" on an instance of an app `arbor start -- CMD` added.
+json marked(const control_state& s, json inst) {
+  auto* app = config::find_app(s.current.root, inst.value("app", std::string{}));
+  if (app && config::from_overlay(app->where, s.opts.home)) inst["from"] = "arbor start";
+  return inst;
+}
+
 void do_status(call c, const json& args) {
   resolve(c, names_arg(args, false), [c](targets& ts) {
     with_status(c, [c, ts](node_status& n) {
@@ -85,7 +111,7 @@ void do_status(call c, const json& args) {
       collect_instances(n, all);
       json out = json::array();
       for (auto& x : all)
-        if (selected(x, ts)) out.push_back(std::move(x));
+        if (selected(x, ts)) out.push_back(marked(c.self->state, std::move(x)));
       c.ok(json{{"instances", out}});
     });
   });
@@ -108,6 +134,11 @@ void show_node(call c, const config::target& t) {
       shown["instances"] = one;
     }
     json out{{"node", shown}, {"spec", spec}};
+    auto& where = t.is_group ? config::find_group(root, t.path)->where
+                             : config::find_app(root, t.path)->where;
+    out["from"] = config::from_overlay(where, c.self->state.opts.home)
+                    ? std::string{"arbor start"}
+                    : c.self->state.opts.config_file;
     if (!t.is_group) {
       out["ready_when"] = config::ready_rule(*config::find_app(root, t.path));
       auto ls = c.self->state.tree->logs_of(t.path);
@@ -160,26 +191,6 @@ void do_scale(call c, const json& args) {
   });
 }
 
-/// Work that may block on the disk (reading a config file): it runs on a
-/// detached actor of its own thread, never on the scheduler threads the tree
-/// uses; `then` runs back on the control actor.
-void off_thread(call c, std::function<void()> job, std::function<void()> then) {
-  // The unused int: CAF 0.17 dereferences a null shared_ptr<std::tuple<>>
-  // when a function actor is spawned without arguments (UBSan: "reference
-  // binding to null pointer" in init_fun_factory); one argument avoids it.
-  auto worker = c.self->spawn<caf::detached>(
-    [](caf::event_based_actor* w, int) -> caf::behavior {
-      return {[w](io_job& j) {
-        j.run();
-        w->quit();
-        return true;
-      }};
-    },
-    0);
-  c.self->request(worker, caf::infinite, io_job{std::move(job)})
-    .then([then](bool) { then(); }, [c](caf::error& e) { c.fail(e); });
-}
-
 /// The environment `apply` selects: `env` when given ("" = none); else the
 /// running one for the running file (a daemon deployed with --env production
 /// stays so through `arbor apply`), none for another file.
@@ -196,7 +207,7 @@ void do_apply(call c, const json& args) {
   auto env = env_to_apply(s, args, file);
   const bool kept = !env.empty() && !args.contains("env");
   auto res = std::make_shared<config::load_result>();
-  off_thread(c, [res, file, env] { *res = config::load_file(file, {env}); },
+  off_thread(c, [res, file, env, home = s.opts.home] { *res = config::load_with_overlay(file, {env}, home); },
              [c, res, file, env, kept, dry_run] {
     if (!res->ok()) {
       json diags = json::array();
@@ -313,6 +324,10 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
       resolve(c, names_arg(args, true), [c, sig = *sig](targets& ts) { signal_targets(c, sig, ts); });
     } else if (cmd == "apply") {
       do_apply(c, args);
+    } else if (cmd == "add") {
+      do_add(c, args);
+    } else if (cmd == "delete") {
+      do_delete(c, args);
     } else if (cmd == "logs" || cmd == "flush") {
       do_logs(c, args, cmd == "flush");
     } else if (cmd == "events") {
@@ -323,7 +338,7 @@ void dispatch(self_ptr self, uint64_t conn, proto::request& req) {
     } else {
       static const std::vector<std::string_view> known{
         "ping", "status", "tree", "show", "start", "stop", "restart", "reload", "scale",
-        "signal", "apply", "logs", "flush", "events", "shutdown"};
+        "signal", "apply", "add", "delete", "logs", "flush", "events", "shutdown"};
       c.fail("unknown_command",
              "unknown command '" + cmd + "'" + config::detail::did_you_mean(cmd, known));
     }

@@ -45,6 +45,11 @@ struct call {
   void fail(const caf::error& e) const { fail("internal", self->system().render(e)); }
 };
 
+/// Work that may block on the disk (reading a config file): it runs on a
+/// detached actor of its own thread, never on the scheduler threads the tree
+/// uses; `then` runs back on the control actor (control_actor.cpp).
+void off_thread(call c, std::function<void()> job, std::function<void()> then);
+
 /// A malformed argument: becomes a bad_request reply.
 struct bad_argument : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -14,7 +14,8 @@ const char* const daemon_usage =
   "  arbor-daemon run [FILE] [--log-dir DIR] [--no-attach] [--env NAME]\n"
   "                                            the tree in the foreground until SIGTERM/SIGINT;\n"
   "                                            the apps' output on stdout/stderr unless --no-attach\n"
-  "  arbor-daemon daemon FILE [--env NAME]     the tree as a daemon (started by `arbor up`)\n"
+  "  arbor-daemon daemon FILE [--env NAME]     the tree as a daemon (started by `arbor up`);\n"
+  "                                            FILE '' runs the apps `arbor start` added alone\n"
   "  --env NAME: each app's env_NAME table overlays its env\n";
 
 namespace {

@@ -17,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "config/fd_budget.hpp"
 #include "config/loader.hpp"
+#include "config/overlay.hpp"
 #include "config/units.hpp"
 #include "daemon/daemon_args.hpp"
 #include "daemon_host.hpp"
@@ -85,8 +86,10 @@ int serve(const std::string& file_arg, const std::string& env, const std::string
   // Every instance costs the daemon a few descriptors (config/fd_budget.hpp).
   if (auto err = os::raise_fd_limit(); !err.empty())
     detail::log_warn("supervisor=root event=rlimit reason=\"cannot raise RLIMIT_NOFILE: {}\"", err);
-  auto file = absolute_path(file_arg);
-  auto res = config::load_file(file, {env});
+  // "" (`arbor start -- CMD` with no daemon): no file, the overlay's apps alone.
+  auto file = file_arg.empty() ? std::string{} : absolute_path(file_arg);
+  auto home = arbor_home();
+  auto res = config::load_with_overlay(file, {env}, home);
   if (report_errors(res, file)) return exit_bad_config;
   auto too_many = config::fd_refusal(config::descriptors_needed(res.tree->root),
                                      os::fd_soft_limit(), "the daemon's limit");
@@ -94,7 +97,6 @@ int serve(const std::string& file_arg, const std::string& env, const std::string
     fmt::print(stderr, "arbor: {}\n", too_many);
     return exit_bad_config;
   }
-  auto home = arbor_home();
   std::string error;
   int lock = lock_home(home, error);
   if (lock < 0) {

@@ -2,7 +2,8 @@
 
 // Internal to the journal (journal.cpp, journal_log.cpp, journal_store.cpp):
 // the JSON shape of one instance record, strict field readers that say what
-// is wrong, and small file helpers.
+// is wrong, and small file helpers (write_text_atomic and errno_text also
+// write the daemon's overlay, src/daemon/control_overlay.cpp).
 
 #include <limits>
 #include <stdexcept>

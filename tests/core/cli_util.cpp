@@ -1,4 +1,5 @@
 #include "cli_util.hpp"
+#include "harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -235,6 +236,13 @@ daemon_guard::~daemon_guard() {
     if (!fresh) break;
   }
   for (int pid : frozen) signal_if_of_home(pid, home, SIGKILL);
+}
+
+bool replace_daemon(const std::string& home) {
+  const int daemon = daemon_pid(home);
+  if (!signal_if_of_home(daemon, home, SIGKILL) || !wait_gone(daemon)) return false;
+  return eventually([&] { return daemon_pid(home) != daemon && run_arbor({"status"}, home).rc == 0; },
+                    std::chrono::seconds(30));
 }
 
 } // namespace arbor::test

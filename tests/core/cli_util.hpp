@@ -88,6 +88,10 @@ tick_check check_ticks(const std::string& log, const std::string& prefix);
 /// `name` ("arbor-keeper", "arbor-daemon").
 std::vector<int> programs_of_home(const std::string& home, const std::string& name);
 
+/// SIGKILLs the daemon of `home` and waits until the one arbor-keeper starts
+/// in its place answers (30 s at most); false if it does not.
+bool replace_daemon(const std::string& home);
+
 /// Stops a daemon left behind by a failing test (by its pid file), then
 /// SIGKILLs every process still running with ARBOR_HOME=home: the keeper and
 /// apps of a daemon that died, which stay up waiting for the next daemon.

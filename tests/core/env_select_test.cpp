@@ -109,12 +109,7 @@ TEST_CASE("env select: a daemon the keeper starts after a SIGKILL runs the same 
   REQUIRE(p.up.rc == 0);
   REQUIRE(eventually([&] { return pids_of(home).size() == 2; }));
   const auto pids = pids_of(home);
-  int daemon = daemon_pid(home);
-  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
-  REQUIRE(wait_gone(daemon));
-  REQUIRE(eventually([&] {
-    return daemon_pid(home) != daemon && run_arbor({"status"}, home).rc == 0;
-  }, std::chrono::seconds(30)));
+  REQUIRE(replace_daemon(home));
   CHECK(applied_env(home) == "production");
   // Its apps were re-adopted, and applying the file again restarts none.
   CHECK(pids_of(home) == pids);

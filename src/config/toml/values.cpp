@@ -162,9 +162,10 @@ std::optional<uint64_t> get_size(context& cx, const toml::node& n, std::string_v
   return std::nullopt;
 }
 
-std::optional<std::string> read_whole_file(const std::string& path, std::string& error) {
+std::optional<std::string> read_whole_file(const std::string& path, std::string& error,
+                                           int open_flags) {
   // Non-blocking open: a FIFO must not hang the reader; only regular files.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | open_flags);
   if (fd < 0) {
     error = std::strerror(errno);
     return std::nullopt;
