@@ -58,6 +58,12 @@ bool daemon_watch::watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command 
   return false;
 }
 
+void daemon_watch::set_command(pid_t pid, const daemon_command& command) {
+  for (auto& kv : by_tag_)
+    if (kv.second.pid == pid)
+      kv.second.command = command;
+}
+
 bool daemon_watch::exited(uint64_t tag, watched_daemon& out) {
   auto it = by_tag_.find(tag);
   if (it == by_tag_.end())

@@ -51,6 +51,9 @@ public:
   /// tagged `tag_base | serial`. Returns whether the keeper started it.
   bool watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command command);
 
+  /// Replaces `pid`'s command if it is watched (never starts a watch).
+  void set_command(pid_t pid, const daemon_command& command);
+
   /// The process tagged `tag` exited: reaps it if it is our child and
   /// forgets it. False for an unknown tag.
   bool exited(uint64_t tag, watched_daemon& out);

@@ -180,7 +180,8 @@ void keeper_server::accept_all() {
       ::close(fd);
       continue;
     }
-    conns_[id] = connection{fd, false, 0};
+    conns_[id] = connection{};
+    conns_[id].fd = fd;
   }
 }
 
@@ -216,7 +217,11 @@ void keeper_server::on_daemon_exit(uint64_t tag) {
   if (daemon_conn_ != 0) {
     if (conns_.at(daemon_conn_).pid != w.pid)
       return; // a newer daemon took over
-    drop(daemon_conn_, "exited"); // its exit came before its hangup
+    // Its exit came before its hangup: what it sent last (pipes to hold, the
+    // command of a file it applied) may still be queued, and counts.
+    take_pending(daemon_conn_);
+    if (auto& c = conns_.at(daemon_conn_); !c.command.argv.empty()) w.command = c.command;
+    drop(daemon_conn_, "exited");
   }
   daemons_.replace(epfd_, watch_tag_base, w.command, w.pid);
 }
@@ -327,7 +332,8 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
         return;
       }
       c.has_command = true;
-      daemons_.watch(epfd_, watch_tag_base, c.pid, std::move(command));
+      daemons_.set_command(c.pid, command);
+      c.command = std::move(command);
     } else if (op == "bye") {
       bye_ = true;
       detail::send_message(c.fd, R"({"op":"bye"})");
@@ -353,8 +359,8 @@ void keeper_server::recover_ledger(connection& c) {
 }
 
 void keeper_server::take_pending(uint64_t id) {
-  // The old daemon's last holds and releases were sent before the new hello
-  // (it may have died a moment ago, its messages still queued): they count.
+  // A daemon's last holds, releases and command were sent before its death
+  // or a new hello (its messages may still be queued): they count.
   int fd = conns_.at(id).fd;
   for (;;) {
     std::string text;
@@ -364,7 +370,8 @@ void keeper_server::take_pending(uint64_t id) {
     json msg = json::parse(text, nullptr, false);
     auto op = msg.is_object() ? msg.find("op") : msg.end();
     if (msg.is_object() && op != msg.end()
-        && (*op == "hold" || *op == "release" || *op == "hold_socket" || *op == "release_socket"))
+        && (*op == "hold" || *op == "release" || *op == "hold_socket" || *op == "release_socket"
+            || *op == "command"))
       handle(id, text, fds);
     detail::close_all(fds);
   }

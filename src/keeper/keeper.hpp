@@ -74,6 +74,7 @@ private:
     int ledger_page = -1;      // from hello: the pump's write ledger (logs/write_ledger.hpp)
     int ledger_trash = -1;
     bool has_command = false;  // from hello: it is replaced when it dies
+    detail::daemon_command command; // from a later "command" (an apply): the one to replace it with
   };
 
   void accept_all();
