@@ -13,6 +13,8 @@
 #   shared-default  the same at the kernel's default tcp_migrate_req=0
 #   listen          the same app with `listen` (arbor's socket, fd 3);
 #                   RELOADS reloads; tcp_migrate_req=0
+#   apply           as shared-migrate, but RELOADS times a changed env in
+#                   the file and `arbor apply` (a rolling reload onto it)
 #   kill-listen     1 instance with `listen`, SIGKILLed KILLS times
 #   kill-own        1 instance binding its own socket, SIGKILLed KILLS times
 #   daemon          2 instances with `listen`; the daemon SIGKILLed and
@@ -32,7 +34,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: zero_downtime.sh BUILD_DIR [SCENARIO...]}" && pwd)
 shift
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(shared-migrate shared-default listen kill-listen kill-own kill-pm2 daemon)
+((${#scenarios[@]})) || scenarios=(shared-migrate shared-default listen apply kill-listen kill-own kill-pm2 daemon)
 arbor=$build/arbor
 probe=$build/bench/http/bench-http-probe
 loadc=$build/bench/http/bench-http-load
@@ -108,6 +110,7 @@ start_app() {
     ((listen)) && echo "listen = \"127.0.0.1:$port\""
     echo "[web.env]"
     echo "APP_PORT = \"$port\""
+    echo "DEPLOY = \"0\""
   } > "$home/arbor.toml"
   "$arbor" up "$home/arbor.toml" >/dev/null
   wait_ready "$n"
@@ -171,6 +174,29 @@ scenario_reload() { # NAME LISTEN MIGRATE TARGET
   stop_load
   extra_text="($reloads reloads)"
   report "$1" "$4" ",\"reloads\":$reloads"
+  cleanup
+}
+
+# apply_rounds N: N times a new DEPLOY in the app's env and `arbor apply`,
+# which returns once every instance runs it.
+apply_rounds() {
+  local r
+  for ((r = 1; r <= $1; r++)); do
+    sed -i "s/^DEPLOY = .*/DEPLOY = \"$r\"/" "$home/arbor.toml"
+    "$arbor" apply >/dev/null || echo "apply $r failed" >&2
+    wait_ready "$instances_n"
+  done
+}
+
+scenario_apply() {
+  echo 1 > /proc/sys/net/ipv4/tcp_migrate_req
+  instances_n=2
+  start_app 2 0
+  start_load
+  apply_rounds "$reloads"
+  stop_load
+  extra_text="($reloads applies of a changed env)"
+  report apply all ",\"applies\":$reloads"
   cleanup
 }
 
@@ -265,6 +291,7 @@ for s in "${scenarios[@]}"; do
     shared-migrate) scenario_reload "$s" 0 1 all ;;
     shared-default) scenario_reload "$s" 0 0 info ;;
     listen) scenario_reload "$s" 1 0 all ;;
+    apply) scenario_apply ;;
     kill-listen) scenario_kill "$s" 1 refused ;;
     kill-own) scenario_kill "$s" 0 info ;;
     kill-pm2) scenario_pm2 ;;
