@@ -165,14 +165,15 @@ reload_rounds() {
   done
 }
 
-scenario_reload() { # NAME LISTEN MIGRATE TARGET
+scenario_reload() { # NAME LISTEN MIGRATE TARGET [ROUNDS_FUNCTION WHAT]
+  local rounds=${5:-reload_rounds} what=${6:-reloads}
   echo "$3" > /proc/sys/net/ipv4/tcp_migrate_req
   instances_n=2
   start_app 2 "$2"
   start_load
-  reload_rounds "$reloads"
+  "$rounds" "$reloads"
   stop_load
-  extra_text="($reloads reloads)"
+  extra_text="($reloads $what)"
   report "$1" "$4" ",\"reloads\":$reloads"
   cleanup
 }
@@ -186,18 +187,6 @@ apply_rounds() {
     "$arbor" apply >/dev/null || echo "apply $r failed" >&2
     wait_ready "$instances_n"
   done
-}
-
-scenario_apply() {
-  echo 1 > /proc/sys/net/ipv4/tcp_migrate_req
-  instances_n=2
-  start_app 2 0
-  start_load
-  apply_rounds "$reloads"
-  stop_load
-  extra_text="($reloads applies of a changed env)"
-  report apply all ",\"applies\":$reloads"
-  cleanup
 }
 
 # kill_rounds VICTIM_CMD: KILLS times, SIGKILL the pid VICTIM_CMD prints once
@@ -291,7 +280,7 @@ for s in "${scenarios[@]}"; do
     shared-migrate) scenario_reload "$s" 0 1 all ;;
     shared-default) scenario_reload "$s" 0 0 info ;;
     listen) scenario_reload "$s" 1 0 all ;;
-    apply) scenario_apply ;;
+    apply) scenario_reload "$s" 0 1 all apply_rounds "applies of a changed env" ;;
     kill-listen) scenario_kill "$s" 1 refused ;;
     kill-own) scenario_kill "$s" 0 info ;;
     kill-pm2) scenario_pm2 ;;
