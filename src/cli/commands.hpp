@@ -56,8 +56,10 @@ struct run_options {
 /// `attach` (foreground only): the apps' output also on our stdout/stderr,
 /// prefixed as in the files, a colour per app on a terminal.
 /// `env`: the environment selected (config::load_options::env), "" = none.
+/// `finish_down` (a daemon the keeper starts for one that died while
+/// stopping): start nothing, stop what the dead daemon left, exit.
 int serve(const std::string& file, const std::string& env, const std::string& log_dir,
-          bool foreground, bool attach);
+          bool foreground, bool attach, bool finish_down = false);
 
 /// Starts arbor-daemon for `file` ("" = no file: the apps `arbor start`
 /// added alone) in its own session, output to <home>/daemon.log, and waits

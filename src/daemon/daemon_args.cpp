@@ -15,7 +15,9 @@ const char* const daemon_usage =
   "                                            the tree in the foreground until SIGTERM/SIGINT;\n"
   "                                            the apps' output on stdout/stderr unless --no-attach\n"
   "  arbor-daemon daemon FILE [--env NAME]     the tree as a daemon (started by `arbor up`);\n"
-  "                                            FILE '' runs the apps `arbor start` added alone\n"
+  "                                            FILE '' runs the apps `arbor start` added alone;\n"
+  "                                            --finish-down (the keeper's, for a daemon that died\n"
+  "                                            while stopping) stops what it left and exits\n"
   "  --env NAME: each app's env_NAME table overlays its env\n";
 
 namespace {
@@ -55,6 +57,7 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   auto* daemon_file = daemon->add_option("file", out.file);
   auto* run_env = run->add_option("--env", out.env);
   auto* daemon_env = daemon->add_option("--env", out.env);
+  daemon->add_flag("--finish-down", out.finish_down);
   app.require_subcommand(0, 1);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 parses from the back
@@ -82,12 +85,14 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args) {
   return out;
 }
 
-std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env) {
+std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env,
+                                            bool finish_down) {
   std::vector<std::string> argv{os::beside_exe("arbor-daemon"), "daemon", file};
   if (!env.empty()) { // a replacement runs the same environment
     argv.push_back("--env");
     argv.push_back(env);
   }
+  if (finish_down) argv.push_back("--finish-down");
   return argv;
 }
 

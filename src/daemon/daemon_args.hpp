@@ -20,6 +20,7 @@ struct daemon_args {
   std::string log_dir;             ///< "" = <home>/logs
   std::string env;                 ///< the selected environment (config::load_options)
   bool attach = true;              ///< `run`: the apps' output on our stdout/stderr too
+  bool finish_down = false;        ///< `daemon --finish-down`: stop what a dead daemon left
 };
 
 /// The usage text (for --help and after an error).
@@ -30,7 +31,9 @@ daemon_args parse_daemon_args(const std::vector<std::string>& args);
 
 /// The command line that starts a daemon on `file` with environment `env`
 /// ("" = none): what `arbor up` runs, and what arbor-keeper runs again when
-/// the daemon dies. argv[0] is the arbor-daemon beside this executable.
-std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env);
+/// the daemon dies (with `finish_down` once it is stopping: the replacement
+/// finishes the stop). argv[0] is the arbor-daemon beside this executable.
+std::vector<std::string> daemon_command_for(const std::string& file, const std::string& env,
+                                            bool finish_down = false);
 
 } // namespace arbor::cli

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   }
   if (!a.foreground) {
     if (::chdir("/") != 0) return exit_failed;
-    return serve(a.file, a.env, "", false, false);
+    return serve(a.file, a.env, "", false, false, a.finish_down);
   }
   return serve(a.file, a.env, a.log_dir, true, a.attach);
 }

@@ -71,10 +71,39 @@ void write_pid_file(const std::string& path) {
   ::close(fd);
 }
 
+/// Starts the tree and serves until a signal, `shutdown`, or (`arbor run`)
+/// the root giving up; the exit code so far. `finish_down`: starts nothing
+/// (the stop that follows ends what a dead daemon left).
+int run_until_stopped(detail::daemon_host& host, int sfd, const std::string& notify_socket,
+                      bool finish_down, size_t apps, size_t instances) {
+  if (finish_down) {
+    detail::log_info("supervisor=root event=shutdown reason=\"finishing the stop of a daemon that "
+                     "died while stopping: what it left is stopped, nothing is started\"");
+    return exit_ok;
+  }
+  host.start();
+  // Up once the first start has been applied: a status query queues
+  // behind the start messages, so every instance has been spawned by now.
+  (void) host.tree().status();
+  os::sd_notify(notify_socket, fmt::format("READY=1\nMAINPID={}\nSTATUS={} apps, {} instances",
+                                           ::getpid(), apps, instances));
+  int sig = host.wait(sfd);
+  os::sd_notify(notify_socket, "STOPPING=1");
+  if (sig < 0) {
+    // The tree gave up: a container runtime should restart us.
+    detail::log_critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
+                         "its intensity; exiting non-zero\"");
+    return exit_failed;
+  }
+  detail::log_info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
+                   sig ? config::signal_name(sig) : std::string{"shutdown requested"});
+  return exit_ok;
+}
+
 } // namespace
 
 int serve(const std::string& file_arg, const std::string& env, const std::string& log_dir,
-          bool foreground, bool attach) {
+          bool foreground, bool attach, bool finish_down) {
   // First, before any thread exists: every thread inherits the mask.
   auto blocked = os::block_control_signals();
   os::install_crash_report();
@@ -124,29 +153,16 @@ int serve(const std::string& file_arg, const std::string& env, const std::string
       // replaces a daemon that dies, never the foreground `arbor run`.
       detail::host_options opts{home, file, env, log_dir.empty() ? home + "/logs" : log_dir, true,
                                 foreground, {}};
-      if (!foreground) opts.daemon_command = cli::daemon_command_for(file, env);
+      if (!foreground) opts.daemon_command = cli::daemon_command_for(file, env, finish_down);
       opts.echo_output = foreground && attach;
       opts.echo_color = opts.echo_output && use_color(STDOUT_FILENO);
       detail::daemon_host host{sys, std::move(*res.tree), opts};
       detail::log_info("supervisor=root event=starting config={}{} apps={} instances={} home={} pid={}",
                        file, env.empty() ? "" : " env=" + env, apps, instances, home, ::getpid());
-      host.start();
-      // Up once the first start has been applied: a status query queues
-      // behind the start messages, so every instance has been spawned by now.
-      (void) host.tree().status();
-      os::sd_notify(notify_socket, fmt::format("READY=1\nMAINPID={}\nSTATUS={} apps, {} instances",
-                                               ::getpid(), apps, instances));
-      int sig = host.wait(sfd);
-      os::sd_notify(notify_socket, "STOPPING=1");
-      if (sig < 0) {
-        // The tree gave up: a container runtime should restart us.
-        detail::log_critical("supervisor=root event=gave_up reason=\"the root supervisor exceeded "
-                         "its intensity; exiting non-zero\"");
-        rc = exit_failed;
-      } else {
-        detail::log_info("supervisor=root event=shutdown reason={} (stopping in reverse start order)",
-                     sig ? config::signal_name(sig) : std::string{"shutdown requested"});
-      }
+      rc = run_until_stopped(host, sfd, notify_socket, finish_down, apps, instances);
+      // From here on, a daemon that dies is replaced by one that finishes
+      // this stop, not by one that starts everything again.
+      if (!foreground) host.tree().set_daemon_command(cli::daemon_command_for(file, env, true));
       if (!host.stop(sfd)) {
         detail::log_error("supervisor=root event=shutdown reason=\"stop timed out\"");
         rc = exit_failed;

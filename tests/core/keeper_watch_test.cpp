@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <future>
+#include <set>
 
 #include "cli_util.hpp"
 #include "harness.hpp"
@@ -108,6 +110,40 @@ TEST_CASE("keeper watch: after `up` of another file, a SIGKILLed daemon is repla
   CHECK(dry.value("unchanged", std::vector<std::string>{}) == std::vector<std::string>{"b1"});
   REQUIRE(run_arbor({"down"}, home).rc == 0);
   CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+}
+
+TEST_CASE("keeper watch: a daemon SIGKILLed during `down` is replaced by one that finishes the stop") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  // stub ignores SIGTERM: the down waits its kill_timeout, and is killed there.
+  up_with(home, d.file("arbor.toml"),
+          "[stub]\nargs = " + child_args({"ignore-term"}) + "\nkill_timeout = 20000\n"
+            + "[calm]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n");
+  auto before = pids_of(home);
+  REQUIRE(before.size() == 3);
+  int daemon = daemon_pid(home);
+  auto down = std::async(std::launch::async, [&] { return run_arbor({"down"}, home); });
+  // Stopped in reverse start order: calm first, then stub's long wait.
+  REQUIRE(wait_gone(before["calm#0"], std::chrono::seconds(15)));
+  REQUIRE(wait_gone(before["calm#1"], std::chrono::seconds(15)));
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  CHECK(down.get().rc == 0);
+
+  // The keeper's replacement starts nothing and ends what is left: of the
+  // home's processes (by /proc), no app but stub is ever seen again.
+  std::set<int> apps;
+  CHECK(eventually([&] {
+    auto left = processes_of_home(home);
+    for (int pid : left)
+      if (slurp("/proc/" + std::to_string(pid) + "/cmdline").find("arbor-test-child")
+          != std::string::npos)
+        apps.insert(pid);
+    return left.empty();
+  }, std::chrono::seconds(30)));
+  for (int pid : apps) CHECK(pid == before["stub#0"]);
+  CHECK(slurp(home + "/daemon.log").find("finishing the stop of a daemon that died while stopping")
+        != std::string::npos);
 }
 
 TEST_CASE("keeper watch: keeper SIGKILLed, then the daemon: no app dies, no line lost") {
