@@ -2,6 +2,7 @@
 // `up` (start the daemon if needed, or apply to the running one), `down`
 // (stop every app, then the daemon), and `check`.
 
+#include <csignal>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -26,6 +27,7 @@
 #include "config/loader.hpp"
 #include "config/overlay.hpp"
 #include "os/daemon_spawn.hpp"
+#include "os/home_leftovers.hpp"
 #include "os/home_lock.hpp"
 #include "proto/client.hpp"
 
@@ -159,6 +161,30 @@ bool apply_running(const std::string& file, const std::optional<std::string>& en
   return true;
 }
 
+/// `down` with no daemon to ask: what of the home still lives (a daemon and
+/// its keeper both gone, or the keeper given up on it) is stopped here, so
+/// that after `down` nothing of the home runs. Not while a daemon holds the
+/// lock: it is starting or stopping and owns its processes.
+void down_without_daemon(const std::string& home) {
+  if (os::home_locked(home)) {
+    std::fprintf(stderr, "arbor: a daemon holds %s/arbor.lock but does not answer (starting or "
+                 "stopping): try `arbor down` again in a moment\n", home.c_str());
+    fail(exit_failed);
+  }
+  auto left = os::home_leftovers(home);
+  if (left.empty()) {
+    std::printf("arbor: no daemon running on %s\n", home.c_str());
+    return;
+  }
+  std::string pids;
+  for (auto& p : left) pids += (pids.empty() ? "" : " ") + std::to_string(p.pid);
+  std::printf("arbor: no daemon runs on %s, but %zu of its processes still do (pids %s): "
+              "SIGTERM, then SIGKILL after 5 s\n", home.c_str(), left.size(), pids.c_str());
+  std::fflush(stdout);
+  os::terminate(std::move(left), SIGTERM, std::chrono::seconds(5), true);
+  std::printf("arbor: stopped what was left of %s\n", home.c_str());
+}
+
 } // namespace
 
 int start_daemon(const std::string& file, const std::string& env, const std::string& home) {
@@ -289,10 +315,7 @@ void add_lifecycle_verbs(CLI::App& app) {
   down->callback([] {
     std::string error;
     auto c = proto::client::connect(socket_path(), error);
-    if (!c) {
-      std::printf("arbor: no daemon running on %s\n", arbor_home().c_str());
-      return;
-    }
+    if (!c) return down_without_daemon(arbor_home());
     auto ping = ask(*c, "ping");
     if (!ping || ping->type != proto::response::kind::ok) fail(exit_failed);
     int pid = ping->result.value("pid", 0);

@@ -146,6 +146,32 @@ TEST_CASE("keeper watch: a daemon SIGKILLed during `down` is replaced by one tha
         != std::string::npos);
 }
 
+TEST_CASE("keeper watch: with the daemon and its keeper both gone, `down` stops what is left") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  up_with(home, d.file("arbor.toml"),
+          "[stub]\nargs = " + child_args({"ignore-term"}) + "\n[calm]\nargs = "
+            + child_args({"sleep"}) + "\ninstances = 2\n");
+  auto before = pids_of(home);
+  REQUIRE(before.size() == 3);
+  int daemon = daemon_pid(home), keeper = keeper_of(home);
+  REQUIRE(keeper > 0);
+  // Stopped first, so that neither can start the other again.
+  for (int pid : {daemon, keeper}) REQUIRE(signal_if_of_home(pid, home, SIGSTOP));
+  for (int pid : {daemon, keeper}) REQUIRE(signal_if_of_home(pid, home, SIGKILL));
+  for (int pid : {daemon, keeper}) REQUIRE(wait_gone(pid));
+  for (auto& [id, pid] : before) CHECK(::kill(pid, 0) == 0); // unsupervised now
+
+  auto down = run_arbor({"down"}, home, std::chrono::seconds(30));
+  INFO(down.out << down.err);
+  CHECK(down.rc == 0);
+  CHECK(down.out.find("but 3 of its processes still do") != std::string::npos);
+  for (auto& [id, pid] : before) CHECK(wait_gone(pid)); // stub by SIGKILL
+  CHECK(eventually([&] { return processes_of_home(home).empty(); }));
+  CHECK(run_arbor({"down"}, home).out.find("no daemon running") != std::string::npos);
+}
+
 TEST_CASE("keeper watch: keeper SIGKILLed, then the daemon: no app dies, no line lost") {
   temp_dir d;
   auto home = d.file("home");
