@@ -225,17 +225,24 @@ daemon_guard::~daemon_guard() {
   // each replaces the other. So first freeze every process of the home
   // (SIGSTOP) until a pass finds none not frozen yet — a frozen process
   // starts nothing — then SIGKILL them all.
-  std::vector<int> frozen;
-  for (int pass = 0; pass < 50; ++pass) {
-    bool fresh = false;
-    for (int pid : processes_of_home(home)) {
-      if (std::find(frozen.begin(), frozen.end(), pid) != frozen.end()) continue;
-      if (signal_if_of_home(pid, home, SIGSTOP)) frozen.push_back(pid);
-      fresh = true;
+  // A process forked in the instant of a scan (a keeper's new daemon on its
+  // way through a double fork) shows only after it: so again, until none is
+  // left for a moment.
+  for (int round = 0; round < 20; ++round) {
+    std::vector<int> frozen;
+    for (int pass = 0; pass < 50; ++pass) {
+      bool fresh = false;
+      for (int pid : processes_of_home(home)) {
+        if (std::find(frozen.begin(), frozen.end(), pid) != frozen.end()) continue;
+        if (signal_if_of_home(pid, home, SIGSTOP)) frozen.push_back(pid);
+        fresh = true;
+      }
+      if (!fresh) break;
     }
-    if (!fresh) break;
+    for (int pid : frozen) signal_if_of_home(pid, home, SIGKILL);
+    if (eventually([&] { return processes_of_home(home).empty(); }, std::chrono::milliseconds(300)))
+      break;
   }
-  for (int pid : frozen) signal_if_of_home(pid, home, SIGKILL);
 }
 
 bool replace_daemon(const std::string& home) {
