@@ -166,6 +166,17 @@ bool apply_running(const std::string& file, const std::optional<std::string>& en
 /// that after `down` nothing of the home runs. Not while a daemon holds the
 /// lock: it is starting or stopping and owns its processes.
 void down_without_daemon(const std::string& home) {
+  struct stat st {};
+  if (::stat(home.c_str(), &st) != 0) {
+    std::printf("arbor: no daemon running on %s\n", home.c_str());
+    return;
+  }
+  // What it finds there (its cgroup record) decides what is killed: only in
+  // a home that is ours.
+  if (auto refused = check_home(home); !refused.empty()) {
+    std::fprintf(stderr, "arbor: %s\n", refused.c_str());
+    fail(exit_failed);
+  }
   if (os::home_locked(home)) {
     std::fprintf(stderr, "arbor: a daemon holds %s/arbor.lock but does not answer (starting or "
                  "stopping): try `arbor down` again in a moment\n", home.c_str());
