@@ -67,6 +67,11 @@ public:
   int run();
 
 private:
+  // epoll tags: connection ids, then daemon watches, then drained streams.
+  static constexpr uint64_t listen_tag = 0;
+  static constexpr uint64_t watch_tag_base = uint64_t{1} << 47;  // connection ids stay below
+  static constexpr uint64_t stream_tag_base = uint64_t{1} << 48; // daemon watches stay below
+
   struct connection {
     int fd = -1;
     bool daemon = false;       // said hello
