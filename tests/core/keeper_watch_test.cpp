@@ -50,6 +50,18 @@ std::string ticker_config() {
          + "[idle]\nargs = " + child_args({"sleep"}) + "\n";
 }
 
+/// `up` of `stub` (ignores SIGTERM; `stub_keys` added to it) and two `calm`
+/// instances in `home`; the pid of each instance.
+std::map<std::string, int> up_stub_and_calm(const temp_dir& d, const std::string& home,
+                                            const std::string& stub_keys) {
+  up_with(home, d.file("arbor.toml"),
+          "[stub]\nargs = " + child_args({"ignore-term"}) + "\n" + stub_keys + "[calm]\nargs = "
+            + child_args({"sleep"}) + "\ninstances = 2\n");
+  auto pids = pids_of(home);
+  REQUIRE(pids.size() == 3);
+  return pids;
+}
+
 } // namespace
 
 TEST_CASE("keeper watch: a SIGKILLed daemon is replaced by the keeper, apps re-adopted") {
@@ -116,12 +128,8 @@ TEST_CASE("keeper watch: a daemon SIGKILLed during `down` is replaced by one tha
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  // stub ignores SIGTERM: the down waits its kill_timeout, and is killed there.
-  up_with(home, d.file("arbor.toml"),
-          "[stub]\nargs = " + child_args({"ignore-term"}) + "\nkill_timeout = 20000\n"
-            + "[calm]\nargs = " + child_args({"sleep"}) + "\ninstances = 2\n");
-  auto before = pids_of(home);
-  REQUIRE(before.size() == 3);
+  // The down waits stub's kill_timeout, and is killed there.
+  auto before = up_stub_and_calm(d, home, "kill_timeout = 20000\n");
   int daemon = daemon_pid(home);
   auto down = std::async(std::launch::async, [&] { return run_arbor({"down"}, home); });
   // Stopped in reverse start order: calm first, then stub's long wait.
@@ -150,11 +158,7 @@ TEST_CASE("keeper watch: with the daemon and its keeper both gone, `down` stops 
   temp_dir d;
   auto home = d.file("home");
   daemon_guard guard{home};
-  up_with(home, d.file("arbor.toml"),
-          "[stub]\nargs = " + child_args({"ignore-term"}) + "\n[calm]\nargs = "
-            + child_args({"sleep"}) + "\ninstances = 2\n");
-  auto before = pids_of(home);
-  REQUIRE(before.size() == 3);
+  auto before = up_stub_and_calm(d, home, "");
   int daemon = daemon_pid(home), keeper = keeper_of(home);
   REQUIRE(keeper > 0);
   // Stopped first, so that neither can start the other again.
