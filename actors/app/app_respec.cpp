@@ -9,7 +9,6 @@
 #include <algorithm>
 
 #include "arbor/messages.hpp"
-#include "config/app_fields.hpp"
 #include "config/apply_plan.hpp"
 #include "process/process_actor.hpp"
 
@@ -20,7 +19,7 @@ namespace {
 /// "command, env" — what changed, for the replacements' reason.
 std::string changed_text(const app_spec& a, const app_spec& b) {
   std::string out;
-  for (auto key : config::changed_keys(a, b))
+  for (auto key : config::apply_keys(a, b))
     if (key != "instances") out += (out.empty() ? "" : ", ") + std::string{key};
   return out;
 }

@@ -16,10 +16,7 @@ void paths_into(const node_spec& n, std::vector<std::string>& out) {
 }
 
 void plan_app(const app_spec& o, const app_spec& n, apply_plan& plan) {
-  auto keys = changed_keys(o, n);
-  // `command` is split into `args`: one change, said as the file says it.
-  if (std::count(keys.begin(), keys.end(), "command"))
-    keys.erase(std::remove(keys.begin(), keys.end(), "args"), keys.end());
+  auto keys = apply_keys(o, n);
   if (keys.empty()) return plan.unchanged.push_back(n.name);
   if (keys.size() == 1 && keys.front() == "instances")
     return plan.scaled.push_back({n.name, o.instances, n.instances});
@@ -44,6 +41,14 @@ void plan_group(const group_spec& current, const group_spec& next, apply_plan& p
 }
 
 } // namespace
+
+std::vector<std::string_view> apply_keys(const app_spec& current, const app_spec& next) {
+  auto keys = changed_keys(current, next);
+  // `command` is split into `args`: one change, said as the file says it.
+  if (std::count(keys.begin(), keys.end(), "command"))
+    keys.erase(std::remove(keys.begin(), keys.end(), "args"), keys.end());
+  return keys;
+}
 
 bool reloads_on_apply(const app_spec& current, const app_spec& next) {
   if (next.ready != "notify" && next.health.type == health_check_spec::kind::none) return false;

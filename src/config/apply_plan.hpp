@@ -31,6 +31,11 @@ struct apply_plan {
   std::vector<rescale> scaled;
 };
 
+/// The keys that differ between two specs of an app, as `apply` names them:
+/// in the config's order, `args` left out when `command` changed (the file
+/// wrote one, the loader split it into the other).
+std::vector<std::string_view> apply_keys(const app_spec& current, const app_spec& next);
+
 /// Whether `apply` replaces a changed app by a rolling reload (each instance's
 /// replacement ready before its old run stops) rather than stopping and
 /// starting it: the new spec has readiness to wait for (a health check or

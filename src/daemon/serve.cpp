@@ -161,8 +161,10 @@ int serve(const std::string& file_arg, const std::string& env, const std::string
                        file, env.empty() ? "" : " env=" + env, apps, instances, home, ::getpid());
       rc = run_until_stopped(host, sfd, notify_socket, finish_down, apps, instances);
       // From here on, a daemon that dies is replaced by one that finishes
-      // this stop, not by one that starts everything again.
-      if (!foreground) host.tree().set_daemon_command(cli::daemon_command_for(file, env, true));
+      // this stop, not by one that starts everything again (a finishing
+      // daemon gave that command from its start).
+      if (!foreground && !finish_down)
+        host.tree().set_daemon_command(cli::daemon_command_for(file, env, true));
       if (!host.stop(sfd)) {
         detail::log_error("supervisor=root event=shutdown reason=\"stop timed out\"");
         rc = exit_failed;
