@@ -135,7 +135,13 @@ struct log_follower::impl {
     read_range(t, t.offset, size);
   }
 
-  /// Brings one file up to date, switching to a new file at its path.
+  static bool same(const struct stat& st, const tracked& t) {
+    return st.st_dev == t.dev && st.st_ino == t.ino;
+  }
+
+  /// Brings one file up to date, switching to the next file each time the
+  /// one read was rotated: the rest of it is read, then the file written
+  /// after it, up to the live one.
   void check(tracked& t) {
     if (t.fd < 0) {
       if (open(t, false))
@@ -143,41 +149,93 @@ struct log_follower::impl {
       return;
     }
     read_new(t);
-    struct stat st{};
-    if (::stat(t.path.c_str(), &st) != 0 || (st.st_dev == t.dev && st.st_ino == t.ino))
-      return; // gone (rotated, not yet recreated) or still the same file
-    // Rotated: the old file is complete (the pump closed it before the
-    // rename); finish it. If it rotated more than once since we looked, it
-    // is now <path>.k: the files newer than it (.k-1 ... .1) come next, in
-    // order; then the new live file from its start.
-    read_new(t);
-    finish(t);
-    uint32_t k = rotated_index(t);
-    ::close(t.fd);
-    t.fd = -1;
-    for (; k > 1; --k) {
-      tracked old = t;
-      old.path = t.path + "." + std::to_string(k - 1);
-      if (open(old, false)) {
-        read_new(old);
-        finish(old);
-        ::close(old.fd);
-      }
-    }
-    if (open(t, false))
+    for (;;) {
+      struct stat st{};
+      if (::stat(t.path.c_str(), &st) == 0 && same(st, t))
+        return; // still the live file
+      int next = successor(t);
+      if (next < 0)
+        return; // a rotation is half done: its next rename brings us back
+      // The rotated file is complete (the pump closes it before the rename).
       read_new(t);
+      finish(t);
+      ::close(t.fd);
+      t.fd = next;
+      struct stat nst{};
+      ::fstat(next, &nst);
+      t.dev = nst.st_dev;
+      t.ino = nst.st_ino;
+      t.offset = 0;
+      t.partial.clear();
+      read_new(t);
+    }
   }
 
-  /// Where t's (rotated) file is now: k for <path>.k, 0 if not found.
-  static uint32_t rotated_index(const tracked& t) {
-    for (uint32_t k = 1; k <= max_rotated; ++k) {
+  /// The rotated name of index k (0: the live path).
+  static std::string name_at(const tracked& t, uint32_t k) {
+    return k == 0 ? t.path : t.path + "." + std::to_string(k);
+  }
+
+  static bool holds(const std::string& path, dev_t dev, ino_t ino) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+  }
+
+  /// Opens the file written right after t's, which was rotated: the one a
+  /// name below where t's file is now, or the oldest one left if t's file
+  /// was deleted. Files are followed by inode, never by a name read once:
+  /// a rotation may shift every name while we look, so each choice is
+  /// confirmed afterwards and looked for again if the names moved.
+  /// Returns -1 if it is not there yet.
+  int successor(const tracked& t) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      struct stat self{};
+      if (::fstat(t.fd, &self) != 0)
+        return -1;
+      uint32_t at = 0, oldest = 0;
+      locate(t, at, oldest);
+      std::string name;
+      if (at > 0)
+        name = name_at(t, at - 1);
+      else if (self.st_nlink == 0)
+        name = name_at(t, oldest);
+      else
+        continue; // being renamed past the scan: look again
+      int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
+        continue; // a name between two renames
       struct stat st{};
-      if (::stat((t.path + "." + std::to_string(k)).c_str(), &st) != 0)
-        return 0;
-      if (st.st_dev == t.dev && st.st_ino == t.ino)
-        return k;
+      bool ok = ::fstat(fd, &st) == 0;
+      // Still in place after the open, so no rename put another file at
+      // `name` in between (a rotation renames the older name first).
+      if (ok && at > 0)
+        ok = holds(name_at(t, at), t.dev, t.ino);
+      else if (ok)
+        ok = holds(name, st.st_dev, st.st_ino) && ::access(name_at(t, oldest + 1).c_str(), F_OK) != 0;
+      if (ok)
+        return fd;
+      ::close(fd);
     }
-    return 0;
+    return -1;
+  }
+
+  /// Where t's file is among <path>.1, .2, ...: `at` = k for <path>.k (0:
+  /// not found), and `oldest` the highest k that exists. A scan upwards
+  /// meets a file however a rotation (which moves names up) runs beside
+  /// it; a rotation leaves at most one name empty at a time.
+  static void locate(const tracked& t, uint32_t& at, uint32_t& oldest) {
+    uint32_t missing = 0;
+    for (uint32_t k = 1; k <= max_rotated && missing < 3; ++k) {
+      struct stat st{};
+      if (::stat(name_at(t, k).c_str(), &st) != 0) {
+        ++missing;
+        continue;
+      }
+      missing = 0;
+      oldest = k;
+      if (same(st, t) && at == 0)
+        at = k;
+    }
   }
 
   /// The last n lines of t, up to its current end.

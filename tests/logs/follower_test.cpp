@@ -2,6 +2,7 @@
 
 #include "logs/follower.hpp"
 #include "logs/log_pump.hpp"
+#include "logs/rotating_file.hpp"
 #include "helpers.hpp"
 
 #include <chrono>
@@ -248,4 +249,41 @@ TEST_CASE("log_follower + log_pump: every line, in order, across many rotations"
   CHECK(seen.wait_for(want.size()) == want);
   CHECK(pump.stats("e2e").rotations >= 5);
   ::close(w);
+}
+
+TEST_CASE("log_follower: rotations while it reads the rotated files lose and double nothing") {
+  // Each line gets a file of its own, and each line the follower is given
+  // writes another one, so every name shifts while it walks the rotated
+  // files: it must follow files, not the names it saw.
+  temp_dir tmp;
+  auto path = tmp / "x.log";
+  rotating_file file{path};
+  rotation rot{6, 20};
+  REQUIRE(file.write("start\n", rot).error.empty());
+  std::vector<std::string> got;
+  log_follower* self = nullptr;
+  int next = 0;
+  auto write_next = [&] {
+    char line[8];
+    std::snprintf(line, sizeof line, "l%02d\n", next++);
+    REQUIRE(file.write(line, rot).error.empty());
+  };
+  log_follower f{{path}, [&](const std::string&, const std::string& line) {
+                   got.push_back(line);
+                   if (next < 25)
+                     write_next();
+                   else if (line == "l24")
+                     self->stop();
+                 }};
+  self = &f;
+  for (int i = 0; i < 5; ++i)
+    write_next(); // five rotations before it looks: "start" is now x.log.5
+  CHECK_FALSE(f.run_for(10s));
+  std::vector<std::string> want;
+  for (int i = 0; i < 25; ++i) {
+    char line[8];
+    std::snprintf(line, sizeof line, "l%02d", i);
+    want.emplace_back(line);
+  }
+  CHECK(got == want);
 }
