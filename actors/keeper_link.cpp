@@ -74,6 +74,22 @@ void keeper_link::set_command(std::vector<std::string> command) {
              "command: {}\"", error);
 }
 
+std::optional<os::exit_record> keeper_link::exit_status(pid_t pid, uint64_t start) {
+  std::string error;
+  auto e = client_.exit_status(pid, start, error);
+  if (!e) {
+    if (!error.empty())
+      log_warn("supervisor=root event=keeper reason=\"no exit status of pid {}: {}\"", pid, error);
+    return std::nullopt;
+  }
+  os::exit_record r;
+  r.pid = pid;
+  r.signaled = e->signaled;
+  r.core_dumped = e->core_dumped;
+  r.code = e->code;
+  return r;
+}
+
 keeper_link::~keeper_link() {
   stop_watching();
 }

@@ -22,6 +22,7 @@
 #include "arbor/messages.hpp"
 #include "keeper/keeper_client.hpp"
 #include "logs/log_pump.hpp"
+#include "os/exit_watcher.hpp"
 #include "os/listen_registry.hpp"
 
 namespace arbor::detail {
@@ -52,6 +53,11 @@ public:
   /// How the keeper starts this daemon again from now on (the daemon runs
   /// another file or environment after an apply).
   void set_command(std::vector<std::string> command);
+
+  /// How a re-adopted app (`pid`, started at `start`, /proc ticks) ended,
+  /// if the keeper reaped it (it is the keeper's child since its daemon
+  /// died); nullopt otherwise. Asks the keeper: a round trip on its socket.
+  std::optional<os::exit_record> exit_status(pid_t pid, uint64_t start);
 
   /// A clean stop: the keeper is told to exit, and its exit is no loss.
   void close_clean();

@@ -125,6 +125,18 @@ bool try_adopt(process_self self) {
   return true;
 }
 
+void learn_adopted_exit(process_self self, child_exited& ex) {
+  auto& s = self->state;
+  if (!s.rt->keeper) return;
+  auto start = s.start_time_pid == ex.pid ? s.start_time : 0;
+  if (auto r = s.rt->keeper->exit_status(ex.pid, start)) {
+    ex.signaled = r->signaled;
+    ex.core_dumped = r->core_dumped;
+    ex.code = r->code;
+    ex.description = os::describe(*r);
+  }
+}
+
 void stop_leftovers(process_self self, pid_t leader, uint64_t gen, bool adopted) {
   auto& s = self->state;
   if (s.rt->home.empty()) return;

@@ -66,6 +66,10 @@ void write_journal(process_self self);
 /// if any. Adopts its process if still alive (true: nothing to spawn), or
 /// carries its counters over; keeps it down if it was stopped (true).
 bool try_adopt(process_self self);
+/// An adopted run (not our child) ended, its status unknown to the exit
+/// watcher: the keeper reaped it (it is the keeper's child since its
+/// daemon died), so `ex` takes the real status when the keeper has it.
+void learn_adopted_exit(process_self self, child_exited& ex);
 
 /// The run of generation `gen`, led by `leader`, ended: stops what it left
 /// outside its process group (a setsid child, a double fork's daemon, GNU timeout's child):

@@ -26,9 +26,12 @@
 #include "cli/verbs.hpp"
 #include "config/loader.hpp"
 #include "config/overlay.hpp"
+#include "keeper/keeper_client.hpp"
 #include "os/daemon_spawn.hpp"
 #include "os/home_leftovers.hpp"
 #include "os/home_lock.hpp"
+#include "os/paths.hpp"
+#include "os/spawn.hpp"
 #include "proto/client.hpp"
 
 extern char** environ;
@@ -196,6 +199,49 @@ void down_without_daemon(const std::string& home) {
   std::printf("arbor: stopped what was left of %s\n", home.c_str());
 }
 
+/// Has the keeper start the daemon as its child, so that every daemon
+/// descends from the keeper (a child subreaper): if one dies, its apps are
+/// the keeper's, reaped by it with their exit statuses kept for the next
+/// daemon. Without a keeper (it cannot be started) the daemon starts here,
+/// and a dead daemon's apps go to init. 0 with `refused`: the keeper said
+/// another daemon holds the lock.
+pid_t spawn_daemon_process(const std::string& home, const std::string& bin,
+                           const std::vector<std::string>& argv, const std::string& log,
+                           bool& refused) {
+  keeper::keeper_client k;
+  std::string error;
+  if (k.connect_or_spawn(home, os::beside_exe("arbor-keeper"), error)) {
+    std::vector<std::string> full = argv;
+    full[0] = bin;
+    pid_t pid = k.start_daemon(full, os::current_environment(), error);
+    if (pid > 0) return pid;
+    refused = os::home_locked(home);
+    if (refused) return 0;
+  }
+  std::fprintf(stderr, "arbor: warning: the keeper cannot start the daemon (%s): starting it "
+               "directly; if it dies, its apps are re-adopted but their exit statuses are lost\n",
+               error.c_str());
+  int err = 0;
+  pid_t pid = os::spawn_daemon(bin, argv, nullptr, log, err);
+  if (pid == 0) {
+    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
+    fail(exit_failed);
+  }
+  return pid;
+}
+
+/// The lock held but no answer: a daemon is dying (its socket refuses or
+/// resets) or starting (the keeper replacing a dead one). Waits for either:
+/// true once a daemon took the file.
+bool apply_when_up(const std::string& file, const std::optional<std::string>& env, bool yes) {
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+       os::home_locked(arbor_home()) && std::chrono::steady_clock::now() < until;) {
+    if (apply_running(file, env, yes)) return true;
+    ::poll(nullptr, 0, 20);
+  }
+  return false;
+}
+
 } // namespace
 
 int start_daemon(const std::string& file, const std::string& env, const std::string& home) {
@@ -206,14 +252,11 @@ int start_daemon(const std::string& file, const std::string& env, const std::str
   }
   auto log = home + "/daemon.log";
   auto bin = daemon_binary();
-  int err = 0;
   std::vector<std::string> argv{"arbor-daemon", "daemon", file}; // "": the overlay alone
   if (!env.empty()) argv.insert(argv.end(), {"--env", env});
-  pid_t pid = os::spawn_daemon(bin, argv, nullptr, log, err);
-  if (pid == 0) {
-    std::fprintf(stderr, "arbor: cannot start %s: %s\n", bin.c_str(), std::strerror(err));
-    fail(exit_failed);
-  }
+  bool refused = false;
+  pid_t pid = spawn_daemon_process(home, bin, argv, log, refused);
+  if (refused) return 0; // another daemon came up at the same time
   int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -296,20 +339,14 @@ void add_lifecycle_verbs(CLI::App& app) {
     std::optional<std::string> env;
     if (up_env_opt->count() > 0) env = *up_env;
     if (apply_running(file, env, *up_yes)) return;
-    // The lock held but no answer: a daemon is dying (its socket refuses or
-    // resets) or starting (the keeper replacing a dead one). Wait for either.
-    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-         os::home_locked(arbor_home()) && std::chrono::steady_clock::now() < until;) {
-      if (apply_running(file, env, *up_yes)) return;
-      ::poll(nullptr, 0, 20);
-    }
+    if (apply_when_up(file, env, *up_yes)) return;
     if (auto refused = fd_refusal_here(*res.tree); !refused.empty()) {
       std::fprintf(stderr, "arbor: %s; nothing started\n", refused.c_str());
       fail(exit_bad_config);
     }
     int pid = start_daemon(file, *up_env, arbor_home());
     if (pid == 0) { // another daemon came up at the same time: it gets the file
-      if (apply_running(file, env, *up_yes)) return;
+      if (apply_running(file, env, *up_yes) || apply_when_up(file, env, *up_yes)) return;
       std::fprintf(stderr, "arbor: another daemon took %s but stopped answering\n",
                    arbor_home().c_str());
       fail(exit_failed);

@@ -36,12 +36,18 @@ daemon_watch::~daemon_watch() {
     ::close(kv.second.pidfd);
 }
 
+watched_daemon* daemon_watch::find(pid_t pid) {
+  for (auto& kv : by_tag_)
+    if (kv.second.pid == pid)
+      return &kv.second;
+  return nullptr;
+}
+
 bool daemon_watch::watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command command) {
-  for (auto& kv : by_tag_) {
-    if (kv.second.pid == pid) {
-      kv.second.command = std::move(command);
-      return kv.second.started_here;
-    }
+  if (auto* w = find(pid)) {
+    w->command = std::move(command);
+    w->replace_on_exit = true;
+    return w->replacement;
   }
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) {
@@ -54,7 +60,12 @@ bool daemon_watch::watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command 
   ev.events = EPOLLIN;
   ev.data.u64 = tag;
   ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-  by_tag_[tag] = watched_daemon{pid, fd, std::move(command), false};
+  watched_daemon w;
+  w.pid = pid;
+  w.pidfd = fd;
+  w.command = std::move(command);
+  w.replace_on_exit = true;
+  by_tag_[tag] = std::move(w);
   return false;
 }
 
@@ -80,6 +91,31 @@ bool daemon_watch::exited(uint64_t tag, watched_daemon& out) {
   return true;
 }
 
+pid_t daemon_watch::launch(int epfd, uint64_t tag_base, const daemon_command& command,
+                           std::string& error) {
+  pid_t pid = spawn_daemon(home_, command, error);
+  if (pid <= 0)
+    return 0;
+  watch(epfd, tag_base, pid, command);
+  if (auto* w = find(pid)) {
+    w->started_here = true;
+    w->replace_on_exit = false;
+  }
+  return pid;
+}
+
+pid_t daemon_watch::start(int epfd, uint64_t tag_base, const daemon_command& command,
+                          std::string& error) {
+  if (os::home_locked(home_)) {
+    error = "another daemon holds arbor.lock";
+    return 0;
+  }
+  pid_t pid = launch(epfd, tag_base, command, error);
+  note(pid > 0 ? "event=daemon_started pid=" + std::to_string(pid) + " for=up"
+               : "event=daemon_start_failed for=up error=\"" + error + "\"");
+  return pid;
+}
+
 pid_t daemon_watch::replace(int epfd, uint64_t tag_base, const daemon_command& command,
                             pid_t dead) {
   const std::string who = "daemon_pid=" + std::to_string(dead);
@@ -98,16 +134,16 @@ pid_t daemon_watch::replace(int epfd, uint64_t tag_base, const daemon_command& c
     return 0;
   }
   std::string error;
-  pid_t pid = spawn_daemon(home_, command, error);
+  pid_t pid = launch(epfd, tag_base, command, error);
   if (pid <= 0) {
     note("event=daemon_start_failed " + who + " error=\"" + error + "\"");
     return 0;
   }
   note("event=daemon_started " + who + " new_pid=" + std::to_string(pid));
-  watch(epfd, tag_base, pid, command);
-  for (auto& kv : by_tag_)
-    if (kv.second.pid == pid)
-      kv.second.started_here = true;
+  if (auto* w = find(pid)) {
+    w->replacement = true;
+    w->replace_on_exit = true; // one that dies before its hello is started again (limited)
+  }
   return pid;
 }
 

@@ -35,7 +35,9 @@ struct watched_daemon {
   pid_t pid = 0;
   int pidfd = -1;
   daemon_command command;
-  bool started_here = false;     ///< the keeper started it
+  bool started_here = false;     ///< the keeper started it (its child)
+  bool replacement = false;      ///< ... in place of a daemon that died
+  bool replace_on_exit = false;  ///< said hello with its command, or is a replacement
 };
 
 class daemon_watch {
@@ -47,15 +49,22 @@ public:
   daemon_watch(const daemon_watch&) = delete;
   daemon_watch& operator=(const daemon_watch&) = delete;
 
-  /// Watches `pid` (if not yet) with `command`, its pidfd added to `epfd`
-  /// tagged `tag_base | serial`. Returns whether the keeper started it.
+  /// `pid` said hello with `command`: watches it (if not yet), its pidfd
+  /// added to `epfd` tagged `tag_base | serial`, and replaces it when it
+  /// exits. Returns whether the keeper started it in place of a dead one.
   bool watch(int epfd, uint64_t tag_base, pid_t pid, daemon_command command);
+
+  /// Starts a daemon with `command` as our child (`arbor up`), unless
+  /// another daemon holds the lock. It is replaced if it dies only once it
+  /// said hello (a daemon that cannot start is not started again). Returns
+  /// its pid, or 0 with `error`.
+  pid_t start(int epfd, uint64_t tag_base, const daemon_command& command, std::string& error);
 
   /// Replaces `pid`'s command if it is watched (never starts a watch).
   void set_command(pid_t pid, const daemon_command& command);
 
-  /// The process tagged `tag` exited: reaps it if it is our child and
-  /// forgets it. False for an unknown tag.
+  /// The process tagged `tag` exited: reaps it if it is our child (and the
+  /// keeper's reaper has not) and forgets it. False for an unknown tag.
   bool exited(uint64_t tag, watched_daemon& out);
 
   /// Starts a daemon with `command` in place of `dead` (pid, for the log),
@@ -67,6 +76,10 @@ public:
   size_t size() const { return by_tag_.size(); }
 
 private:
+  /// Spawns `command` and watches it as our child; 0 with `error`.
+  pid_t launch(int epfd, uint64_t tag_base, const daemon_command& command, std::string& error);
+  watched_daemon* find(pid_t pid);
+
   std::string home_;
   size_t limit_;
   std::chrono::milliseconds period_;

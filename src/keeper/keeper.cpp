@@ -99,6 +99,12 @@ int keeper_server::open(std::string& error) {
   ev.events = EPOLLIN;
   ev.data.u64 = listen_tag;
   ::epoll_ctl(epfd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  if (int rfd = reaper_.open(); rfd >= 0) {
+    ev.data.u64 = reap_tag;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, rfd, &ev);
+  } else {
+    detail::note(err_text("event=no_subreaper error", errno));
+  }
   started_ = clock::now();
   detail::note("event=listening socket=" + path);
   return keeper_exit_ok;
@@ -136,6 +142,8 @@ int keeper_server::run() {
       uint64_t tag = events[i].data.u64;
       if (tag == listen_tag)
         accept_all();
+      else if (tag == reap_tag)
+        reaper_.reap();
       else if (tag < watch_tag_base)
         on_message(tag);
       else if (tag < stream_tag_base)
@@ -211,6 +219,10 @@ void keeper_server::on_daemon_exit(uint64_t tag) {
   detail::watched_daemon w;
   if (!daemons_.exited(tag, w) || bye_)
     return;
+  if (!w.replace_on_exit) { // started for `arbor up`, gone before its hello: up says why
+    detail::note("event=daemon_exited_before_hello daemon_pid=" + std::to_string(w.pid));
+    return;
+  }
   if (daemon_conn_ != 0) {
     if (conns_.at(daemon_conn_).pid != w.pid)
       return; // a newer daemon took over

@@ -20,11 +20,16 @@
 //   draining), and a hold with the same id replaces it.
 // - Listening sockets (hold_socket) are never read: held until
 //   release_socket or bye, handed back with the streams at every hello.
+// - `arbor up` has the keeper start the daemon (start): every daemon then
+//   descends from the keeper, a child subreaper, which reaps whatever of
+//   theirs is orphaned and keeps the exit statuses of apps whose daemon died
+//   for the next daemon (exit_status; reaper.hpp).
 // - bye: answer, close everything, exit 0.
 // - No daemon connected or being started and nothing held: exit 0 (at
 //   startup only after `startup_grace` without a hello).
 
 #include "keeper/daemon_watch.hpp"
+#include "keeper/reaper.hpp"
 #include "keeper/socket_holds.hpp"
 #include "keeper/streams.hpp"
 
@@ -69,6 +74,7 @@ public:
 private:
   // epoll tags: connection ids, then daemon watches, then drained streams.
   static constexpr uint64_t listen_tag = 0;
+  static constexpr uint64_t reap_tag = uint64_t{1} << 46;         // connection ids stay below
   static constexpr uint64_t watch_tag_base = uint64_t{1} << 47;  // connection ids stay below
   static constexpr uint64_t stream_tag_base = uint64_t{1} << 48; // daemon watches stay below
 
@@ -107,6 +113,7 @@ private:
   detail::stream_table streams_;
   detail::socket_holds sockets_;
   detail::daemon_watch daemons_;
+  detail::child_reaper reaper_;
 };
 
 } // namespace arbor::keeper

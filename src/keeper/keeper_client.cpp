@@ -200,6 +200,68 @@ bool keeper_client::update_command(std::vector<std::string> argv, std::vector<st
   return send_locked(msg.dump(), nullptr, 0, error);
 }
 
+namespace {
+
+/// Reads until the answer `want` (for `pid` if not 0), or a refusal of a
+/// start. `closed`: the keeper ended the connection.
+std::optional<json> read_answer(int fd, const std::string& want, pid_t pid, std::string& error,
+                                bool& closed) {
+  for (;;) {
+    std::string text;
+    std::vector<int> fds;
+    int r = detail::recv_message(fd, text, fds);
+    detail::close_all(fds);
+    if (r <= 0) {
+      closed = r == 0 || r == -ECONNRESET;
+      error = r == 0 ? "the keeper closed the connection"
+                     : std::string{"keeper: "} + std::strerror(-r);
+      return std::nullopt;
+    }
+    json reply = json::parse(text, nullptr, false);
+    auto op = op_of(reply);
+    if (op == want && (pid == 0 || reply.value("pid", 0) == pid))
+      return reply;
+    if (op == "error" && want == "started") { // an exit_status never errs: skip old ones
+      error = reply.value("message", std::string{"refused"});
+      return std::nullopt;
+    }
+  }
+}
+
+} // namespace
+
+pid_t keeper_client::start_daemon(const std::vector<std::string>& argv,
+                                  const std::vector<std::string>& env, std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  json msg{{"op", "start"}, {"command", {{"argv", argv}, {"env", env}}}};
+  if (!send_locked(text_of(msg), nullptr, 0, error))
+    return 0;
+  bool closed = false;
+  auto reply = read_answer(fd_, "started", 0, error, closed);
+  if (closed)
+    close_locked();
+  return reply ? reply->value("pid", 0) : 0;
+}
+
+std::optional<detail::child_exit> keeper_client::exit_status(pid_t pid, uint64_t start,
+                                                             std::string& error) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  json msg{{"op", "exit_status"}, {"pid", pid}, {"start", start}};
+  if (!send_locked(text_of(msg), nullptr, 0, error))
+    return std::nullopt;
+  bool closed = false; // a late answer is skipped by the next read: the connection stays
+  auto reply = read_answer(fd_, "exit_status", pid, error, closed);
+  if (closed)
+    close_locked();
+  if (!reply || !reply->value("known", false))
+    return std::nullopt;
+  detail::child_exit e;
+  e.signaled = reply->value("signaled", false);
+  e.core_dumped = reply->value("core_dumped", false);
+  e.code = reply->value("code", 0);
+  return e;
+}
+
 hello_news keeper_client::news() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return news_;

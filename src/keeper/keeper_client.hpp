@@ -16,6 +16,7 @@
 // `error` set. If the keeper is gone, calls fail cleanly (EPIPE) and
 // connected() turns false: reconnect with start().
 
+#include "keeper/reaper.hpp"
 #include "logs/rotating_file.hpp"
 
 #include <chrono>
@@ -124,6 +125,18 @@ public:
   /// after an apply): a death from here on is replaced by this command.
   bool update_command(std::vector<std::string> argv, std::vector<std::string> env,
                       std::string& error);
+
+  /// `arbor up`: has the keeper start a daemon (`argv`, environment `env`)
+  /// as its child, so that the apps are the keeper's if the daemon dies.
+  /// Needs no hello. Returns its pid, or 0 with `error` (the keeper's
+  /// reason, e.g. another daemon holds the lock).
+  pid_t start_daemon(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                     std::string& error);
+
+  /// How an app that outlived its daemon (re-adopted: not our child) ended,
+  /// if the keeper reaped it: `pid`, started at `start` (/proc ticks; 0:
+  /// any). nullopt if the keeper does not know it, or on error.
+  std::optional<detail::child_exit> exit_status(pid_t pid, uint64_t start, std::string& error);
 
   /// What the last hello's answer said.
   hello_news news() const;

@@ -14,7 +14,14 @@
 //     {"op":"release","id":I}
 //     {"op":"hold_socket","id":I} + 1 fd          a listening socket: kept, never read
 //     {"op":"release_socket","id":I}
+//     {"op":"command","command":{"argv":[..],"env":[..]}}
+//                                                  replace it with this from now on
+//     {"op":"exit_status","pid":P,"start":T}       how an app the keeper reaped ended
+//                                                  (T: its start, /proc ticks; 0: any)
 //     {"op":"bye"}                                 stopping cleanly: exit
+//   arbor up -> keeper (no hello)
+//     {"op":"start","command":{"argv":[..],"env":[..]}}
+//                                                  start the daemon as the keeper's child
 //   keeper -> daemon
 //     {"op":"streams","streams":[{"id","path","prefix","date_format",
 //       "drained","dropped"}...],"sockets":[I...],"more":B,"keeper_pid":K,
@@ -24,6 +31,8 @@
 //       L: the daemon that died without bye before this hello, 0 if none; S:
 //       the keeper started the process saying hello)
 //     {"op":"bye"}                                 the answer to bye
+//     {"op":"started","pid":P}                     the answer to start
+//     {"op":"exit_status","pid":P,"known":B[,"signaled":B,"core_dumped":B,"code":N]}
 //     {"op":"error","message":M}                   a request it refused
 
 #include <cstddef>
