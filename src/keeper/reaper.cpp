@@ -1,11 +1,9 @@
 #include "keeper/reaper.hpp"
 
-#include "keeper/streams.hpp" // note()
 #include "os/proc_read.hpp"
 
 #include <cerrno>
 #include <csignal>
-#include <string>
 
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -57,8 +55,6 @@ void child_reaper::reap() {
       statuses_.erase(order_.front());
       order_.pop_front();
     }
-    note("event=reaped pid=" + std::to_string(pid)
-         + (e.signaled ? " signal=" : " exit=") + std::to_string(e.code));
   }
 }
 

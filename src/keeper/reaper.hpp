@@ -6,7 +6,9 @@
 // that exits (SIGCHLD on a signalfd, waitid(P_ALL)) — no zombie is left for
 // an init that may never reap — and keeps each exit status, keyed by pid
 // and start time, until the next daemon, which re-adopted that app, asks
-// for it: an adopted run's exit code is then known, as a child's is.
+// for it: an adopted run's exit code is then known, as a child's is. Reaps
+// are not logged: an adopted app that keeps double-forking would grow
+// keeper.log without bound.
 // Single-threaded: the keeper's loop only.
 
 #include <cstdint>
