@@ -45,8 +45,7 @@ struct start_options {
 config::started_app checked_app(const start_options& opts) {
   config::started_app app;
   const auto& words = start_command();
-  const auto& prog = words.front();
-  app.name = opts.name.empty() ? app_name_from(prog.substr(prog.rfind('/') + 1)) : opts.name;
+  app.name = opts.name.empty() ? command_name(words) : opts.name;
   app.args = words;
   app.instances = opts.instances;
   app.restart = opts.restart;
@@ -134,7 +133,8 @@ void add_start_verb(CLI::App& app) {
                                 "Apps, groups or instances (web.api, web, api, web.api#1), or all");
   if (start_command().empty()) names->required(); // else `start -- CMD` (names then refused)
   cmd->add_flag("--json", opts->json, "Print the daemon's result as JSON");
-  cmd->add_option("--name", opts->name, "-- CMD: the app's name (default: the program's name)");
+  cmd->add_option("--name", opts->name, "-- CMD: the app's name (default: the script an interpreter runs, as PM2 names it, "
+                  "else the program's name)");
   cmd->add_option("-i,--instances", opts->instances, "-- CMD: how many instances (default 1)");
   cmd->add_option("--restart", opts->restart,
                   "-- CMD: always, on_failure or never (default: on_failure)");

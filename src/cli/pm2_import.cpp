@@ -199,6 +199,32 @@ std::string app_name_from(const std::string& text) {
   return out.find_first_not_of('-') == std::string::npos ? "app" : out;
 }
 
+std::string script_name(const std::string& script) {
+  auto base = script.substr(script.rfind('/') + 1);
+  return base.substr(0, base.find('.'));
+}
+
+std::string command_name(const std::vector<std::string>& words) {
+  if (words.empty()) return "app";
+  auto prog = words[0].substr(words[0].rfind('/') + 1);
+  static const std::set<std::string> interpreters{
+    "node", "nodejs", "bun", "deno", "python", "python2", "python3", "ruby", "perl", "php",
+    "sh", "bash", "dash", "zsh"};
+  // python3.11 is python3's kind; `bun run x` and `deno run x` name x.
+  if (interpreters.count(prog.substr(0, prog.find('.'))) == 0) return app_name_from(prog);
+  const bool shell = prog == "sh" || prog == "bash" || prog == "dash" || prog == "zsh";
+  for (size_t i = 1; i < words.size(); ++i) {
+    const auto& w = words[i];
+    if (shell && w == "-c") break; // a command line, not a script
+    if (w == "-m" && prog.rfind("python", 0) == 0 && i + 1 < words.size())
+      return app_name_from(words[i + 1]); // python3 -m http.server: http-server
+    if (w.empty() || w[0] == '-' || ((prog == "bun" || prog == "deno") && w == "run")) continue;
+    auto base = script_name(w);
+    return app_name_from(base.empty() ? prog : base);
+  }
+  return app_name_from(prog);
+}
+
 pm2_import_result import_pm2(const nlohmann::json& ecosystem, unsigned cpus) {
   pm2_import_result res;
   auto apps = apps_of(ecosystem, res.error);
@@ -216,9 +242,7 @@ pm2_import_result import_pm2(const nlohmann::json& ecosystem, unsigned cpus) {
     }
     std::string base = apps[i].value("name", std::string{});
     if (base.empty()) {
-      const std::string script = apps[i].value("script", std::string{});
-      base = script.substr(script.rfind('/') + 1);
-      base = base.substr(0, base.find('.'));
+      base = script_name(apps[i].value("script", std::string{}));
     }
     std::string name = app_name_from(base);
     for (int n = 2; taken.count(name); ++n) name = app_name_from(base) + "-" + std::to_string(n);

@@ -34,4 +34,13 @@ std::string toml_string(const std::string& s);
 /// `text` (other bytes become '-'); "app" when nothing is left.
 std::string app_name_from(const std::string& text);
 
+/// The name PM2 gives a script: its file name up to the first '.'
+/// ("/srv/api/server.js" -> "server").
+std::string script_name(const std::string& script);
+
+/// The default name of `arbor start -- CMD ARGS`, as PM2 names `pm2 start
+/// app.js`: the script an interpreter (node, python3, bun run, ...) is given,
+/// else the program's own name; made an app name (app_name_from).
+std::string command_name(const std::vector<std::string>& words);
+
 } // namespace arbor::cli

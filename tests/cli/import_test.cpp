@@ -131,3 +131,18 @@ TEST_CASE("import: PM2's uid and gid become user and group") {
   CHECK_THAT(r.toml, Contains("user = \"root\""));
   CHECK_THAT(r.toml, Contains("group = 0"));
 }
+
+TEST_CASE("start -- CMD: named as PM2 names it, after the script an interpreter runs") {
+  using arbor::cli::command_name;
+  using V = std::vector<std::string>;
+  CHECK(command_name(V{"node", "app.js"}) == "app");
+  CHECK(command_name(V{"/usr/bin/node", "--max-old-space-size=512", "srv/api.server.js"}) == "api");
+  CHECK(command_name(V{"python3.11", "-u", "worker.py", "--queue", "q"}) == "worker");
+  CHECK(command_name(V{"bun", "run", "index.ts"}) == "index");
+  CHECK(command_name(V{"python3", "-m", "http.server", "8000"}) == "http-server");
+  CHECK(command_name(V{"sh", "-c", "exec node app.js"}) == "sh"); // a command line, no script
+  CHECK(command_name(V{"bash", "deploy/run.sh"}) == "run");
+  CHECK(command_name(V{"./bin/my server", "app.js"}) == "my-server"); // not an interpreter
+  CHECK(command_name(V{"node", "..."}) == "node");
+  CHECK(command_name(V{}) == "app");
+}
