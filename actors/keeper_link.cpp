@@ -75,11 +75,13 @@ void keeper_link::set_command(std::vector<std::string> command) {
 }
 
 std::optional<os::exit_record> keeper_link::exit_status(pid_t pid, uint64_t start) {
+  if (keeper_slow_) return std::nullopt;
   std::string error;
   auto e = client_.exit_status(pid, start, error);
   if (!e) {
-    if (!error.empty())
-      log_warn("supervisor=root event=keeper reason=\"no exit status of pid {}: {}\"", pid, error);
+    if (!error.empty() && !keeper_slow_.exchange(true))
+      log_warn("supervisor=root event=keeper reason=\"no exit status of pid {}: {}; adopted runs' "
+               "statuses stay unknown until a new keeper\"", pid, error);
     return std::nullopt;
   }
   os::exit_record r;
@@ -229,6 +231,7 @@ void keeper_link::watch() {
         log_error("supervisor=root event=keeper reason=\"{} (trying again every second)\"", err);
       continue;
     }
+    keeper_slow_ = false;
     pump_->tell_all(); // the hook: every live pipe held by the new keeper
     for (auto& [key, fd] : listeners_->held()) client_.hold_socket(key, fd, err);
     publish(event_kind::keeper_started, "arbor-keeper", client_.keeper_pid(),

@@ -56,7 +56,9 @@ public:
 
   /// How a re-adopted app (`pid`, started at `start`, /proc ticks) ended,
   /// if the keeper reaped it (it is the keeper's child since its daemon
-  /// died); nullopt otherwise. Asks the keeper: a round trip on its socket.
+  /// died); nullopt otherwise. Asks the keeper: a round trip on its socket,
+  /// at most 250 ms. A keeper that did not answer is not asked again until
+  /// it is replaced: a stopped keeper must not hold the actors up.
   std::optional<os::exit_record> exit_status(pid_t pid, uint64_t start);
 
   /// A clean stop: the keeper is told to exit, and its exit is no loss.
@@ -83,6 +85,7 @@ private:
   std::thread thread_;
   int wake_ = -1;                     ///< eventfd: stop watching
   std::atomic<bool> closing_{false};
+  std::atomic<bool> keeper_slow_{false};  ///< exit_status went unanswered
   std::optional<event> startup_news_; ///< for announce()
 };
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -203,10 +204,18 @@ bool keeper_client::update_command(std::vector<std::string> argv, std::vector<st
 namespace {
 
 /// Reads until the answer `want` (for `pid` if not 0), or a refusal of a
-/// start. `closed`: the keeper ended the connection.
+/// start, for at most `wait`. `closed`: the keeper ended the connection.
 std::optional<json> read_answer(int fd, const std::string& want, pid_t pid, std::string& error,
-                                bool& closed) {
+                                bool& closed, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
+      error = "the keeper did not answer within " + std::to_string(wait.count()) + " ms";
+      return std::nullopt;
+    }
     std::string text;
     std::vector<int> fds;
     int r = detail::recv_message(fd, text, fds);
@@ -237,20 +246,21 @@ pid_t keeper_client::start_daemon(const std::vector<std::string>& argv,
   if (!send_locked(text_of(msg), nullptr, 0, error))
     return 0;
   bool closed = false;
-  auto reply = read_answer(fd_, "started", 0, error, closed);
+  auto reply = read_answer(fd_, "started", 0, error, closed, std::chrono::seconds(5));
   if (closed)
     close_locked();
   return reply ? reply->value("pid", 0) : 0;
 }
 
 std::optional<detail::child_exit> keeper_client::exit_status(pid_t pid, uint64_t start,
-                                                             std::string& error) {
+                                                             std::string& error,
+                                                             std::chrono::milliseconds wait) {
   std::lock_guard<std::mutex> guard{mtx_};
   json msg{{"op", "exit_status"}, {"pid", pid}, {"start", start}};
   if (!send_locked(text_of(msg), nullptr, 0, error))
     return std::nullopt;
   bool closed = false; // a late answer is skipped by the next read: the connection stays
-  auto reply = read_answer(fd_, "exit_status", pid, error, closed);
+  auto reply = read_answer(fd_, "exit_status", pid, error, closed, wait);
   if (closed)
     close_locked();
   if (!reply || !reply->value("known", false))

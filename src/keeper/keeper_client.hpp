@@ -135,8 +135,11 @@ public:
 
   /// How an app that outlived its daemon (re-adopted: not our child) ended,
   /// if the keeper reaped it: `pid`, started at `start` (/proc ticks; 0:
-  /// any). nullopt if the keeper does not know it, or on error.
-  std::optional<detail::child_exit> exit_status(pid_t pid, uint64_t start, std::string& error);
+  /// any). nullopt if the keeper does not know it, or with `error` if it
+  /// did not answer within `wait` (a late answer is skipped by later reads).
+  std::optional<detail::child_exit> exit_status(
+    pid_t pid, uint64_t start, std::string& error,
+    std::chrono::milliseconds wait = std::chrono::milliseconds(250));
 
   /// What the last hello's answer said.
   hello_news news() const;

@@ -237,3 +237,33 @@ TEST_CASE("readopt: an orphaned grandchild is reaped by the daemon (subreaper)")
   CHECK(eventually([&] { return ::kill(grandchild, 0) != 0; }, 10s));
   REQUIRE(run_arbor({"down"}, home).rc == 0);
 }
+
+TEST_CASE("readopt: an adopted run's exit code counts: exit 0 under on_failure stays down") {
+  temp_dir d;
+  auto home = d.file("home");
+  daemon_guard guard{home};
+  auto go = d.file("go");
+  auto cfg = d.file("arbor.toml");
+  // One instance that exits 0 once told to, under `restart = "on_failure"`.
+  up_with(home, cfg,
+          "[once]\nargs = [\"/bin/sh\", \"-c\", \"while [ ! -e " + go
+            + " ]; do sleep 0.02; done; exit 0\"]\nrestart = \"on_failure\"\n");
+  auto before = pids_of(home);
+  int daemon = daemon_pid(home);
+  REQUIRE(daemon > 0);
+  REQUIRE(signal_if_of_home(daemon, home, SIGKILL));
+  REQUIRE(wait_gone(daemon));
+  auto up = run_arbor({"up", cfg}, home); // the keeper's replacement, or this one
+  INFO(up.err);
+  REQUIRE(up.rc == 0);
+  REQUIRE(pids_of(home) == before); // adopted: not our child, the keeper's
+  std::ofstream(go) << "now\n";
+  // Not restarted: without the keeper's status the exit would be "unknown",
+  // taken for a failure.
+  REQUIRE(eventually([&] { return instance_of(home, "once#0")["state"] == "stopped"; }, 10s));
+  auto i = instance_of(home, "once#0");
+  CHECK(i["last_exit"] == "exit(0)");
+  CHECK(i["restarts"] == 0);
+  CHECK(i["pid"] == 0);
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+}

@@ -90,3 +90,21 @@ TEST_CASE("keeper: start is refused while another daemon holds the home's lock")
   ::kill(k->pid, SIGTERM);
   CHECK(k->wait_status(5s) != -1);
 }
+
+TEST_CASE("keeper: exit_status of a stopped keeper gives up after its wait") {
+  temp_dir home;
+  std::unique_ptr<process> k;
+  keeper_client c;
+  connect(c, home.path, k);
+  REQUIRE(::kill(k->pid, SIGSTOP) == 0);
+  std::string err;
+  CHECK_FALSE(c.exit_status(12345, 0, err, 50ms));
+  CHECK(err == "the keeper did not answer within 50 ms");
+  ::kill(k->pid, SIGCONT);
+  // Its late answer is skipped: the next one is for the pid asked.
+  err.clear();
+  CHECK_FALSE(c.exit_status(23456, 0, err, 5s));
+  CHECK(err.empty());
+  ::kill(k->pid, SIGTERM);
+  CHECK(k->wait_status(5s) != -1);
+}
