@@ -36,6 +36,10 @@ std::string overlay_path(const std::string& home);
 /// cannot be read (a symlink is refused: the home's files are ours).
 bool read_overlay(const std::string& home, std::string& text, std::string& error);
 
+/// Writes the overlay: tmp + rename (never through a symlink), synced; an
+/// empty overlay is no file. False with `error`.
+bool write_overlay(const std::string& home, const std::string& text, std::string& error);
+
 /// `text` with `app`'s table added; "" with `error` for an env entry that is
 /// not NAME=value or an overlay that does not parse.
 std::string overlay_with(const std::string& text, const started_app& app, std::string& error);

@@ -5,7 +5,6 @@
 #include "config/fd_budget.hpp"
 #include "config/overlay.hpp"
 #include "control_json.hpp"
-#include "journal/journal_json.hpp" // write_text_atomic
 #include "os/fd_limit.hpp"
 
 namespace arbor::detail::control {
@@ -42,18 +41,6 @@ const node_spec* root_child(const group_spec& root, const std::string& name) {
   return it == root.children.end() ? nullptr : &*it;
 }
 
-/// Writes the overlay: tmp + rename (never through a symlink), synced; an
-/// empty overlay is no file.
-bool write_overlay(const std::string& home, const std::string& text, std::string& error) {
-  const auto path = config::overlay_path(home);
-  if (text.empty()) {
-    if (::unlink(path.c_str()) == 0 || errno == ENOENT) return true;
-    error = journal::detail::errno_text("remove", path, errno);
-    return false;
-  }
-  return journal::detail::write_text_atomic(path, text, error, true);
-}
-
 /// What a job off the actor found: the overlay's new text written and the
 /// tree to apply, or why not (`code` "" when all is well).
 struct overlay_change {
@@ -72,7 +59,7 @@ void apply_change(call c, std::shared_ptr<overlay_change> ch, json result) {
   auto& s = c.self->state;
   std::string error;
   if (!refused.empty()) {
-    write_overlay(s.opts.home, ch->old_text, error);
+    config::write_overlay(s.opts.home, ch->old_text, error);
     return c.fail("too_many_descriptors", refused + "; nothing changed");
   }
   auto root = std::make_shared<const group_spec>(ch->next->root);
@@ -86,7 +73,7 @@ void apply_change(call c, std::shared_ptr<overlay_change> ch, json result) {
       },
       [c, ch](caf::error& e) {
         std::string error;
-        write_overlay(c.self->state.opts.home, ch->old_text, error);
+        config::write_overlay(c.self->state.opts.home, ch->old_text, error);
         c.fail(e);
       });
 }
@@ -117,7 +104,7 @@ void add_job(overlay_change& ch, const config::started_app& app, tree_spec curre
     for (auto& d : loaded.errors) ch.diagnostics.push_back(d.to_string());
     return;
   }
-  if (!write_overlay(home, next, error)) {
+  if (!config::write_overlay(home, next, error)) {
     ch.code = "overlay_unwritable";
     ch.message = error + "; nothing changed";
     return;
@@ -130,7 +117,7 @@ void delete_job(overlay_change& ch, const std::string& name, tree_spec current,
                 const std::string& home) {
   std::string text, error;
   if (!config::read_overlay(home, text, error)
-      || !write_overlay(home, config::overlay_without(text, name), error)) {
+      || !config::write_overlay(home, config::overlay_without(text, name), error)) {
     ch.code = "overlay_unwritable";
     ch.message = error + "; nothing changed";
     return;

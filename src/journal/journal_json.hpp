@@ -2,8 +2,7 @@
 
 // Internal to the journal (journal.cpp, journal_log.cpp, journal_store.cpp):
 // the JSON shape of one instance record, strict field readers that say what
-// is wrong, and small file helpers (write_text_atomic and errno_text also
-// write the daemon's overlay, src/daemon/control_overlay.cpp).
+// is wrong, and the file helpers (src/os/file_io.hpp) it uses.
 
 #include <limits>
 #include <stdexcept>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "journal/journal.hpp"
+#include "os/file_io.hpp"
 
 namespace arbor::journal::detail {
 
@@ -109,27 +109,12 @@ inline std::string dump_line(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-/// Reads a whole file into `out`. False with `err` set ("read /x: ...");
-/// a missing file sets `*missing` and leaves `err` empty. Never throws
-/// (bad_alloc aside).
-bool read_file(const std::string& path, std::string& out, std::string& err, bool* missing);
-
-/// write() until all of `s` is written; false with errno set (EIO for a
-/// write that wrote nothing).
-bool write_all(int fd, std::string_view s);
-
-/// "open /x: No such file or directory".
-std::string errno_text(const char* what, const std::string& path, int e);
-
-/// The directory part of `path` ("." if none).
-std::string dir_of(const std::string& path);
-
-/// Writes `text` to `path` atomically, as write_atomic() does.
-bool write_text_atomic(const std::string& path, std::string_view text, std::string& err,
-                       bool sync);
-
-/// fsync()s the directory holding `path` (after a rename into it); errors
-/// only weaken durability and are ignored.
-void sync_dir_of(const std::string& path);
+// The file helpers are os's (src/os/file_io.hpp).
+using os::dir_of;
+using os::errno_text;
+using os::read_file;
+using os::sync_dir_of;
+using os::write_all;
+using os::write_file_atomic;
 
 } // namespace arbor::journal::detail

@@ -257,7 +257,7 @@ bool journal_store::compact(const journal& j, std::string& err) {
     log_fd_ = -1;
   }
   // 1-2: the snapshot of the new epoch replaces the old one.
-  if (!detail::write_text_atomic(path_, text, err, opts_.sync))
+  if (!detail::write_file_atomic(path_, text, err, opts_.sync))
     return false;
   epoch_ = epoch;
   snapshot_bytes_ = text.size();

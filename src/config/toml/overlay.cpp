@@ -10,9 +10,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/detail.hpp"
 #include "config/validate.hpp"
+#include "os/file_io.hpp"
 
 namespace arbor::config {
 
@@ -78,6 +80,16 @@ bool read_overlay(const std::string& home, std::string& text, std::string& error
   }
   text = std::move(*got);
   return true;
+}
+
+bool write_overlay(const std::string& home, const std::string& text, std::string& error) {
+  const auto path = overlay_path(home);
+  if (text.empty()) {
+    if (::unlink(path.c_str()) == 0 || errno == ENOENT) return true;
+    error = os::errno_text("remove", path, errno);
+    return false;
+  }
+  return os::write_file_atomic(path, text, error, true);
 }
 
 std::string overlay_with(const std::string& text, const started_app& app, std::string& error) {
