@@ -4,6 +4,7 @@
 // none runs. `arbor start NAME...` (no `--`) starts what the tree has, and
 // `arbor delete NAME` takes an app `start -- CMD` added out again.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "cli/verbs.hpp"
 #include "config/overlay.hpp"
 #include "config/shell_split.hpp"
+#include "os/home_lock.hpp"
 #include "proto/client.hpp"
 
 namespace arbor::cli {
@@ -111,6 +113,27 @@ void run_start_command(const start_options& opts) {
   std::fputs(render_status(status, use_color(STDOUT_FILENO)).c_str(), stdout);
 }
 
+/// `delete` with no daemon: the app leaves the overlay, so the next `up`
+/// does not start it (and stops what of it may still run, as a stray).
+/// Never while a daemon holds the lock: it may be writing the overlay.
+void delete_offline(const std::string& name, bool json) {
+  const auto home = arbor_home();
+  if (auto refused = check_home(home); !refused.empty()) fail(exit_failed, refused);
+  if (os::home_locked(home))
+    fail(exit_failed, "a daemon holds " + home + "/arbor.lock but does not answer (starting or "
+                        "stopping): try again in a moment; nothing changed");
+  std::string text, error;
+  if (!config::read_overlay(home, text, error)) fail(exit_failed, error + "; nothing changed");
+  const auto names = config::overlay_names(text);
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    fail(exit_failed, "'" + name + "' is no app `arbor start` added on " + home
+                        + " (a config file's app: edit the file); nothing changed");
+  if (!config::write_overlay(home, config::overlay_without(text, name), error))
+    fail(exit_failed, error + "; nothing changed");
+  if (json) return print_json(nlohmann::json{{"deleted", name}, {"daemon", false}});
+  std::printf("arbor: deleted %s (no daemon runs: it no longer starts with one)\n", name.c_str());
+}
+
 } // namespace
 
 void take_start_command(int& argc, char** argv) {
@@ -163,10 +186,7 @@ void add_start_verb(CLI::App& app) {
   del->add_option("name", d->name, "The app's name")->required();
   del->add_flag("--json", d->json, "Print the daemon's result as JSON");
   del->callback([d] {
-    if (!daemon_answers())
-      fail(exit_no_daemon, "no daemon is running on " + arbor_home()
-                             + ": delete with one running (`arbor up` starts it with the apps "
-                             "`arbor start` added)");
+    if (!daemon_answers()) return delete_offline(d->name, d->json);
     auto result = call_daemon("delete", nlohmann::json{{"name", d->name}}, action_timeout_ms);
     if (d->json) return print_json(result);
     std::printf("arbor: deleted %s (stopped; it no longer starts with the daemon)\n",

@@ -173,3 +173,31 @@ TEST_CASE("start -- CMD with no daemon starts one, a replaced daemon keeps it, a
   CHECK_THAT(up.err, Contains("'w' is defined by " + cfg + " and by `arbor start` too"));
   CHECK(daemon_pid(home) == 0);
 }
+
+TEST_CASE("start -- CMD: delete with no daemon forgets the app, and the next up does not start it") {
+  daemon_with_a t;
+  const auto& home = t.home;
+  REQUIRE(start_sleeper({"--name", "w"}, home).rc == 0);
+  REQUIRE(start_sleeper({"--name", "v"}, home).rc == 0);
+  REQUIRE(run_arbor({"down"}, home).rc == 0);
+  const auto overlay = slurp(home + "/overlay.toml");
+
+  auto nope = run_arbor({"delete", "a"}, home); // the file's app, unknown offline
+  CHECK(nope.rc == 1);
+  CHECK_THAT(nope.err, Contains("'a' is no app `arbor start` added"));
+  CHECK_THAT(nope.err, Contains("nothing changed"));
+  CHECK(slurp(home + "/overlay.toml") == overlay);
+
+  auto del = run_arbor({"delete", "w"}, home);
+  INFO(del.err);
+  REQUIRE(del.rc == 0);
+  CHECK_THAT(del.out, Contains("deleted w (no daemon runs"));
+  CHECK_THAT(slurp(home + "/overlay.toml"), !Contains("[w]"));
+  CHECK_THAT(slurp(home + "/overlay.toml"), Contains("[v]"));
+
+  REQUIRE(run_arbor({"up", t.cfg}, home).rc == 0);
+  REQUIRE(eventually([&] { return pids_of(home).size() == 2; }));
+  CHECK(pids_of(home).count("v#0") == 1);
+  CHECK(pids_of(home).count("w#0") == 0);
+  CHECK(run_arbor({"down"}, home).rc == 0);
+}
