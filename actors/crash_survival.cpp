@@ -52,17 +52,23 @@ journal::store_options store_options() {
 /// the config no longer has, an older run, what a dead leader left): what
 /// is in them gets TERM, SIGKILL 10 s later, then they go. Their processes
 /// are found by the kernel's word, scrubbed environments too.
-void stop_stray_cgroups(os::cgroup_tree& cgroups, const readopt_plan& plan) {
+void stop_stray_cgroups(os::cgroup_tree& cgroups, const readopt_plan& plan,
+                        std::map<std::string, std::string>& kept) {
   for (auto& r : cgroups.list_runs()) {
     os::run_cgroup run;
     run.dir = r.dir;
     // The cgroup that holds an instance's run to adopt (its name may be an
-    // earlier run's: an ended run hands its empty cgroup to the next).
-    auto it = plan.runs.find(r.app + "#" + std::to_string(r.index));
+    // earlier run's: an ended run hands its empty cgroup to the next). Kept
+    // with the run: should its leader die before it is adopted, the
+    // instance drains it.
+    auto id = r.app + "#" + std::to_string(r.index);
+    auto it = plan.runs.find(id);
     auto procs = cgroups.procs(run);
     if (it != plan.runs.end()
-        && std::find(procs.begin(), procs.end(), it->second.pid) != procs.end())
+        && std::find(procs.begin(), procs.end(), it->second.pid) != procs.end()) {
+      kept[id] = r.dir;
       continue;
+    }
     if (auto n = cgroups.signal(run, SIGTERM))
       log_warn("supervisor=root event=stray reason=\"{} process(es) in {} are no instance's run "
                "of this config: stopping them\"", n, r.dir);
@@ -102,7 +108,7 @@ uint64_t crash_survival::recover(tree_spec& spec, logs::log_pump* pump,
   };
   auto plan = plan_readoption(os::scan_home(dir_), records, configured);
   stop_strays(plan.strays);
-  if (cgroups) stop_stray_cgroups(*cgroups, plan);
+  if (cgroups) stop_stray_cgroups(*cgroups, plan, run_cgroups_);
   runs_ = std::move(plan.runs);
   if (last) {
     // The instances still configured keep their records until their actors
@@ -134,6 +140,10 @@ crash_survival::left_behind crash_survival::take(const std::string& id) {
   if (auto it = runs_.find(id); it != runs_.end()) {
     out.run = std::move(it->second);
     runs_.erase(it);
+  }
+  if (auto it = run_cgroups_.find(id); it != run_cgroups_.end()) {
+    out.cgroup = std::move(it->second);
+    run_cgroups_.erase(it);
   }
   return out;
 }

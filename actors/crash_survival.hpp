@@ -42,6 +42,7 @@ public:
   struct left_behind {
     std::optional<journal::instance_record> record; ///< its journal record
     std::optional<os::marked_process> run;          ///< its live run, by ARBOR_ID
+    std::string cgroup;  ///< the run cgroup that held `run` at startup ("" if none)
   };
   /// For "app#i", taken once.
   left_behind take(const std::string& id);
@@ -62,6 +63,7 @@ private:
   std::mutex m_;
   std::map<std::string, journal::instance_record> previous_;
   std::map<std::string, os::marked_process> runs_;
+  std::map<std::string, std::string> run_cgroups_; ///< "app#i" -> the cgroup of its run
   bool closed_ = false;
 };
 

@@ -103,7 +103,16 @@ bool try_adopt(process_self self) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto ec = s.rt->watcher.adopt(
     run->pid, [me](const os::exit_record& r) { caf::anon_send(me, make_exit_msg(r)); });
-  if (ec) return false;
+  if (ec) { // its leader died since the scan: what it left goes, as after a crash
+    if (!left.cgroup.empty() && s.rt->cgroups) {
+      os::run_cgroup ended;
+      ended.dir = left.cgroup;
+      drain_ended_run(self, std::move(ended), run->pid);
+    } else {
+      stop_leftovers(self, run->pid, run->gen, true);
+    }
+    return false;
+  }
   if (s.spec->max_memory > 0) s.rt->memory.set(0, run->pid, s.links.app, s.index);
   auto up = age_of(run->start);
   s.pid = run->pid;

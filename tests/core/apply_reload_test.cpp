@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -30,13 +31,22 @@ apply_report apply_toml(harness& h, const std::string& toml) {
   return out;
 }
 
-/// The value of `key` in the environment of `pid` ("" if none).
+/// The value of `key` in the environment of `pid` ("" if none). Right after
+/// a spawn, /proc/<pid>/environ can be empty for a moment (the vfork parent
+/// resumes before execve has set up the new stack): read until it is not.
 std::string env_of(int pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/environ");
-  std::string entry;
-  while (std::getline(in, entry, '\0'))
-    if (entry.compare(0, key.size() + 1, key + "=") == 0) return entry.substr(key.size() + 1);
-  return "";
+  const auto path = "/proc/" + std::to_string(pid) + "/environ";
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);;) {
+    std::ifstream in(path);
+    std::string entry;
+    bool any = false;
+    while (std::getline(in, entry, '\0')) {
+      any = true;
+      if (entry.compare(0, key.size() + 1, key + "=") == 0) return entry.substr(key.size() + 1);
+    }
+    if (any || !in.is_open() || std::chrono::steady_clock::now() > until) return "";
+    std::this_thread::yield();
+  }
 }
 
 /// `web` serving HTTP on $PORT, checked there, VERSION in its environment.
