@@ -92,6 +92,8 @@ private:
   void on_message(uint64_t id);
   void handle(uint64_t id, const std::string& text, std::vector<int>& fds);
   void on_hello(uint64_t id, int32_t pid, const nlohmann::json& msg);
+  /// start (`arbor up`) and exit_status: answered on `fd`, hello or not.
+  void on_request(int fd, const std::string& op, const nlohmann::json& msg);
   void on_daemon_exit(uint64_t tag);
   void take_pending(uint64_t id);
   bool send_streams(connection& c, bool started_here);

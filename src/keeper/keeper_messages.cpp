@@ -57,27 +57,8 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
       on_hello(id, msg.value("pid", 0), msg);
       return;
     }
-    if (op == "start") { // arbor up: the daemon as our child
-      detail::daemon_command command;
-      std::string error;
-      pid_t pid = command_of(msg, command) ? daemons_.start(epfd_, watch_tag_base, command, error)
-                                           : (error = "start needs a command", 0);
-      if (pid <= 0)
-        reply_error(c.fd, error);
-      else
-        detail::send_message(c.fd, json{{"op", "started"}, {"pid", pid}}.dump());
-      return;
-    }
-    if (op == "exit_status") { // an app this keeper reaped after its daemon died
-      pid_t pid = msg.value("pid", 0);
-      auto e = pid > 0 ? reaper_.take(pid, msg.value("start", uint64_t{0})) : std::nullopt;
-      json j{{"op", "exit_status"}, {"pid", pid}, {"known", e.has_value()}};
-      if (e) {
-        j["signaled"] = e->signaled;
-        j["core_dumped"] = e->core_dumped;
-        j["code"] = e->code;
-      }
-      detail::send_message(c.fd, j.dump());
+    if (op == "start" || op == "exit_status") { // from anyone: `arbor up`, a daemon
+      on_request(c.fd, op, msg);
       return;
     }
     if (!c.daemon) {
@@ -141,6 +122,30 @@ void keeper_server::handle(uint64_t id, const std::string& text, std::vector<int
   } catch (const std::exception& e) { // a field of the wrong type
     reply_error(c.fd, e.what());
   }
+}
+
+void keeper_server::on_request(int fd, const std::string& op, const json& msg) {
+  if (op == "start") { // arbor up: the daemon as our child
+    detail::daemon_command command;
+    std::string error;
+    pid_t pid = command_of(msg, command) ? daemons_.start(epfd_, watch_tag_base, command, error)
+                                         : (error = "start needs a command", 0);
+    if (pid <= 0)
+      reply_error(fd, error);
+    else
+      detail::send_message(fd, json{{"op", "started"}, {"pid", pid}}.dump());
+    return;
+  }
+  // exit_status: an app this keeper reaped after its daemon died
+  pid_t pid = msg.value("pid", 0);
+  auto e = pid > 0 ? reaper_.take(pid, msg.value("start", uint64_t{0})) : std::nullopt;
+  json j{{"op", "exit_status"}, {"pid", pid}, {"known", e.has_value()}};
+  if (e) {
+    j["signaled"] = e->signaled;
+    j["core_dumped"] = e->core_dumped;
+    j["code"] = e->code;
+  }
+  detail::send_message(fd, j.dump());
 }
 
 void keeper_server::recover_ledger(connection& c) {
