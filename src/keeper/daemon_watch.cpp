@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace arbor::keeper::detail {
@@ -81,11 +80,6 @@ bool daemon_watch::exited(uint64_t tag, watched_daemon& out) {
     return false;
   out = std::move(it->second);
   by_tag_.erase(it);
-  if (out.started_here) { // our child: no zombie left behind
-    siginfo_t info{};
-    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(out.pidfd), &info,
-             WEXITED | WNOHANG);
-  }
   ::close(out.pidfd); // also leaves the epoll set
   out.pidfd = -1;
   return true;
@@ -97,10 +91,8 @@ pid_t daemon_watch::launch(int epfd, uint64_t tag_base, const daemon_command& co
   if (pid <= 0)
     return 0;
   watch(epfd, tag_base, pid, command);
-  if (auto* w = find(pid)) {
-    w->started_here = true;
+  if (auto* w = find(pid))
     w->replace_on_exit = false;
-  }
   return pid;
 }
 

@@ -35,8 +35,7 @@ struct watched_daemon {
   pid_t pid = 0;
   int pidfd = -1;
   daemon_command command;
-  bool started_here = false;     ///< the keeper started it (its child)
-  bool replacement = false;      ///< ... in place of a daemon that died
+  bool replacement = false;      ///< the keeper started it in place of a daemon that died
   bool replace_on_exit = false;  ///< said hello with its command, or is a replacement
 };
 
@@ -63,8 +62,8 @@ public:
   /// Replaces `pid`'s command if it is watched (never starts a watch).
   void set_command(pid_t pid, const daemon_command& command);
 
-  /// The process tagged `tag` exited: reaps it if it is our child (and the
-  /// keeper's reaper has not) and forgets it. False for an unknown tag.
+  /// The process tagged `tag` exited: forgets it (the keeper's reaper reaps
+  /// its children). False for an unknown tag.
   bool exited(uint64_t tag, watched_daemon& out);
 
   /// Starts a daemon with `command` in place of `dead` (pid, for the log),

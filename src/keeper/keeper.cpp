@@ -217,6 +217,7 @@ void keeper_server::drop(uint64_t id, const char* why) {
 
 void keeper_server::on_daemon_exit(uint64_t tag) {
   detail::watched_daemon w;
+  reaper_.reap(); // our child: no zombie left, even without the reaper's signalfd
   if (!daemons_.exited(tag, w) || bye_)
     return;
   if (!w.replace_on_exit) { // started for `arbor up`, gone before its hello: up says why
@@ -254,7 +255,7 @@ void keeper_server::on_message(uint64_t id) {
   detail::close_all(fds); // whatever was not taken
 }
 
-bool keeper_server::send_streams(connection& c, bool started_here) {
+bool keeper_server::send_streams(connection& c, bool replacement) {
   json batch = json::array();
   json socket_ids = json::array();
   std::vector<int> fds;     // the streams' first, then the sockets'
@@ -263,7 +264,7 @@ bool keeper_server::send_streams(connection& c, bool started_here) {
   auto send = [&](bool more) {
     json msg{{"op", "streams"}, {"streams", batch}, {"sockets", socket_ids}, {"more", more},
              {"keeper_pid", static_cast<int>(::getpid())}, {"lost_pid", lost_pid_},
-             {"started_by_keeper", started_here}};
+             {"started_by_keeper", replacement}};
     fds.insert(fds.end(), socks.begin(), socks.end());
     int rc = detail::send_message(c.fd, msg.dump(-1, ' ', false, json::error_handler_t::replace),
                                   fds.data(), fds.size());

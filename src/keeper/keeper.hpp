@@ -96,7 +96,7 @@ private:
   void on_request(int fd, const std::string& op, const nlohmann::json& msg);
   void on_daemon_exit(uint64_t tag);
   void take_pending(uint64_t id);
-  bool send_streams(connection& c, bool started_here);
+  bool send_streams(connection& c, bool replacement);
   void drop(uint64_t id, const char* why);
   void recover_ledger(connection& c);
   bool should_exit(std::chrono::steady_clock::time_point now) const;

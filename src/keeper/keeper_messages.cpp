@@ -197,17 +197,17 @@ void keeper_server::on_hello(uint64_t id, int32_t pid, const json& msg) {
   daemon_conn_ = id;
   had_daemon_ = true;
   detail::daemon_command command;
-  bool started_here = false;
+  bool replacement = false;
   if (command_of(msg, command)) {
     c.has_command = true;
-    started_here = daemons_.watch(epfd_, watch_tag_base, pid, std::move(command));
+    replacement = daemons_.watch(epfd_, watch_tag_base, pid, std::move(command));
   }
   bool was_draining = streams_.draining();
   streams_.stop_draining(); // what was read is in the files now; the rest waits in the pipes
   detail::note("event=hello daemon_pid=" + std::to_string(pid) + " streams="
                + std::to_string(streams_.size()) + " sockets=" + std::to_string(sockets_.size())
                + (was_draining ? " was_draining=1" : ""));
-  bool sent = send_streams(c, started_here);
+  bool sent = send_streams(c, replacement);
   lost_pid_ = 0;
   if (!sent)
     drop(id, "send_failed");

@@ -30,7 +30,7 @@ int child_reaper::open() {
 
 void child_reaper::reap() {
   signalfd_siginfo si{};
-  while (::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+  while (fd_ >= 0 && ::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
   }
   for (;;) {
     // Look first (WNOWAIT): the zombie's start time tells this run from a
@@ -59,8 +59,7 @@ void child_reaper::reap() {
 }
 
 std::optional<child_exit> child_reaper::take(pid_t pid, uint64_t start) {
-  if (fd_ >= 0)
-    reap();
+  reap();
   auto it = statuses_.find(pid);
   if (it == statuses_.end() || (start != 0 && it->second.first != start))
     return std::nullopt;

@@ -40,7 +40,7 @@ public:
   /// nothing is reaped: the keeper still holds pipes and replaces daemons).
   int open();
 
-  /// Reads the signalfd and reaps every child that exited.
+  /// Reads the signalfd (if open) and reaps every child that exited.
   void reap();
 
   /// The status of the child `pid` that started at `start` (/proc ticks

@@ -29,7 +29,7 @@
 //       per socket
 //       (the answer to hello, in batches of <= max_fds; the last has more=false;
 //       L: the daemon that died without bye before this hello, 0 if none; S:
-//       the keeper started the process saying hello)
+//       the keeper started the process saying hello in place of a dead daemon)
 //     {"op":"bye"}                                 the answer to bye
 //     {"op":"started","pid":P}                     the answer to start
 //     {"op":"exit_status","pid":P,"known":B[,"signaled":B,"core_dumped":B,"code":N]}
