@@ -335,7 +335,7 @@ void on_exit(self_ptr self, child_exited& ex) {
   if (ex.pid != s.pid) return; // a run we no longer track
   auto gen = s.spawn_gen;
   bool adopted = s.adopted;
-  if (adopted && !ex.drained && !ex.signaled && ex.code == -1) learn_adopted_exit(self, ex);
+  if (adopted) learn_adopted_exit(self, ex);
   bool contained = !s.cg.empty();
   auto cause = restart_cause::crash;
   os::run_cgroup ended;

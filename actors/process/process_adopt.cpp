@@ -136,7 +136,9 @@ bool try_adopt(process_self self) {
 
 void learn_adopted_exit(process_self self, child_exited& ex) {
   auto& s = self->state;
-  if (!s.rt->keeper) return;
+  // The watcher's "status unknown" (exit_record::unknown) comes as code -1;
+  // a drain's repeat carries what the first one learned.
+  if (!s.rt->keeper || ex.drained || ex.signaled || ex.code != -1) return;
   auto start = s.start_time_pid == ex.pid ? s.start_time : 0;
   if (auto r = s.rt->keeper->exit_status(ex.pid, start)) {
     ex.signaled = r->signaled;

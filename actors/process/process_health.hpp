@@ -69,6 +69,8 @@ bool try_adopt(process_self self);
 /// An adopted run (not our child) ended, its status unknown to the exit
 /// watcher: the keeper reaped it (it is the keeper's child since its
 /// daemon died), so `ex` takes the real status when the keeper has it.
+/// A blocking round trip in the actor, kept on purpose: once per adopted
+/// run, answered from the keeper's memory in microseconds, at most 250 ms.
 void learn_adopted_exit(process_self self, child_exited& ex);
 
 /// The run of generation `gen`, led by `leader`, ended: stops what it left
