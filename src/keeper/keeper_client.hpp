@@ -1,6 +1,7 @@
 #pragma once
 
-// The daemon's side of the keeper (see keeper.hpp for what the keeper does).
+// The daemon's side of the keeper (see keeper.hpp for what the keeper does;
+// connecting and starting it: keeper_connect.cpp).
 //
 //   keeper_client k;
 //   auto handed = k.start(home, keeper_binary, error);   // spawns it if needed
