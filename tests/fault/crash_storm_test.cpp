@@ -70,7 +70,10 @@ TEST_CASE("fault: a crash storm of 50 instances: the daemon answers, counts and 
   // A few ms on an idle machine (CLI start included); 30-500 ms measured
   // with the machine at load 10-15. Generous for a loaded CI box.
 #if defined(__SANITIZE_ADDRESS__)
-  constexpr long slow = 3; // ASan-built CLI and daemon: ~3x slower
+  // ASan-built CLI and daemon: 400-600 ms alone, 1.7 s once beside the other
+  // ASan tests of a parallel run. Here the bound only catches a starved
+  // control path; the plain build checks the figure.
+  constexpr long slow = 5;
 #else
   constexpr long slow = 1;
 #endif
